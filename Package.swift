@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Skiff",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "skiff", targets: ["skiff"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Regional state: one SQLite database per data dir (GRDB, WAL, fsync on commit).
+        .target(name: "RegionStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Certificate authorities and certificates.
+        .target(name: "PKI", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        // Credentials, identities, SigV4.
+        .target(name: "Auth", dependencies: [
+            "RegionStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // VPCs, subnets, security groups, availability zones.
+        .target(name: "VPC", dependencies: ["RegionStore"]),
+        // EKS clusters, node groups, updates: resources with lifecycles.
+        .target(name: "EKS", dependencies: [
+            "RegionStore", "VPC", "PKI",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // AWS wire protocols (rest-json, query, ec2), SigV4 on every request, service routers.
+        .target(name: "AWSAPI", dependencies: [
+            "Auth", "EKS", "VPC",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Composes the regional endpoint and its background services.
+        .target(name: "SkiffServer", dependencies: [
+            "AWSAPI", "Auth", "EKS", "VPC", "RegionStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "skiff", dependencies: [
+            "SkiffServer", "Auth",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "RegionStore"]),
+        .testTarget(name: "VPCTests", dependencies: ["VPC", "RegionStore"]),
+        .testTarget(name: "EKSTests", dependencies: ["EKS", "VPC", "RegionStore", "PKI"]),
+        .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
+        .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
+    ]
+)

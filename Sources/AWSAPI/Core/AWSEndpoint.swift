@@ -1,0 +1,89 @@
+import Auth
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The regional endpoint: verifies the SigV4 signature of every request and
+/// hands it to the service named in its credential scope, as AWS's own
+/// endpoints are chosen by host name.
+public struct AWSEndpoint: Sendable {
+    /// The largest request body accepted (EKS and EC2 requests are small).
+    public static let maxBodySize = 10 * 1024 * 1024
+
+    private let verifier: SigV4Verifier
+    private let services: [String: any AWSService]
+    private let fallback: any AWSService
+    private let logger: Logger
+
+    public init(verifier: SigV4Verifier, services: [any AWSService], logger: Logger) {
+        self.verifier = verifier
+        self.services = Dictionary(uniqueKeysWithValues: services.map { ($0.signingName, $0) })
+        self.fallback = services[0]
+        self.logger = logger
+    }
+
+    public func respond(to request: Request, context: some RequestContext) async throws -> Response {
+        var request = request
+        let requestId = UUID().uuidString.lowercased()
+        let target = request.head.path ?? "/"
+        let split = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let rawPath = String(split[0]), rawQuery = split.count > 1 ? String(split[1]) : ""
+        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        // HTTP/1.1 `Host` arrives as the authority; SigV4 signs it as `host`.
+        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
+
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await request.collectBody(upTo: Self.maxBodySize))
+        } catch {
+            let tooLarge = AWSError(code: "RequestEntityTooLarge", message: "Request body exceeds \(Self.maxBodySize) bytes.", status: 413)
+            return Self.httpResponse(fallback.wireProtocol.render(tooLarge, requestId: requestId), requestId: requestId)
+        }
+        let signable = SignableRequest(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
+                                       headers: headers, body: body)
+        let service = services[Self.claimedSigningName(signable) ?? ""] ?? fallback
+        let response: AWSResponse
+        do {
+            let caller = try await verifier.verify(signable)
+            response = try await service.handle(AWSRequest(
+                method: signable.method, rawPath: rawPath, query: signable.queryItems, headers: headers,
+                body: body, caller: caller, requestId: requestId))
+        } catch let failure as SignatureFailure {
+            response = service.wireProtocol.render(service.signatureErrors.error(for: failure), requestId: requestId)
+        } catch {
+            let mapped = service.awsError(for: error) ?? {
+                logger.error("request failed", metadata: ["requestId": "\(requestId)", "error": "\(error)"])
+                return AWSError(code: "InternalFailure", message: "The request processing has failed because of an unknown error.",
+                                status: 500, senderFault: false)
+            }()
+            response = service.wireProtocol.render(mapped, requestId: requestId)
+        }
+        logger.debug("\(signable.method) \(rawPath) → \(response.status)", metadata: ["requestId": "\(requestId)"])
+        return Self.httpResponse(response, requestId: requestId)
+    }
+
+    /// The signing name a request claims, read before the signature is checked,
+    /// so that even a refusal comes in the right service's error shape.
+    static func claimedSigningName(_ request: SignableRequest) -> String? {
+        let credential: Substring?
+        if let authorization = request.headers.first(where: { $0.name.lowercased() == "authorization" })?.value,
+           let range = authorization.range(of: "Credential=") {
+            credential = authorization[range.upperBound...].prefix { $0 != "," }
+        } else {
+            credential = request.queryItems.first { $0.name == "X-Amz-Credential" }.map { Substring($0.value) }
+        }
+        let parts = credential?.split(separator: "/") ?? []
+        return parts.count == 5 ? String(parts[3]) : nil
+    }
+
+    static func httpResponse(_ response: AWSResponse, requestId: String) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        fields.append(HTTPField(name: HTTPField.Name("x-amzn-RequestId")!, value: requestId))
+        return Response(status: HTTPResponse.Status(code: response.status), headers: fields,
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+}

@@ -1,0 +1,135 @@
+import Auth
+import EKS
+import Foundation
+
+/// Amazon EKS over rest-json: the routes of the EKS service model, each
+/// bound to the `EKSService` operation of the same name.
+public struct EKSAPI: AWSService {
+    public let signingName = "eks"
+    public let wireProtocol = WireProtocol.restJSON
+    public let signatureErrors = SignatureErrorCodes.json
+
+    private let eks: EKSService
+
+    public init(eks: EKSService) {
+        self.eks = eks
+    }
+
+    private static let routes: [RestRoute] = [
+        RestRoute("POST", "/clusters", "CreateCluster"),
+        RestRoute("GET", "/clusters", "ListClusters"),
+        RestRoute("GET", "/clusters/{name}", "DescribeCluster"),
+        RestRoute("DELETE", "/clusters/{name}", "DeleteCluster"),
+        RestRoute("POST", "/clusters/{name}/update-config", "UpdateClusterConfig"),
+        RestRoute("POST", "/clusters/{name}/updates", "UpdateClusterVersion"),
+        RestRoute("GET", "/clusters/{name}/updates", "ListUpdates"),
+        RestRoute("GET", "/clusters/{name}/updates/{updateId}", "DescribeUpdate"),
+        RestRoute("GET", "/cluster-versions", "DescribeClusterVersions"),
+        RestRoute("POST", "/clusters/{name}/node-groups", "CreateNodegroup"),
+        RestRoute("GET", "/clusters/{name}/node-groups", "ListNodegroups"),
+        RestRoute("GET", "/clusters/{name}/node-groups/{nodegroupName}", "DescribeNodegroup"),
+        RestRoute("DELETE", "/clusters/{name}/node-groups/{nodegroupName}", "DeleteNodegroup"),
+        RestRoute("POST", "/clusters/{name}/node-groups/{nodegroupName}/update-config", "UpdateNodegroupConfig"),
+        RestRoute("POST", "/clusters/{name}/node-groups/{nodegroupName}/update-version", "UpdateNodegroupVersion"),
+        RestRoute("POST", "/tags/{resourceArn}", "TagResource"),
+        RestRoute("DELETE", "/tags/{resourceArn}", "UntagResource"),
+        RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
+    ]
+
+    public func handle(_ request: AWSRequest) async throws -> AWSResponse {
+        for route in Self.routes {
+            guard let path = route.match(method: request.method, rawPath: request.rawPath) else { continue }
+            return try await perform(route.operation, RestCall(request: request, path: path))
+        }
+        throw AWSError(code: "UnknownOperationException", message: "No EKS operation at \(request.method) \(request.rawPath).",
+                       status: 404)
+    }
+
+    public func awsError(for error: any Error) -> AWSError? {
+        switch error {
+        case let error as AWSError: error
+        case let error as EKSError: AWSError(error)
+        default: nil
+        }
+    }
+
+    private func perform(_ operation: String, _ call: RestCall) async throws -> AWSResponse {
+        let name = call.pathParameter("name")
+        switch operation {
+        case "CreateCluster":
+            return try .json(["cluster": try await eks.createCluster(try call.body(CreateClusterRequest.self))])
+        case "ListClusters":
+            let page = try await eks.listClusters(maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "clusters", page: page))
+        case "DescribeCluster":
+            return try .json(["cluster": try await eks.describeCluster(name: name)])
+        case "DeleteCluster":
+            return try .json(["cluster": try await eks.deleteCluster(name: name)])
+        case "UpdateClusterConfig":
+            return try .json(["update": try await eks.updateClusterConfig(name: name, try call.body(UpdateClusterConfigRequest.self))])
+        case "UpdateClusterVersion":
+            return try .json(["update": try await eks.updateClusterVersion(name: name, try call.body(UpdateClusterVersionRequest.self))])
+        case "ListUpdates":
+            let page = try await eks.listUpdates(name: name, nodegroupName: call.query("nodegroupName"),
+                                                 maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "updateIds", page: page))
+        case "DescribeUpdate":
+            return try .json(["update": try await eks.describeUpdate(name: name, updateId: call.pathParameter("updateId"),
+                                                                      nodegroupName: call.query("nodegroupName"))])
+        case "DescribeClusterVersions":
+            let page = try eks.describeClusterVersions(DescribeClusterVersionsRequest(
+                clusterType: call.query("clusterType"), maxResults: try call.queryInt("maxResults"),
+                nextToken: call.query("nextToken"), defaultOnly: try call.queryBool("defaultOnly"),
+                includeAll: try call.queryBool("includeAll"), clusterVersions: call.queryList("clusterVersions"),
+                status: call.query("status"), versionStatus: call.query("versionStatus")))
+            return try .json(NamedPage(key: "clusterVersions", page: page))
+        case "CreateNodegroup":
+            return try .json(["nodegroup": try await eks.createNodegroup(clusterName: name, try call.body(CreateNodegroupRequest.self))])
+        case "ListNodegroups":
+            let page = try await eks.listNodegroups(clusterName: name, maxResults: try call.queryInt("maxResults"),
+                                                    nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "nodegroups", page: page))
+        case "DescribeNodegroup":
+            return try .json(["nodegroup": try await eks.describeNodegroup(clusterName: name, nodegroupName: call.pathParameter("nodegroupName"))])
+        case "DeleteNodegroup":
+            return try .json(["nodegroup": try await eks.deleteNodegroup(clusterName: name, nodegroupName: call.pathParameter("nodegroupName"))])
+        case "UpdateNodegroupConfig":
+            return try .json(["update": try await eks.updateNodegroupConfig(
+                clusterName: name, nodegroupName: call.pathParameter("nodegroupName"), try call.body(UpdateNodegroupConfigRequest.self))])
+        case "UpdateNodegroupVersion":
+            return try .json(["update": try await eks.updateNodegroupVersion(
+                clusterName: name, nodegroupName: call.pathParameter("nodegroupName"), try call.body(UpdateNodegroupVersionRequest.self))])
+        case "TagResource":
+            struct Input: Decodable { var tags: [String: String] }
+            let input = try call.body(Input.self)
+            try await eks.tagResource(arn: call.pathParameter("resourceArn"), tags: input.tags)
+            return try .json([String: String]())
+        case "UntagResource":
+            try await eks.untagResource(arn: call.pathParameter("resourceArn"), tagKeys: call.queryList("tagKeys") ?? [])
+            return try .json([String: String]())
+        case "ListTagsForResource":
+            return try .json(["tags": try await eks.listTagsForResource(arn: call.pathParameter("resourceArn"))])
+        default:
+            throw AWSError(code: "UnknownOperationException", message: "Unknown operation \(operation).", status: 404)
+        }
+    }
+}
+
+/// A list response: the items under the operation's own key, and `nextToken`.
+struct NamedPage<Item: Encodable & Sendable>: Encodable {
+    let key: String
+    let page: ListPage<Item>
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(page.items, forKey: Key(stringValue: key))
+        try container.encodeIfPresent(page.nextToken, forKey: Key(stringValue: "nextToken"))
+    }
+}

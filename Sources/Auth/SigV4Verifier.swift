@@ -1,0 +1,192 @@
+import Crypto
+import Foundation
+
+/// Why a request's signature was not accepted. Each protocol turns these into
+/// its own error codes (`InvalidSignatureException`, `SignatureDoesNotMatch`, …).
+public enum SignatureFailure: Error, Equatable {
+    /// No `Authorization` header and no presigned query.
+    case missingAuthentication
+    /// The signature's parts are malformed or missing; the text says which.
+    case incompleteSignature(String)
+    /// The access key id is not known.
+    case unknownAccessKey(String)
+    /// The signature does not match the one Skiff computes.
+    case signatureMismatch
+    /// The request was signed too long ago, or its presigned URL expired.
+    case expired(String)
+    /// Signed for a region this endpoint does not serve.
+    case wrongRegion(String)
+}
+
+/// What a valid signature establishes.
+public struct VerifiedRequest: Sendable, Equatable {
+    public let identity: Identity
+    public let accessKeyId: String
+    public let region: String
+    /// The signing name in the credential scope (`eks`, `sts`, `ec2`): how the endpoint routes the request.
+    public let service: String
+}
+
+/// Verifies SigV4 signatures, in the `Authorization` header or in a presigned query string.
+public struct SigV4Verifier: Sendable {
+    public typealias KeyLookup = @Sendable (String) async throws -> AccessKey?
+
+    /// How far a header-signed request's date may be from now (AWS allows 15 minutes).
+    public static let allowedClockSkew: TimeInterval = 15 * 60
+
+    private let lookup: KeyLookup
+    private let region: String?
+
+    /// - Parameter region: the one region accepted; `nil` accepts any (for verifying published test vectors).
+    public init(region: String?, lookup: @escaping KeyLookup) {
+        self.region = region
+        self.lookup = lookup
+    }
+
+    public func verify(_ request: SignableRequest, now: Date = Date()) async throws(SignatureFailure) -> VerifiedRequest {
+        let parsed = try parse(request, now: now)
+        let key: AccessKey?
+        do { key = try await lookup(parsed.accessKeyId) } catch { key = nil }
+        guard let key else { throw .unknownAccessKey(parsed.accessKeyId) }
+
+        let canonical = SigV4.canonicalRequest(request, signedHeaders: parsed.signedHeaders,
+                                               queryItems: parsed.signedQuery, payloadHash: parsed.payloadHash)
+        let toSign = SigV4.stringToSign(amzDate: parsed.amzDate, scope: parsed.scope, canonicalRequest: canonical)
+        let signingKey = SigV4.signingKey(secret: key.secretAccessKey, date: parsed.scopeDate,
+                                          region: parsed.region, service: parsed.service)
+        let expected = SigV4.signature(stringToSign: toSign, key: signingKey)
+        guard constantTimeEqual(expected, parsed.signature.lowercased()) else { throw .signatureMismatch }
+        if let region, parsed.region != region { throw .wrongRegion(parsed.region) }
+        return VerifiedRequest(identity: key.identity, accessKeyId: key.accessKeyId,
+                               region: parsed.region, service: parsed.service)
+    }
+
+    private struct ParsedSignature {
+        var accessKeyId: String
+        var scopeDate: String
+        var region: String
+        var service: String
+        var signedHeaders: [String]
+        var signature: String
+        var amzDate: String
+        var signedQuery: [(name: String, value: String)]
+        var payloadHash: String
+        var scope: String { "\(scopeDate)/\(region)/\(service)/aws4_request" }
+    }
+
+    private func parse(_ request: SignableRequest, now: Date) throws(SignatureFailure) -> ParsedSignature {
+        let query = request.queryItems
+        if let authorization = request.header("authorization") {
+            return try parseHeader(authorization, request: request, query: query, now: now)
+        }
+        if query.contains(where: { $0.name == "X-Amz-Algorithm" }) {
+            return try parsePresigned(request: request, query: query, now: now)
+        }
+        throw .missingAuthentication
+    }
+
+    private func parseHeader(_ authorization: String, request: SignableRequest,
+                             query: [(name: String, value: String)], now: Date) throws(SignatureFailure) -> ParsedSignature {
+        guard authorization.hasPrefix(SigV4.algorithm + " ") else {
+            throw .incompleteSignature("Authorization header requires '\(SigV4.algorithm)' as its algorithm.")
+        }
+        var fields: [String: String] = [:]
+        for part in authorization.dropFirst(SigV4.algorithm.count + 1).split(separator: ",") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
+        }
+        guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"],
+              let signature = fields["Signature"] else {
+            throw .incompleteSignature("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.")
+        }
+        guard let amzDate = request.header("x-amz-date") else {
+            throw .incompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+        }
+        let scope = try parseCredential(credential)
+        try checkDate(amzDate, scopeDate: scope.date)
+        if let signedAt = SigV4.parseAmzDate(amzDate), abs(now.timeIntervalSince(signedAt)) > Self.allowedClockSkew {
+            let bound = now.addingTimeInterval(signedAt < now ? -Self.allowedClockSkew : Self.allowedClockSkew)
+            throw .expired("Signature expired: \(amzDate) is now \(signedAt < now ? "earlier" : "later") than "
+                + "\(SigV4.formatAmzDate(bound)) (\(SigV4.formatAmzDate(now)) \(signedAt < now ? "-" : "+") 15 min.)")
+        }
+        let headers = signedHeaders.split(separator: ";").map { $0.lowercased() }
+        try checkSignedHeaders(headers, request: request)
+        return ParsedSignature(accessKeyId: scope.accessKeyId, scopeDate: scope.date, region: scope.region,
+                               service: scope.service, signedHeaders: headers, signature: signature,
+                               amzDate: amzDate, signedQuery: query, payloadHash: try payloadHash(request))
+    }
+
+    private func parsePresigned(request: SignableRequest, query: [(name: String, value: String)],
+                                now: Date) throws(SignatureFailure) -> ParsedSignature {
+        func value(_ name: String) throws(SignatureFailure) -> String {
+            guard let value = query.first(where: { $0.name == name })?.value else {
+                throw .incompleteSignature("AWS query-string parameters must include '\(name)'.")
+            }
+            return value
+        }
+        guard try value("X-Amz-Algorithm") == SigV4.algorithm else {
+            throw .incompleteSignature("X-Amz-Algorithm only supports '\(SigV4.algorithm)'.")
+        }
+        let scope = try parseCredential(try value("X-Amz-Credential"))
+        let amzDate = try value("X-Amz-Date")
+        try checkDate(amzDate, scopeDate: scope.date)
+        let signature = try value("X-Amz-Signature")
+        let headers = try value("X-Amz-SignedHeaders").split(separator: ";").map { $0.lowercased() }
+        try checkSignedHeaders(headers, request: request)
+        if let expires = query.first(where: { $0.name == "X-Amz-Expires" })?.value {
+            guard let seconds = Int(expires), (1...604_800).contains(seconds),
+                  let signedAt = SigV4.parseAmzDate(amzDate) else {
+                throw .incompleteSignature("X-Amz-Expires must be a whole number of seconds from 1 to 604800.")
+            }
+            if now > signedAt.addingTimeInterval(TimeInterval(seconds)) {
+                throw .expired("Request has expired.")
+            }
+        }
+        return ParsedSignature(accessKeyId: scope.accessKeyId, scopeDate: scope.date, region: scope.region,
+                               service: scope.service, signedHeaders: headers, signature: signature,
+                               amzDate: amzDate, signedQuery: query.filter { $0.name != "X-Amz-Signature" },
+                               payloadHash: request.header("x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD")
+    }
+
+    private func parseCredential(_ credential: String) throws(SignatureFailure)
+        -> (accessKeyId: String, date: String, region: String, service: String) {
+        let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 5, parts[4] == "aws4_request", !parts[0].isEmpty else {
+            throw .incompleteSignature("Credential should be scoped to a valid region, service and 'aws4_request': '\(credential)'.")
+        }
+        return (parts[0], parts[1], parts[2], parts[3])
+    }
+
+    private func checkDate(_ amzDate: String, scopeDate: String) throws(SignatureFailure) {
+        guard SigV4.parseAmzDate(amzDate) != nil else {
+            throw .incompleteSignature("Date must be in ISO-8601 'basic format'. Got '\(amzDate)'.")
+        }
+        guard amzDate.hasPrefix(scopeDate) else {
+            throw .incompleteSignature("Credential should be scoped to a valid date: '\(scopeDate)' does not match '\(amzDate)'.")
+        }
+    }
+
+    private func checkSignedHeaders(_ headers: [String], request: SignableRequest) throws(SignatureFailure) {
+        guard headers.contains("host") else {
+            throw .incompleteSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
+        }
+        for name in headers where request.headerValues(name).isEmpty {
+            throw .incompleteSignature("Signed header '\(name)' is missing from the request.")
+        }
+    }
+
+    /// The payload hash the client declared, checked against the body, or the body's own hash.
+    private func payloadHash(_ request: SignableRequest) throws(SignatureFailure) -> String {
+        let actual = SigV4.hexSHA256(request.body)
+        guard let declared = request.header("x-amz-content-sha256") else { return actual }
+        if declared == "UNSIGNED-PAYLOAD" { return declared }
+        guard declared.lowercased() == actual else { throw .signatureMismatch }
+        return declared
+    }
+
+    private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

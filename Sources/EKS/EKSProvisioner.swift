@@ -1,0 +1,42 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Drives EKS's timed transitions (CREATING → ACTIVE, DELETING → gone, updates
+/// InProgress → Successful): sleeps until the next one is due or a new one is
+/// scheduled, then completes what is due. On start it completes whatever was
+/// left in flight when Skiff last stopped.
+public struct EKSProvisioner: Service {
+    private let eks: EKSService
+    private let logger: Logger
+
+    public init(eks: EKSService, logger: Logger) {
+        self.eks = eks
+        self.logger = logger
+    }
+
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let wait = await advance()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await Task.sleep(for: .seconds(wait)) }
+                    group.addTask { await eks.wakeup.wait() }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+
+    /// Completes what is due; returns how long to sleep before the next transition.
+    private func advance() async -> TimeInterval {
+        do {
+            let next = try await eks.advanceDueTransitions()
+            return next.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
+        } catch {
+            logger.error("completing EKS transitions failed; retrying", metadata: ["error": "\(error)"])
+            return 1
+        }
+    }
+}

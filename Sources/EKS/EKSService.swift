@@ -1,0 +1,104 @@
+import Foundation
+import PKI
+import RegionStore
+import VPC
+
+/// Settings of the regional EKS API.
+public struct EKSSettings: Sendable {
+    public var region: Region
+    /// How long creating, deleting and updating take; EKS takes minutes, Skiff about a second.
+    public var provisioningDelay: TimeInterval
+    /// Chooses the API endpoint of a new cluster (its host and port).
+    public var endpointForNewCluster: @Sendable (_ clusterName: String) -> String
+
+    public init(region: Region, provisioningDelay: TimeInterval,
+                endpointForNewCluster: @escaping @Sendable (String) -> String) {
+        self.region = region
+        self.provisioningDelay = provisioningDelay
+        self.endpointForNewCluster = endpointForNewCluster
+    }
+}
+
+/// The regional EKS API: clusters, node groups, updates and tags.
+///
+/// Each operation is one function named after the EKS operation; each runs
+/// its checks and writes in one database transaction, so a refused request
+/// changes nothing. Transitions that take time are recorded with the time
+/// they are due, and `advanceDueTransitions` (driven by `EKSProvisioner`)
+/// completes them, also after a restart.
+public final class EKSService: Sendable {
+    let database: RegionDatabase
+    let network: RegionNetwork
+    let settings: EKSSettings
+    /// Wakes the provisioner when a new transition is scheduled.
+    let wakeup = WakeupSignal()
+
+    public init(database: RegionDatabase, network: RegionNetwork, settings: EKSSettings) {
+        self.database = database
+        self.network = network
+        self.settings = settings
+    }
+
+    var region: Region { settings.region }
+
+    func dueTime(from now: Date = Date()) -> Date {
+        now.addingTimeInterval(settings.provisioningDelay)
+    }
+
+    func clusterArn(_ name: String) -> String {
+        "arn:aws:eks:\(region.name):\(region.account):cluster/\(name)"
+    }
+
+    func cluster(_ tx: RecordTransaction, _ name: String) throws -> ClusterRecord {
+        guard let record = try tx.get(ClusterRecord.self, name) else { throw EKSError.clusterNotFound(name) }
+        return record
+    }
+
+    func nodegroup(_ tx: RecordTransaction, cluster: String, _ name: String) throws -> NodegroupRecord {
+        guard let record = try tx.get(NodegroupRecord.self, NodegroupRecord.key(cluster: cluster, nodegroup: name)) else {
+            throw EKSError.nodegroupNotFound(name, cluster: cluster)
+        }
+        return record
+    }
+
+    /// Runs `body` in a write transaction, turning the network layer's errors into EKS's.
+    func write<T: Sendable>(_ body: @Sendable @escaping (RecordTransaction) throws -> T) async throws -> T {
+        do {
+            return try await database.write(body)
+        } catch let error as EC2Error {
+            throw EKSError.invalidParameter(error.message)
+        }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (RecordReader) throws -> T) async throws -> T {
+        try await database.read(body)
+    }
+}
+
+/// One page of a list operation.
+public struct ListPage<Item: Sendable & Encodable>: Sendable {
+    public let items: [Item]
+    public let nextToken: String?
+}
+
+enum Paging {
+    /// `items` must be sorted by `key`. EKS list calls take `maxResults` from 1 to 100 (default 100) and an opaque `nextToken`.
+    static func page<Item>(_ items: [Item], key: (Item) -> String, maxResults: Int?, nextToken: String?,
+                           limit: Int = 100) throws(EKSError) -> ListPage<Item> {
+        let size = maxResults ?? limit
+        guard (1...limit).contains(size) else {
+            throw EKSError.invalidParameter("maxResults must be between 1 and \(limit).")
+        }
+        var start = 0
+        if let nextToken {
+            guard let decoded = Data(base64Encoded: nextToken).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                throw EKSError.invalidParameter("The nextToken provided is invalid.")
+            }
+            // Tokens name the next key, not a position, so deletions between pages skip nothing.
+            start = items.firstIndex { key($0) >= decoded } ?? items.count
+        }
+        let end = min(items.count, start + size)
+        let next = end < items.count ? Data(key(items[end]).utf8).base64EncodedString() : nil
+        return ListPage(items: Array(items[start..<end]), nextToken: next)
+    }
+}

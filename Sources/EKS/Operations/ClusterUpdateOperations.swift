@@ -1,0 +1,207 @@
+import Foundation
+import RegionStore
+
+public struct UpdateAccessConfigRequest: Codable, Sendable {
+    public var authenticationMode: AuthenticationMode?
+}
+
+public struct UpdateClusterConfigRequest: Codable, Sendable {
+    public var resourcesVpcConfig: VpcConfigRequest?
+    public var logging: Logging?
+    public var clientRequestToken: String?
+    public var accessConfig: UpdateAccessConfigRequest?
+    public var upgradePolicy: UpgradePolicy?
+    public var zonalShiftConfig: ZonalShiftConfig?
+    public var deletionProtection: Bool?
+}
+
+public struct UpdateClusterVersionRequest: Codable, Sendable {
+    public var version: String
+    public var clientRequestToken: String?
+    public var force: Bool?
+}
+
+extension EKSService {
+    public func updateClusterConfig(name: String, _ input: UpdateClusterConfigRequest) async throws -> Update {
+        let given = [input.resourcesVpcConfig != nil, input.logging != nil, input.accessConfig != nil,
+                     input.upgradePolicy != nil, input.zonalShiftConfig != nil, input.deletionProtection != nil]
+        guard given.filter({ $0 }).count == 1 else {
+            throw EKSError.invalidParameter(given.contains(true)
+                ? "Only one type of update can be allowed."
+                : "No changes requested: give one of resourcesVpcConfig, logging, accessConfig, upgradePolicy, zonalShiftConfig, deletionProtection.",
+                cluster: name)
+        }
+        let update: Update = try await write { [self] tx in
+            let record = try updatableCluster(tx, name)
+            let (type, params, change) = try clusterConfigChange(tx, input, current: record.cluster)
+            return try startClusterUpdate(tx, record, type: type, params: params, change: change)
+        }
+        wakeup.signal()
+        return update
+    }
+
+    /// Checks a config update against the cluster as it is and says what it will change.
+    private func clusterConfigChange(_ tx: RecordTransaction, _ input: UpdateClusterConfigRequest,
+                                     current: Cluster) throws -> (UpdateType, [UpdateParam], PendingChange) {
+        let name = current.name
+        if let logging = input.logging {
+            let wanted = Logging.canonical(enabled: logging.applied(to: current.logging.enabledTypes))
+            guard wanted != current.logging else {
+                throw EKSError.invalidParameter("No changes needed for the logging config provided", cluster: name)
+            }
+            return (.LoggingUpdate, [UpdateParam("ClusterLogging", try Self.json(wanted.clusterLogging))], .logging(wanted))
+        }
+        if let vpc = input.resourcesVpcConfig {
+            if vpc.subnetIds != nil || vpc.securityGroupIds != nil {
+                let subnets = vpc.subnetIds ?? current.resourcesVpcConfig.subnetIds
+                let groups = vpc.securityGroupIds ?? current.resourcesVpcConfig.securityGroupIds
+                let newVPC = try clusterVPC(tx, subnetIds: subnets, securityGroupIds: groups, cluster: name)
+                guard newVPC.vpcId == current.resourcesVpcConfig.vpcId else {
+                    throw EKSError.invalidParameter("Subnets must stay in the cluster VPC \(current.resourcesVpcConfig.vpcId).", cluster: name)
+                }
+                var params: [UpdateParam] = []
+                if let ids = vpc.subnetIds { params.append(UpdateParam("Subnets", try Self.json(ids))) }
+                if let ids = vpc.securityGroupIds { params.append(UpdateParam("SecurityGroups", try Self.json(ids))) }
+                return (.VpcConfigUpdate, params, .vpcConfig(subnetIds: subnets, securityGroupIds: groups))
+            }
+            let current = current.resourcesVpcConfig
+            let publicAccess = vpc.endpointPublicAccess ?? current.endpointPublicAccess
+            let privateAccess = vpc.endpointPrivateAccess ?? current.endpointPrivateAccess
+            let cidrs = vpc.publicAccessCidrs ?? current.publicAccessCidrs
+            try Validation.cidrs(cidrs, field: "publicAccessCidrs")
+            guard publicAccess || privateAccess else {
+                throw EKSError.invalidParameter("Either the public or the private endpoint access must be enabled.", cluster: name)
+            }
+            guard publicAccess != current.endpointPublicAccess || privateAccess != current.endpointPrivateAccess
+                    || cidrs != current.publicAccessCidrs else {
+                throw EKSError.invalidParameter(
+                    "Cluster is already at the desired configuration with endpointPrivateAccess: \(privateAccess) , endpointPublicAccess: \(publicAccess), publicAccessCidrs: \(cidrs)",
+                    cluster: name)
+            }
+            return (.EndpointAccessUpdate,
+                    [UpdateParam("EndpointPublicAccess", String(publicAccess)),
+                     UpdateParam("EndpointPrivateAccess", String(privateAccess)),
+                     UpdateParam("PublicAccessCidrs", try Self.json(cidrs))],
+                    .endpointAccess(publicAccess: publicAccess, privateAccess: privateAccess, publicAccessCidrs: cidrs))
+        }
+        if let access = input.accessConfig {
+            guard let mode = access.authenticationMode else {
+                throw EKSError.invalidParameter("accessConfig needs an authenticationMode.", cluster: name)
+            }
+            let from = current.accessConfig.authenticationMode
+            guard mode != from else {
+                throw EKSError.invalidParameter("Cluster already has authentication mode \(mode.rawValue).", cluster: name)
+            }
+            guard mode.rank > from.rank else {
+                throw EKSError.invalidParameter("Unsupported authentication mode update from \(from.rawValue) to \(mode.rawValue)", cluster: name)
+            }
+            return (.AccessConfigUpdate, [UpdateParam("AuthenticationMode", mode.rawValue)], .authenticationMode(mode))
+        }
+        if let policy = input.upgradePolicy {
+            guard let support = policy.supportType else {
+                throw EKSError.invalidParameter("upgradePolicy needs a supportType.", cluster: name)
+            }
+            return (.UpgradePolicyUpdate, [UpdateParam("UpgradePolicy", support.rawValue)], .upgradePolicy(policy))
+        }
+        if let zonalShift = input.zonalShiftConfig {
+            return (.ZonalShiftConfigUpdate, [UpdateParam("ZonalShiftConfig", String(zonalShift.enabled ?? false))],
+                    .zonalShift(zonalShift))
+        }
+        let protection = input.deletionProtection!
+        guard protection != current.deletionProtection else {
+            throw EKSError.invalidParameter("Cluster already has deletionProtection \(protection).", cluster: name)
+        }
+        return (.DeletionProtectionUpdate, [UpdateParam("DeletionProtection", String(protection))], .deletionProtection(protection))
+    }
+
+    public func updateClusterVersion(name: String, _ input: UpdateClusterVersionRequest) async throws -> Update {
+        let update: Update = try await write { [self] tx in
+            let record = try updatableCluster(tx, name)
+            guard let target = KubernetesVersions.named(input.version),
+                  let current = KubernetesVersions.named(record.cluster.version) else {
+                throw EKSError.invalidParameter("Unsupported Kubernetes minor version update from \(record.cluster.version) to \(input.version)",
+                                                cluster: name)
+            }
+            guard target.minor != current.minor else {
+                throw EKSError.invalidParameter("Cluster is already at the desired configuration with version: \(target.version)", cluster: name)
+            }
+            // Control planes move one minor version at a time, and never back.
+            guard target.minor == current.minor + 1 else {
+                throw EKSError.invalidParameter("Unsupported Kubernetes minor version update from \(current.version) to \(target.version)",
+                                                cluster: name)
+            }
+            return try startClusterUpdate(tx, record, type: .VersionUpdate,
+                                          params: [UpdateParam("Version", target.version),
+                                                   UpdateParam("PlatformVersion", target.platformVersion)],
+                                          change: .clusterVersion(version: target.version, platformVersion: target.platformVersion))
+        }
+        wakeup.signal()
+        return update
+    }
+
+    /// The cluster, if it can take an update now; one in progress refuses a second.
+    private func updatableCluster(_ tx: RecordTransaction, _ name: String) throws -> ClusterRecord {
+        let record = try cluster(tx, name)
+        if case .refuse(let reason) = record.cluster.status.step(.updateRequested) {
+            throw EKSError.inUse("Cluster \(name) cannot be updated now. \(reason)", cluster: name)
+        }
+        return record
+    }
+
+    private func startClusterUpdate(_ tx: RecordTransaction, _ record: ClusterRecord, type: UpdateType,
+                                    params: [UpdateParam], change: PendingChange) throws -> Update {
+        var record = record
+        let name = record.cluster.name
+        switch record.cluster.status.step(.updateRequested) {
+        case .moveTo(let status):
+            record.cluster.status = status
+        case .refuse(let reason):
+            throw EKSError.inUse("Cluster \(name) cannot be updated now. \(reason)", cluster: name)
+        case .remove:
+            throw EKSError.clusterNotFound(name)
+        }
+        try tx.save(record)
+        return try insertUpdate(tx, cluster: name, nodegroup: nil, type: type, params: params, change: change)
+    }
+
+    func insertUpdate(_ tx: RecordTransaction, cluster: String, nodegroup: String?, type: UpdateType,
+                      params: [UpdateParam], change: PendingChange) throws -> Update {
+        let now = Date()
+        let update = Update(id: UUID().uuidString.lowercased(), status: .InProgress, type: type, params: params,
+                            createdAt: now, errors: [])
+        try tx.insert(UpdateRecord(clusterName: cluster, nodegroupName: nodegroup, update: update, change: change,
+                                   dueAt: dueTime(from: now)))
+        return update
+    }
+
+    public func describeUpdate(name: String, updateId: String, nodegroupName: String?) async throws -> Update {
+        try await read { reader in
+            guard try reader.get(ClusterRecord.self, name) != nil else { throw EKSError.clusterNotFound(name) }
+            guard let record = try reader.get(UpdateRecord.self, "\(name)/\(updateId)"),
+                  nodegroupName == nil || record.nodegroupName == nodegroupName else {
+                throw EKSError.notFound("No update found for ID: \(updateId)", cluster: name, nodegroup: nodegroupName)
+            }
+            return record.update
+        }
+    }
+
+    public func listUpdates(name: String, nodegroupName: String?, maxResults: Int?, nextToken: String?) async throws -> ListPage<String> {
+        let ids: [String] = try await read { reader in
+            guard try reader.get(ClusterRecord.self, name) != nil else { throw EKSError.clusterNotFound(name) }
+            if let nodegroupName,
+               try reader.get(NodegroupRecord.self, NodegroupRecord.key(cluster: name, nodegroup: nodegroupName)) == nil {
+                throw EKSError.nodegroupNotFound(nodegroupName, cluster: name)
+            }
+            return try reader.all(UpdateRecord.self, keyPrefix: name + "/")
+                .filter { $0.nodegroupName == nodegroupName }
+                .map(\.update.id).sorted()
+        }
+        return try Paging.page(ids, key: { $0 }, maxResults: maxResults, nextToken: nextToken)
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import RegionStore
+
+extension EKSService {
+    /// Completes every transition due by `now` in one transaction: clusters and node groups
+    /// finish creating or deleting, updates apply their change. Returns when the next one is due.
+    @discardableResult
+    public func advanceDueTransitions(now: Date = Date()) async throws -> Date? {
+        try await database.write { [self] tx in
+            var next: Date?
+            func isDue(_ due: Date?) -> Bool {
+                guard let due else { return false }
+                if due <= now { return true }
+                next = min(next ?? due, due)
+                return false
+            }
+            for var record in try tx.all(UpdateRecord.self) where record.update.status == .InProgress && isDue(record.dueAt) {
+                try complete(tx, &record)
+            }
+            for var record in try tx.all(NodegroupRecord.self) where isDue(record.dueAt) {
+                try finishTransition(tx, &record)
+            }
+            for var record in try tx.all(ClusterRecord.self) where isDue(record.dueAt) {
+                // A cluster's node groups go first; a deleting cluster waits for them.
+                if record.cluster.status == .DELETING,
+                   try tx.count(NodegroupRecord.self, keyPrefix: record.cluster.name + "/") > 0 {
+                    next = min(next ?? now, now.addingTimeInterval(settings.provisioningDelay))
+                    continue
+                }
+                try finishTransition(tx, &record)
+            }
+            return next
+        }
+    }
+
+    private func finishTransition(_ tx: RecordTransaction, _ record: inout ClusterRecord) throws {
+        switch record.cluster.status.step(record.cluster.status == .DELETING ? .deprovisioned : .provisioned) {
+        case .moveTo(let status):
+            record.cluster.status = status
+            record.dueAt = nil
+            try tx.save(record)
+        case .remove:
+            let cluster = record.cluster
+            try network.detach(tx, subnetIds: cluster.resourcesVpcConfig.subnetIds, from: cluster.arn)
+            try network.deleteSecurityGroup(tx, id: cluster.resourcesVpcConfig.clusterSecurityGroupId)
+            for update in try tx.all(UpdateRecord.self, keyPrefix: cluster.name + "/") {
+                try tx.delete(UpdateRecord.self, update.storeKey)
+            }
+            try tx.delete(ClusterRecord.self, record.storeKey)
+        case .refuse:
+            // Nothing is due in this status (a stray time); drop it.
+            record.dueAt = nil
+            try tx.save(record)
+        }
+    }
+
+    private func finishTransition(_ tx: RecordTransaction, _ record: inout NodegroupRecord) throws {
+        switch record.nodegroup.status.step(record.nodegroup.status == .DELETING ? .deprovisioned : .provisioned) {
+        case .moveTo(let status):
+            record.nodegroup.status = status
+            record.nodegroup.modifiedAt = Date()
+            record.dueAt = nil
+            try tx.save(record)
+        case .remove:
+            try network.detach(tx, subnetIds: record.nodegroup.subnets, from: record.nodegroup.nodegroupArn)
+            for update in try tx.all(UpdateRecord.self, keyPrefix: record.nodegroup.clusterName + "/")
+            where update.nodegroupName == record.nodegroup.nodegroupName {
+                try tx.delete(UpdateRecord.self, update.storeKey)
+            }
+            try tx.delete(NodegroupRecord.self, record.storeKey)
+        case .refuse:
+            record.dueAt = nil
+            try tx.save(record)
+        }
+    }
+
+    /// Applies an update's change to its cluster or node group and marks it `Successful`.
+    private func complete(_ tx: RecordTransaction, _ record: inout UpdateRecord) throws {
+        record.update.status = .Successful
+        try tx.save(record)
+        if let nodegroupName = record.nodegroupName {
+            guard var target = try tx.get(NodegroupRecord.self, NodegroupRecord.key(cluster: record.clusterName, nodegroup: nodegroupName)) else { return }
+            Self.apply(record.change, to: &target.nodegroup)
+            if case .moveTo(let status) = target.nodegroup.status.step(.updateFinished) { target.nodegroup.status = status }
+            target.nodegroup.modifiedAt = Date()
+            try tx.save(target)
+        } else {
+            guard var target = try tx.get(ClusterRecord.self, record.clusterName) else { return }
+            try apply(tx, record.change, to: &target.cluster)
+            if case .moveTo(let status) = target.cluster.status.step(.updateFinished) { target.cluster.status = status }
+            try tx.save(target)
+        }
+    }
+
+    private func apply(_ tx: RecordTransaction, _ change: PendingChange, to cluster: inout Cluster) throws {
+        switch change {
+        case .clusterVersion(let version, let platformVersion):
+            cluster.version = version
+            cluster.platformVersion = platformVersion
+        case .endpointAccess(let publicAccess, let privateAccess, let cidrs):
+            cluster.resourcesVpcConfig.endpointPublicAccess = publicAccess
+            cluster.resourcesVpcConfig.endpointPrivateAccess = privateAccess
+            cluster.resourcesVpcConfig.publicAccessCidrs = cidrs
+        case .vpcConfig(let subnetIds, let securityGroupIds):
+            try network.detach(tx, subnetIds: cluster.resourcesVpcConfig.subnetIds, from: cluster.arn)
+            try network.attach(tx, subnetIds: subnetIds, to: cluster.arn)
+            cluster.resourcesVpcConfig.subnetIds = subnetIds
+            cluster.resourcesVpcConfig.securityGroupIds = securityGroupIds
+        case .logging(let logging):
+            cluster.logging = logging
+        case .authenticationMode(let mode):
+            cluster.accessConfig.authenticationMode = mode
+        case .upgradePolicy(let policy):
+            cluster.upgradePolicy = policy
+        case .deletionProtection(let enabled):
+            cluster.deletionProtection = enabled
+        case .zonalShift(let config):
+            cluster.zonalShiftConfig = config
+        case .nodegroupConfig, .nodegroupVersion:
+            break
+        }
+    }
+
+    static func apply(_ change: PendingChange, to nodegroup: inout Nodegroup) {
+        switch change {
+        case .nodegroupConfig(let config):
+            if let scaling = config.scalingConfig { nodegroup.scalingConfig = scaling }
+            nodegroup.labels.merge(config.addOrUpdateLabels) { $1 }
+            for key in config.removeLabels { nodegroup.labels.removeValue(forKey: key) }
+            var taints = nodegroup.taints ?? []
+            // Taints are keyed by key and effect, as on a Kubernetes node.
+            taints.removeAll { taint in
+                (config.addOrUpdateTaints + config.removeTaints).contains { $0.key == taint.key && $0.effect == taint.effect }
+            }
+            taints += config.addOrUpdateTaints
+            nodegroup.taints = taints.isEmpty ? nil : taints
+            if let updateConfig = config.updateConfig { nodegroup.updateConfig = updateConfig }
+        case .nodegroupVersion(let version, let releaseVersion, let launchTemplate):
+            nodegroup.version = version
+            nodegroup.releaseVersion = releaseVersion
+            if let launchTemplate { nodegroup.launchTemplate = launchTemplate }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import PKI
+import RegionStore
+
+/// A cluster as stored: its API view plus what never leaves the server.
+public struct ClusterRecord: StoredRecord {
+    public static let kind = "eks.cluster"
+    public var storeKey: String { cluster.name }
+
+    public var cluster: Cluster
+    public let certificateAuthority: CertificateAuthority
+    /// Where the cluster's API server answers; shown once the cluster is ACTIVE.
+    public let endpoint: String
+    public let oidcIssuer: String
+    /// When the current CREATING or DELETING finishes.
+    public var dueAt: Date?
+
+    /// The cluster as EKS shows it: no endpoint, CA or OIDC issuer until it is provisioned.
+    public var view: Cluster {
+        var view = cluster
+        if cluster.status != .CREATING {
+            view.endpoint = endpoint
+            view.certificateAuthority = CertificateData(data: certificateAuthority.certificateData)
+            view.identity = ClusterIdentity(oidc: .init(issuer: oidcIssuer))
+        }
+        return view
+    }
+}
+
+public struct NodegroupRecord: StoredRecord {
+    public static let kind = "eks.nodegroup"
+    public var storeKey: String { Self.key(cluster: nodegroup.clusterName, nodegroup: nodegroup.nodegroupName) }
+    public static func key(cluster: String, nodegroup: String) -> String { "\(cluster)/\(nodegroup)" }
+
+    public var nodegroup: Nodegroup
+    public let clientRequestToken: String?
+    /// When the current CREATING or DELETING finishes.
+    public var dueAt: Date?
+}
+
+/// An update and the change it applies when it succeeds.
+public struct UpdateRecord: StoredRecord {
+    public static let kind = "eks.update"
+    public var storeKey: String { "\(clusterName)/\(update.id)" }
+
+    public let clusterName: String
+    /// Set for node group updates.
+    public let nodegroupName: String?
+    public var update: Update
+    public let change: PendingChange
+    public let dueAt: Date
+}
+
+/// What an update changes, applied when it completes, as EKS shows the new
+/// configuration only once its update is `Successful`.
+public enum PendingChange: Codable, Sendable, Equatable {
+    case clusterVersion(version: String, platformVersion: String)
+    case endpointAccess(publicAccess: Bool, privateAccess: Bool, publicAccessCidrs: [String])
+    case vpcConfig(subnetIds: [String], securityGroupIds: [String])
+    case logging(Logging)
+    case authenticationMode(AuthenticationMode)
+    case upgradePolicy(UpgradePolicy)
+    case deletionProtection(Bool)
+    case zonalShift(ZonalShiftConfig)
+    case nodegroupConfig(NodegroupConfigChange)
+    case nodegroupVersion(version: String, releaseVersion: String, launchTemplate: LaunchTemplateSpecification?)
+}
+
+public struct NodegroupConfigChange: Codable, Sendable, Equatable {
+    public var scalingConfig: NodegroupScalingConfig?
+    public var addOrUpdateLabels: [String: String]
+    public var removeLabels: [String]
+    public var addOrUpdateTaints: [Taint]
+    public var removeTaints: [Taint]
+    public var updateConfig: NodegroupUpdateConfig?
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// A value kept in the region database: a JSON document under a kind and a key.
+///
+/// Keys that share a prefix up to a `/` form a family (a cluster's node groups
+/// are `cluster/nodegroup`), which `RecordReader.all(_:keyPrefix:)` lists.
+public protocol StoredRecord: Codable, Sendable {
+    /// The table-wide name of this record type, e.g. `eks.cluster`.
+    static var kind: String { get }
+    var storeKey: String { get }
+}
+
+enum RecordCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// How `skiff up` runs.
+public struct SkiffConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port; the log line "Skiff listening on …" names it.
+    public var port: Int
+    public var dataDirectory: URL
+    public var region: String
+    /// Seconds that creating, deleting and updating EKS resources take.
+    public var provisioningDelay: TimeInterval
+
+    public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
+                provisioningDelay: TimeInterval = 1) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.region = region
+        self.provisioningDelay = provisioningDelay
+    }
+}

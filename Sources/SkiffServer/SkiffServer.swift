@@ -1,0 +1,74 @@
+import AWSAPI
+import Auth
+import EKS
+import Foundation
+import Hummingbird
+import Logging
+import RegionStore
+import ServiceLifecycle
+import VPC
+
+/// The regional endpoint and its background services, composed from one data dir.
+public struct SkiffServer: Sendable {
+    public let configuration: SkiffConfiguration
+    public let database: RegionDatabase
+    public let credentials: CredentialStore
+    public let network: RegionNetwork
+    public let eks: EKSService
+    private let logger: Logger
+
+    public init(configuration: SkiffConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        database = try RegionDatabase(directory: configuration.dataDirectory)
+        credentials = CredentialStore(database: database)
+        let region = Region(name: configuration.region, account: CredentialStore.defaultAccount)
+        network = RegionNetwork(database: database, region: region)
+        // Each cluster's API server gets its own loopback port on the host Skiff serves.
+        let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+        eks = EKSService(database: database, network: network, settings: EKSSettings(
+            region: region, provisioningDelay: configuration.provisioningDelay,
+            endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }))
+    }
+
+    /// Seeds first-start state, then serves until SIGINT or SIGTERM.
+    public func run() async throws {
+        try await credentials.ensureDefaultKey()
+        try await network.ensureDefaultVPC()
+
+        let endpoint = AWSEndpoint(
+            verifier: SigV4Verifier(region: configuration.region) { [credentials] id in try await credentials.accessKey(id: id) },
+            services: [EKSAPI(eks: eks), STSAPI(), EC2API(network: network)],
+            logger: logger)
+        let health = HealthBody(status: "ok", region: configuration.region)
+        let responder = CallbackResponder<BasicRequestContext> { request, context in
+            if request.uri.path == "/_skiff/health" {
+                return try health.response()
+            }
+            return try await endpoint.respond(to: request, context: context)
+        }
+        let logger = self.logger
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skiff"),
+            services: [EKSProvisioner(eks: eks, logger: logger)],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("Skiff listening on http://\(configuration.host):\(port)")
+            },
+            logger: logger)
+        try await app.runService()
+    }
+}
+
+struct HealthBody: Codable, Sendable {
+    let status: String
+    let region: String
+
+    func response() throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers,
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(self))))
+    }
+}

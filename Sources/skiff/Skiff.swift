@@ -1,0 +1,83 @@
+import ArgumentParser
+import Auth
+import Foundation
+import Logging
+import RegionStore
+import SkiffServer
+
+@main
+struct Skiff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Amazon EKS on your own machines.",
+        subcommands: [Up.self, IAM.self])
+}
+
+struct DataDirOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Where Skiff keeps its state.")
+    var path: String = ".skiff"
+
+    var url: URL { URL(fileURLWithPath: path, isDirectory: true) }
+}
+
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the regional endpoint until SIGINT or SIGTERM.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 4566
+    @OptionGroup var dataDir: DataDirOption
+    @Option(help: "The AWS region this endpoint serves.") var region = "us-east-1"
+    @Option(name: .customLong("provisioning-delay"),
+            help: "Seconds that creating, deleting and updating clusters and node groups take.")
+    var provisioningDelay: Double = 1
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "notice"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535.") }
+        guard provisioningDelay >= 0 else { throw ValidationError("--provisioning-delay cannot be negative.") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel).") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let server = try SkiffServer(
+            configuration: SkiffConfiguration(host: host, port: port, dataDirectory: dataDir.url, region: region,
+                                              provisioningDelay: provisioningDelay),
+            logger: Logger(label: "skiff"))
+        try await server.run()
+    }
+}
+
+struct IAM: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage the credentials Skiff accepts.",
+                                                    subcommands: [CreateAccessKey.self])
+
+    struct CreateAccessKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-access-key",
+            abstract: "Create an access key pair for an IAM user (created if new) and print it as `aws iam create-access-key` does.")
+
+        @Option(help: "The IAM user the key signs as.") var user: String
+        @OptionGroup var dataDir: DataDirOption
+
+        func run() throws {
+            let store = CredentialStore(database: try RegionDatabase(directory: dataDir.url))
+            let key = try store.createAccessKey(userName: user)
+            let output: [String: [String: String]] = ["AccessKey": [
+                "UserName": user,
+                "AccessKeyId": key.accessKeyId,
+                "Status": "Active",
+                "SecretAccessKey": key.secretAccessKey,
+                "CreateDate": key.createdAt.formatted(.iso8601),
+            ]]
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+        }
+    }
+}
