@@ -145,7 +145,7 @@ public struct SigV4Verifier: Sendable {
         return ParsedSignature(accessKeyId: scope.accessKeyId, scopeDate: scope.date, region: scope.region,
                                service: scope.service, signedHeaders: headers, signature: signature,
                                amzDate: amzDate, signedQuery: query.filter { $0.name != "X-Amz-Signature" },
-                               payloadHash: request.header("x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD")
+                               payloadHash: try payloadHash(request))
     }
 
     private func parseCredential(_ credential: String) throws(SignatureFailure)
@@ -175,7 +175,8 @@ public struct SigV4Verifier: Sendable {
         }
     }
 
-    /// The payload hash the client declared, checked against the body, or the body's own hash.
+    /// The payload hash the client declared, checked against the body, or the body's own hash
+    /// (presigned URLs too: only S3 presigns with `UNSIGNED-PAYLOAD`).
     private func payloadHash(_ request: SignableRequest) throws(SignatureFailure) -> String {
         let actual = SigV4.hexSHA256(request.body)
         guard let declared = request.header("x-amz-content-sha256") else { return actual }

@@ -111,7 +111,7 @@ struct SigV4VerifierTests {
             ("X-Amz-SignedHeaders", "host"),
         ]
         let unsigned = SignableRequest(method: "GET", rawPath: "/", rawQuery: "", headers: [(name: "host", value: "sts.amazonaws.com")], body: [])
-        let canonical = SigV4.canonicalRequest(unsigned, signedHeaders: ["host"], queryItems: query, payloadHash: "UNSIGNED-PAYLOAD")
+        let canonical = SigV4.canonicalRequest(unsigned, signedHeaders: ["host"], queryItems: query, payloadHash: SigV4.hexSHA256([]))
         let signature = SigV4.signature(
             stringToSign: SigV4.stringToSign(amzDate: "20150830T123600Z", scope: "20150830/us-east-1/sts/aws4_request",
                                              canonicalRequest: canonical),
