@@ -23,6 +23,10 @@ let package = Package(
         .target(name: "RegionStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The revisioned key-value log under each cluster's API (etcd semantics).
+        .target(name: "KubeStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // Certificate authorities and certificates.
         .target(name: "PKI", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -65,5 +69,6 @@ let package = Package(
         .testTarget(name: "EKSTests", dependencies: ["EKS", "VPC", "RegionStore", "PKI"]),
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
+        .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),
     ]
 )
