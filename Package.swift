@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Regional state: one SQLite database per data dir (GRDB, WAL, fsync on commit).
@@ -26,6 +27,10 @@ let package = Package(
         // The revisioned key-value log under each cluster's API (etcd semantics).
         .target(name: "KubeStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The Kubernetes API: resources, registry, discovery, tables, watch, patch (no HTTP).
+        .target(name: "KubeAPI", dependencies: [
+            "KubeStore",
         ]),
         // Certificate authorities and certificates.
         .target(name: "PKI", dependencies: [
@@ -46,6 +51,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Each cluster's control plane: store, API server over TLS, compaction.
+        .target(name: "ClusterRuntime", dependencies: [
+            "EKS", "KubeAPI", "KubeStore", "PKI",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // AWS wire protocols (rest-json, query, ec2), SigV4 on every request, service routers.
         .target(name: "AWSAPI", dependencies: [
             "Auth", "EKS", "VPC",
@@ -55,7 +70,7 @@ let package = Package(
         ]),
         // Composes the regional endpoint and its background services.
         .target(name: "SkiffServer", dependencies: [
-            "AWSAPI", "Auth", "EKS", "VPC", "RegionStore",
+            "AWSAPI", "Auth", "EKS", "VPC", "RegionStore", "ClusterRuntime",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

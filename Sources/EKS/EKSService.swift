@@ -30,13 +30,16 @@ public final class EKSService: Sendable {
     let database: RegionDatabase
     let network: RegionNetwork
     let settings: EKSSettings
+    let controlPlanes: any ControlPlaneHost
     /// Wakes the provisioner when a new transition is scheduled.
     let wakeup = WakeupSignal()
 
-    public init(database: RegionDatabase, network: RegionNetwork, settings: EKSSettings) {
+    public init(database: RegionDatabase, network: RegionNetwork, settings: EKSSettings,
+                controlPlanes: any ControlPlaneHost = NoControlPlanes()) {
         self.database = database
         self.network = network
         self.settings = settings
+        self.controlPlanes = controlPlanes
     }
 
     var region: Region { settings.region }

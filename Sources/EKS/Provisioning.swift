@@ -3,11 +3,27 @@ import RegionStore
 
 extension EKSService {
     /// Completes every transition due by `now` in one transaction: clusters and node groups
-    /// finish creating or deleting, updates apply their change. Returns when the next one is due.
+    /// finish creating or deleting, updates apply their change. A cluster turns ACTIVE only once
+    /// its control plane runs; a deleted cluster's control plane goes with it. Returns when the
+    /// next transition is due.
     @discardableResult
     public func advanceDueTransitions(now: Date = Date()) async throws -> Date? {
-        try await database.write { [self] tx in
-            var next: Date?
+        let starting = try await read { reader in
+            try reader.all(ClusterRecord.self).filter { $0.cluster.status == .CREATING && ($0.dueAt ?? .distantFuture) <= now }
+        }
+        var failed: Set<String> = []
+        for record in starting {
+            do {
+                try await controlPlanes.ensureRunning(record.controlPlaneSpec)
+            } catch {
+                failed.insert(record.cluster.name)
+            }
+        }
+        // Those stay CREATING and are tried again in a second.
+        let notStarted = failed
+        let (next, removed, running) = try await database.write { [self] tx -> (Date?, [String], [ControlPlaneSpec]) in
+            var next: Date? = notStarted.isEmpty ? nil : now.addingTimeInterval(1)
+            var removed: [String] = []
             func isDue(_ due: Date?) -> Bool {
                 guard let due else { return false }
                 if due <= now { return true }
@@ -21,16 +37,24 @@ extension EKSService {
                 try finishTransition(tx, &record)
             }
             for var record in try tx.all(ClusterRecord.self) where isDue(record.dueAt) {
+                if notStarted.contains(record.cluster.name) { continue }
                 // A cluster's node groups go first; a deleting cluster waits for them.
                 if record.cluster.status == .DELETING,
                    try tx.count(NodegroupRecord.self, keyPrefix: record.cluster.name + "/") > 0 {
                     next = min(next ?? now, now.addingTimeInterval(settings.provisioningDelay))
                     continue
                 }
+                if record.cluster.status == .DELETING { removed.append(record.cluster.name) }
                 try finishTransition(tx, &record)
             }
-            return next
+            let running = try tx.all(ClusterRecord.self)
+                .filter { [.ACTIVE, .UPDATING].contains($0.cluster.status) }.map(\.controlPlaneSpec)
+            return (next, removed, running)
         }
+        for name in removed { await controlPlanes.remove(clusterName: name) }
+        // Brings back control planes after a restart and follows version upgrades.
+        for spec in running { try? await controlPlanes.ensureRunning(spec) }
+        return next
     }
 
     private func finishTransition(_ tx: RecordTransaction, _ record: inout ClusterRecord) throws {

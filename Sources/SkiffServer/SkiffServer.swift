@@ -1,5 +1,6 @@
 import AWSAPI
 import Auth
+import ClusterRuntime
 import EKS
 import Foundation
 import Hummingbird
@@ -15,6 +16,7 @@ public struct SkiffServer: Sendable {
     public let credentials: CredentialStore
     public let network: RegionNetwork
     public let eks: EKSService
+    public let clusters: ClusterRuntimes
     private let logger: Logger
 
     public init(configuration: SkiffConfiguration, logger: Logger) throws {
@@ -26,9 +28,12 @@ public struct SkiffServer: Sendable {
         network = RegionNetwork(database: database, region: region)
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+        clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
+                                   logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
-            endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }))
+            endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }),
+            controlPlanes: clusters)
     }
 
     /// Seeds first-start state, then serves until SIGINT or SIGTERM.
@@ -38,7 +43,7 @@ public struct SkiffServer: Sendable {
 
         let endpoint = AWSEndpoint(
             verifier: SigV4Verifier(region: configuration.region) { [credentials] id in try await credentials.accessKey(id: id) },
-            services: [EKSAPI(eks: eks), STSAPI(), EC2API(network: network)],
+            services: [EKSAPI(eks: eks), STSAPI(), EC2API(network: network), SkiffAdminAPI(eks: eks)],
             logger: logger)
         let health = HealthBody(status: "ok", region: configuration.region)
         let responder = CallbackResponder<BasicRequestContext> { request, context in
@@ -58,6 +63,7 @@ public struct SkiffServer: Sendable {
             },
             logger: logger)
         try await app.runService()
+        await clusters.stopAll()
     }
 }
 

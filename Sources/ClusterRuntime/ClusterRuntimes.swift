@@ -1,0 +1,42 @@
+import EKS
+import Foundation
+import Logging
+
+/// The control planes of every cluster in the region, each under
+/// `<data dir>/clusters/<name>/`.
+public actor ClusterRuntimes: ControlPlaneHost {
+    private let directory: URL
+    private let logger: Logger
+    private var running: [String: ClusterControlPlane] = [:]
+
+    public init(directory: URL, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    func clusterDirectory(_ name: String) -> URL {
+        directory.appendingPathComponent(name, isDirectory: true)
+    }
+
+    public func ensureRunning(_ spec: ControlPlaneSpec) async throws {
+        if let current = running[spec.clusterName] {
+            if current.spec == spec { return }
+            running[spec.clusterName] = nil
+            await current.stop()
+        }
+        let controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), logger: logger)
+        running[spec.clusterName] = controlPlane
+        logger.notice("API server of cluster \(spec.clusterName) listening on \(spec.endpoint)")
+    }
+
+    public func remove(clusterName: String) async {
+        if let controlPlane = running.removeValue(forKey: clusterName) { await controlPlane.stop() }
+        try? FileManager.default.removeItem(at: clusterDirectory(clusterName))
+    }
+
+    /// Stops every control plane (Skiff is shutting down); their data stays.
+    public func stopAll() async {
+        for controlPlane in running.values { await controlPlane.stop() }
+        running.removeAll()
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import KubeStore
+
+/// Compacts a cluster's store on its own, keeping about five minutes of
+/// history (what a watch or a `continue` token may still need, as on a real
+/// API server), so the data dir stays proportional to the live objects.
+struct StoreCompactor {
+    let store: any KubeStore
+    var retention: TimeInterval = 300
+    var interval: Duration = .seconds(30)
+
+    func run() async {
+        // (time, revision) samples: compaction goes up to the newest revision older than the retention.
+        var samples: [(Date, Int64)] = []
+        while !Task.isCancelled {
+            if let revision = try? await store.currentRevision() {
+                let now = Date()
+                samples.append((now, revision))
+                if let cutoff = samples.last(where: { now.timeIntervalSince($0.0) >= retention }) {
+                    try? await store.compact(through: cutoff.1)
+                    samples.removeAll { $0.0 < cutoff.0 }
+                }
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import PKI
+
+/// What a cluster's control plane is started with.
+public struct ControlPlaneSpec: Sendable, Equatable {
+    public let clusterName: String
+    /// The Kubernetes patch version its API server reports (`1.34.1`).
+    public let kubernetesVersion: String
+    /// `https://host:port`, where its API server listens.
+    public let endpoint: String
+    public let certificateAuthority: CertificateAuthority
+    public let serviceIpv4Cidr: String
+
+    public var host: String { URLComponents(string: endpoint)?.host ?? "127.0.0.1" }
+    public var port: Int { URLComponents(string: endpoint)?.port ?? 443 }
+}
+
+/// Runs the control planes of clusters. EKS asks for one before a cluster turns
+/// ACTIVE, keeps it in step with the cluster's version, and removes it (with its
+/// data) when the cluster is deleted.
+public protocol ControlPlaneHost: Sendable {
+    /// Starts the control plane, or restarts it if its spec changed; does nothing if it runs as specified.
+    func ensureRunning(_ spec: ControlPlaneSpec) async throws
+    /// Stops the control plane and deletes its data.
+    func remove(clusterName: String) async
+}
+
+/// For running the EKS API alone (its unit tests): clusters have no control plane.
+public struct NoControlPlanes: ControlPlaneHost {
+    public init() {}
+    public func ensureRunning(_ spec: ControlPlaneSpec) async throws {}
+    public func remove(clusterName: String) async {}
+}
+
+extension ClusterRecord {
+    var controlPlaneSpec: ControlPlaneSpec {
+        ControlPlaneSpec(clusterName: cluster.name,
+                         kubernetesVersion: KubernetesVersions.named(cluster.version)?.patchVersion ?? "\(cluster.version).0",
+                         endpoint: endpoint, certificateAuthority: certificateAuthority,
+                         serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// The `metadata` fields the API server itself reads and writes.
+extension JSON {
+    public var name: String {
+        get { self[path: ["metadata", "name"]]?.string ?? "" }
+        set { self[path: ["metadata", "name"]] = .string(newValue) }
+    }
+
+    public var namespace: String? {
+        get { self[path: ["metadata", "namespace"]]?.string }
+        set { self[path: ["metadata", "namespace"]] = newValue.map(JSON.string) }
+    }
+
+    public var labels: [String: String] {
+        self[path: ["metadata", "labels"]]?.stringMap ?? [:]
+    }
+
+    public var annotations: [String: String] {
+        self[path: ["metadata", "annotations"]]?.stringMap ?? [:]
+    }
+
+    public var finalizers: [String] {
+        (self[path: ["metadata", "finalizers"]]?.array ?? []).compactMap(\.string)
+    }
+
+    public var resourceVersion: String? {
+        get { self[path: ["metadata", "resourceVersion"]]?.string }
+        set { self[path: ["metadata", "resourceVersion"]] = newValue.map(JSON.string) }
+    }
+
+    public var uid: String? { self[path: ["metadata", "uid"]]?.string }
+
+    public var creationTimestamp: Date? {
+        self[path: ["metadata", "creationTimestamp"]]?.string.flatMap(Timestamps.parse)
+    }
+
+    public var deletionTimestamp: String? { self[path: ["metadata", "deletionTimestamp"]]?.string }
+
+    public var generation: Int64 { self[path: ["metadata", "generation"]]?.int ?? 0 }
+}
+
+/// RFC 3339 timestamps at second precision, as Kubernetes writes them.
+public enum Timestamps {
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+            .timeSeparator(.colon).timeZone(separator: .omitted))
+            .replacingOccurrences(of: "+0000", with: "Z")
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        try? Date(text, strategy: .iso8601)
+    }
+}
+
+/// Ages as kubectl shows them: `45s`, `5m12s`, `3h`, `2d4h`, `400d`.
+public enum Age {
+    public static func since(_ date: Date?, now: Date) -> String {
+        guard let date else { return "<unknown>" }
+        return format(max(0, now.timeIntervalSince(date)))
+    }
+
+    /// Kubernetes' `HumanDuration`.
+    public static func format(_ interval: TimeInterval) -> String {
+        let seconds = Int(interval)
+        if seconds < 60 * 2 { return "\(seconds)s" }
+        let minutes = seconds / 60
+        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
+        if minutes < 60 * 3 { return "\(minutes)m" }
+        let hours = minutes / 60
+        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
+        if hours < 48 { return "\(hours)h" }
+        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
+        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
+        if hours < 24 * 365 * 8 { return "\(hours / 24 / 365)y\(hours / 24 % 365)d" }
+        return "\(hours / 24 / 365)y"
+    }
+}

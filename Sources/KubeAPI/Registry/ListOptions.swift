@@ -1,0 +1,62 @@
+import Foundation
+
+/// The query parameters of list and watch calls.
+public struct ListOptions: Sendable {
+    public var labelSelector = LabelSelector.everything
+    public var fieldSelector = FieldSelector.everything
+    public var limit: Int?
+    public var continueToken: String?
+    public var resourceVersion: String?
+    public var resourceVersionMatch: String?
+    public var allowWatchBookmarks = false
+    public var sendInitialEvents: Bool?
+    public var timeoutSeconds: Int?
+
+    public init() {}
+}
+
+/// The opaque `continue` token of a paged list: the revision the list is read at and the key to go on after.
+struct ContinueToken: Codable {
+    let v: String
+    let rv: Int64
+    let start: String
+
+    init(revision: Int64, after key: String) {
+        v = "meta.k8s.io/v1"
+        rv = revision
+        start = key
+    }
+
+    var encoded: String {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) throws(APIError) -> ContinueToken {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let token = try? JSONDecoder().decode(ContinueToken.self, from: data) else {
+            throw .badRequest("continue key is not valid: illegal base64 data at input byte 0")
+        }
+        return token
+    }
+}
+
+/// The result of a list.
+public struct ObjectList: Sendable {
+    public let items: [JSON]
+    public let resourceVersion: String
+    public let continueToken: String?
+    public let remainingItemCount: Int64?
+}
+
+/// An event of a watch, as the API server sends it.
+public struct ObjectEvent: Sendable {
+    public enum EventType: String, Sendable {
+        case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR"
+    }
+
+    public let type: EventType
+    public let object: JSON
+}

@@ -1,0 +1,369 @@
+import Foundation
+import KubeStore
+import Synchronization
+
+/// Create, read, update, delete, list and watch for every resource, once:
+/// the object-metadata rules the real API server applies to all kinds, with
+/// each kind's particulars coming from its `ResourceStrategy`.
+public final class Registry: Sendable {
+    let store: any KubeStore
+    private let table: Mutex<ResourceTable>
+
+    /// Largest object stored, as etcd's request limit makes it on a real cluster.
+    public static let maxObjectSize = 1_572_864
+
+    public init(store: any KubeStore, resources: ResourceTable = .builtIn) {
+        self.store = store
+        table = Mutex(resources)
+    }
+
+    public var resources: ResourceTable { table.withLock { $0 } }
+
+    public func updateResources(_ change: (inout ResourceTable) -> Void) {
+        table.withLock { change(&$0) }
+    }
+
+    // MARK: Reading stored objects
+
+    func object(from kv: KeyValue) throws -> JSON {
+        var object = try JSONCoding.decode(kv.value)
+        object.resourceVersion = String(kv.modRevision)
+        return object
+    }
+
+    func stored(_ object: JSON) throws(APIError) -> [UInt8] {
+        var object = object
+        object[path: ["metadata", "resourceVersion"]] = nil
+        let bytes = JSONCoding.encode(object)
+        if bytes.count > Self.maxObjectSize { throw .tooLarge("Request entity too large: limit is 3145728") }
+        return bytes
+    }
+
+    static func revision(_ text: String?) throws(APIError) -> Int64? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw .badRequest("invalid resource version \"\(text)\": strconv.ParseUint: parsing \"\(text)\": invalid syntax")
+        }
+        return value
+    }
+
+    // MARK: Get
+
+    public func get(_ resource: ResourceType, namespace: String?, name: String) async throws -> JSON {
+        guard let kv = try await store.get(resource.key(namespace: namespace, name: name)) else {
+            throw APIError.notFound(resource.resource, group: resource.group, name: name)
+        }
+        return try object(from: kv)
+    }
+
+    // MARK: List
+
+    public func list(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> ObjectList {
+        let prefix = resource.keyPrefix(namespace: namespace)
+        var revision: Int64? = nil
+        var startAfter: String? = nil
+        if let token = options.continueToken, !token.isEmpty {
+            let decoded = try ContinueToken.decode(token)
+            revision = decoded.rv
+            startAfter = prefix + decoded.start
+        } else if options.resourceVersionMatch == "Exact" {
+            revision = try Self.revision(options.resourceVersion)
+        }
+        var items: [JSON] = []
+        var lastKey: String? = nil
+        var readRevision: Int64 = 0
+        var more = false
+        let filtered = !options.labelSelector.isEmpty || !options.fieldSelector.isEmpty
+        // With selectors a page may filter down to nothing: keep reading until the limit is met.
+        repeat {
+            let page: RangeResult
+            do {
+                page = try await store.range(RangeRequest(prefix: prefix, revision: revision,
+                                                          limit: options.limit.map { max($0 - items.count, filtered ? 256 : 1) },
+                                                          startAfter: startAfter))
+            } catch StoreError.compacted {
+                throw APIError.expired(options.continueToken != nil
+                    ? "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+                    : "too old resource version: \(revision ?? 0)")
+            } catch StoreError.futureRevision(let future) {
+                throw APIError.timeout("Too large resource version: \(future), current: \(try await store.currentRevision())")
+            }
+            readRevision = page.revision
+            revision = page.revision
+            for kv in page.items {
+                lastKey = kv.key
+                let object = try object(from: kv)
+                if matches(object, resource: resource, options: options) {
+                    items.append(object)
+                    if let limit = options.limit, items.count == limit { break }
+                }
+            }
+            startAfter = lastKey
+            let reachedLimit = options.limit.map { items.count >= $0 } ?? false
+            more = page.more || (reachedLimit && lastKey != page.items.last?.key)
+            if reachedLimit { break }
+        } while more
+        let token = more ? lastKey.map { ContinueToken(revision: readRevision, after: String($0.dropFirst(prefix.count))).encoded } : nil
+        return ObjectList(items: items, resourceVersion: String(readRevision), continueToken: token, remainingItemCount: nil)
+    }
+
+    func matches(_ object: JSON, resource: ResourceType, options: ListOptions) -> Bool {
+        guard options.labelSelector.matches(object.labels) else { return false }
+        guard !options.fieldSelector.isEmpty else { return true }
+        var fields = resource.strategy.selectableFields(object)
+        fields["metadata.name"] = object.name
+        if resource.namespaced { fields["metadata.namespace"] = object.namespace ?? "" }
+        return options.fieldSelector.matches(fields)
+    }
+
+    // MARK: Create
+
+    public func create(_ resource: ResourceType, namespace: String?, body: JSON, dryRun: Bool = false) async throws -> JSON {
+        var object = body
+        try checkTypeMeta(object, resource: resource)
+        object["apiVersion"] = .string(resource.groupVersion)
+        object["kind"] = .string(resource.kind)
+        if object["metadata"]?.object == nil { object["metadata"] = [:] }
+        if resource.namespaced {
+            let namespace = namespace ?? "default"
+            if let given = object.namespace, !given.isEmpty, given != namespace {
+                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+            object.namespace = namespace
+            try await requireActiveNamespace(namespace, creating: resource)
+        } else {
+            object[path: ["metadata", "namespace"]] = nil
+        }
+        if object.name.isEmpty, let generateName = object[path: ["metadata", "generateName"]]?.string, !generateName.isEmpty {
+            object.name = Self.generatedName(generateName)
+        }
+        object[path: ["metadata", "uid"]] = .string(UUID().uuidString.lowercased())
+        object[path: ["metadata", "creationTimestamp"]] = .string(Timestamps.format(Date()))
+        for field in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+            object[path: ["metadata", field]] = nil
+        }
+        if object["spec"] != nil { object[path: ["metadata", "generation"]] = 1 }
+        resource.strategy.applyDefaults(&object)
+        resource.strategy.prepareForCreate(&object)
+        try validate(object, resource: resource, errors: resource.strategy.validate(object))
+        if dryRun { return object }
+        let key = resource.key(namespace: object.namespace, name: object.name)
+        do {
+            return try self.object(from: try await store.create(key, value: try stored(object)))
+        } catch StoreError.keyExists {
+            throw APIError.alreadyExists(resource.resource, group: resource.group, name: object.name)
+        }
+    }
+
+    func checkTypeMeta(_ object: JSON, resource: ResourceType) throws(APIError) {
+        guard object.object != nil else { throw .badRequest("the body of the request must be a JSON object") }
+        if let kind = object["kind"]?.string, !kind.isEmpty, kind != resource.kind {
+            throw .badRequest("the API version in the data (\(object["apiVersion"]?.string ?? "")) does not match the expected API version (\(resource.groupVersion))")
+        }
+        if let apiVersion = object["apiVersion"]?.string, !apiVersion.isEmpty, apiVersion != resource.groupVersion {
+            throw .badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(resource.groupVersion))")
+        }
+    }
+
+    func requireActiveNamespace(_ namespace: String, creating resource: ResourceType) async throws {
+        guard let kv = try await store.get("/registry/core/namespaces/\(namespace)") else {
+            throw APIError.notFound("namespaces", name: namespace)
+        }
+        let object = try self.object(from: kv)
+        if object[path: ["status", "phase"]]?.string == "Terminating" {
+            throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group)) is forbidden: unable to create new content in namespace \(namespace) because it is being terminated",
+                                     resource: resource.resource, group: resource.group)
+        }
+    }
+
+    func validate(_ object: JSON, resource: ResourceType, errors: [FieldError]) throws(APIError) {
+        var all = Names.validate(object.name, rule: resource.nameRule) + Names.validateLabels(object.labels)
+        if resource.namespaced, let namespace = object.namespace, !Names.isDNSLabel(namespace) {
+            all.append(.invalid("metadata.namespace", .string(namespace), Names.labelMessage))
+        }
+        all += errors
+        if !all.isEmpty { throw .invalid(kind: resource.kind, group: resource.group, name: object.name, causes: all) }
+    }
+
+    /// `generateName` plus five random characters from the alphabet Kubernetes uses (no vowels, no look-alikes).
+    static func generatedName(_ base: String) -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String(base.prefix(58)) + String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
+    // MARK: Update
+
+    public enum UpdateTarget: Sendable {
+        case main
+        case status
+    }
+
+    /// Replaces an object (PUT). A `resourceVersion` in the body must be the current one.
+    public func update(_ resource: ResourceType, namespace: String?, name: String, body: JSON, target: UpdateTarget = .main,
+                       dryRun: Bool = false) async throws -> JSON {
+        try checkTypeMeta(body, resource: resource)
+        if !body.name.isEmpty, body.name != name {
+            throw APIError.badRequest("the name of the object (\(body.name)) does not match the name on the URL (\(name))")
+        }
+        let expected = try Self.revision(body.resourceVersion)
+        return try await guaranteedUpdate(resource, namespace: namespace, name: name, expectedRevision: expected, dryRun: dryRun) { current in
+            var object = body
+            object.name = name
+            return try self.merge(update: &object, over: current, resource: resource, target: target)
+        }
+    }
+
+    /// Applies `change` to the current object and writes it, retrying on a concurrent write unless
+    /// the caller named the revision it changed.
+    func guaranteedUpdate(_ resource: ResourceType, namespace: String?, name: String, expectedRevision: Int64?, dryRun: Bool,
+                          _ change: @Sendable (JSON) throws -> JSON) async throws -> JSON {
+        let key = resource.key(namespace: namespace, name: name)
+        for _ in 0..<16 {
+            guard let kv = try await store.get(key) else {
+                throw APIError.notFound(resource.resource, group: resource.group, name: name)
+            }
+            if let expectedRevision, expectedRevision != kv.modRevision {
+                throw APIError.conflict(resource.resource, group: resource.group, name: name)
+            }
+            let current = try object(from: kv)
+            var updated = try change(current)
+            // Nothing changed: no write, the same resourceVersion, as the real API server does.
+            if updated == current { return current }
+            if dryRun { return updated }
+            do {
+                // The last finalizer gone from an object being deleted: it goes.
+                if updated.deletionTimestamp != nil, updated.finalizers.isEmpty {
+                    let (deleted, revision) = try await store.delete(key, expectedRevision: kv.modRevision)
+                    updated = try object(from: deleted)
+                    updated.resourceVersion = String(revision)
+                    return updated
+                }
+                return try object(from: try await store.update(key, value: try stored(updated), expectedRevision: kv.modRevision))
+            } catch StoreError.conflict {
+                if expectedRevision != nil { throw APIError.conflict(resource.resource, group: resource.group, name: name) }
+                continue
+            } catch StoreError.keyNotFound {
+                throw APIError.notFound(resource.resource, group: resource.group, name: name)
+            }
+        }
+        throw APIError.conflict(resource.resource, group: resource.group, name: name)
+    }
+
+    /// Carries over what an update may not change and checks the result.
+    func merge(update object: inout JSON, over current: JSON, resource: ResourceType, target: UpdateTarget) throws -> JSON {
+        object["apiVersion"] = .string(resource.groupVersion)
+        object["kind"] = .string(resource.kind)
+        if object["metadata"]?.object == nil { object["metadata"] = [:] }
+        if let namespace = object.namespace, namespace != (current.namespace ?? ""), resource.namespaced {
+            throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        if let uid = object.uid, !uid.isEmpty, uid != current.uid {
+            throw APIError.conflict(resource.resource, group: resource.group, name: current.name,
+                                    why: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current.uid ?? "")")
+        }
+        for field in ["uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            object[path: ["metadata", field]] = current[path: ["metadata", field]]
+        }
+        if resource.strategy.hasStatus {
+            switch target {
+            case .main:
+                object["status"] = current["status"]
+            case .status:
+                // Only status changes through the status subresource; metadata but labels, annotations and finalizers as before.
+                var kept = current
+                kept["status"] = object["status"]
+                for field in ["labels", "annotations", "finalizers", "ownerReferences"] {
+                    kept[path: ["metadata", field]] = object[path: ["metadata", field]] ?? current[path: ["metadata", field]]
+                }
+                object = kept
+            }
+        }
+        // A finalizer may not be added to an object already being deleted.
+        if current.deletionTimestamp != nil, !Set(object.finalizers).isSubset(of: Set(current.finalizers)) {
+            throw APIError.invalid(kind: resource.kind, group: resource.group, name: current.name,
+                                   causes: [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
+        }
+        resource.strategy.applyDefaults(&object)
+        if object["spec"] != nil, object["spec"] != current["spec"] {
+            object[path: ["metadata", "generation"]] = .int(current.generation + 1)
+        }
+        try validate(object, resource: resource, errors: resource.strategy.validateUpdate(object, old: current))
+        object.resourceVersion = current.resourceVersion
+        return object
+    }
+
+    // MARK: Delete
+
+    public struct DeleteOptions: Sendable {
+        public var preconditionUID: String?
+        public var preconditionResourceVersion: String?
+        public var propagationPolicy: String?
+        public var gracePeriodSeconds: Int64?
+        public var dryRun = false
+
+        public init() {}
+    }
+
+    /// Deletes an object, or marks it for deletion while finalizers remain. Returns it as it was last stored.
+    public func delete(_ resource: ResourceType, namespace: String?, name: String, options: DeleteOptions = DeleteOptions()) async throws -> JSON {
+        let key = resource.key(namespace: namespace, name: name)
+        for _ in 0..<16 {
+            guard let kv = try await store.get(key) else {
+                throw APIError.notFound(resource.resource, group: resource.group, name: name)
+            }
+            var current = try object(from: kv)
+            if let uid = options.preconditionUID, uid != current.uid {
+                throw APIError.conflict(resource.resource, group: resource.group, name: name,
+                                        why: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current.uid ?? "")")
+            }
+            if let version = options.preconditionResourceVersion, version != current.resourceVersion {
+                throw APIError.conflict(resource.resource, group: resource.group, name: name,
+                                        why: "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(current.resourceVersion ?? "")")
+            }
+            var finalizers = current.finalizers
+            // Foreground and orphan deletion are carried out by the garbage collector, through these finalizers.
+            if options.propagationPolicy == "Foreground", !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+            if options.propagationPolicy == "Orphan", !finalizers.contains("orphan") { finalizers.append("orphan") }
+            if !finalizers.isEmpty || (resource.resource == "namespaces" && resource.group.isEmpty) {
+                if current.deletionTimestamp != nil { return current }
+                current[path: ["metadata", "deletionTimestamp"]] = .string(Timestamps.format(Date()))
+                current[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
+                current[path: ["metadata", "finalizers"]] = finalizers.isEmpty ? nil : .array(finalizers.map(JSON.string))
+                if resource.resource == "namespaces" { current[path: ["status", "phase"]] = "Terminating" }
+                if options.dryRun { return current }
+                do {
+                    return try object(from: try await store.update(key, value: try stored(current), expectedRevision: kv.modRevision))
+                } catch StoreError.conflict {
+                    continue
+                }
+            }
+            if options.dryRun { return current }
+            do {
+                let (deleted, revision) = try await store.delete(key, expectedRevision: kv.modRevision)
+                var object = try object(from: deleted)
+                object.resourceVersion = String(revision)
+                return object
+            } catch StoreError.conflict {
+                continue
+            } catch StoreError.keyNotFound {
+                throw APIError.notFound(resource.resource, group: resource.group, name: name)
+            }
+        }
+        throw APIError.conflict(resource.resource, group: resource.group, name: name)
+    }
+
+    /// Deletes every object a list with these options returns.
+    public func deleteCollection(_ resource: ResourceType, namespace: String?, listOptions: ListOptions,
+                                 options: DeleteOptions) async throws -> ObjectList {
+        var deleted: [JSON] = []
+        for object in try await list(resource, namespace: namespace, options: listOptions).items {
+            do {
+                deleted.append(try await delete(resource, namespace: object.namespace, name: object.name, options: options))
+            } catch let error as APIError where error.code == 404 {
+                continue
+            }
+        }
+        return ObjectList(items: deleted, resourceVersion: String(try await store.currentRevision()), continueToken: nil,
+                          remainingItemCount: nil)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// One served resource: its group, version, names and scope, and the strategy
+/// that holds everything particular to it. Discovery, routing, RBAC and
+/// OpenAPI all read the same table of these.
+public struct ResourceType: Sendable {
+    public enum NameRule: Sendable {
+        /// DNS-1123 subdomain: most kinds.
+        case subdomain
+        /// DNS-1123 label: namespaces, services.
+        case label
+        /// Anything that is a valid path segment: RBAC roles and bindings.
+        case pathSegment
+    }
+
+    public let group: String
+    public let version: String
+    /// The plural, lowercase resource name in URLs (`pods`).
+    public let resource: String
+    public let kind: String
+    public let namespaced: Bool
+    public let shortNames: [String]
+    public let categories: [String]
+    public let nameRule: NameRule
+    /// Subresources served beside the resource (`status`, `scale`, `binding`, `eviction`).
+    public let subresources: [String]
+    public let strategy: any ResourceStrategy
+
+    public init(group: String, version: String, resource: String, kind: String, namespaced: Bool,
+                shortNames: [String] = [], categories: [String] = [], nameRule: NameRule = .subdomain,
+                subresources: [String] = [], strategy: any ResourceStrategy = GenericStrategy()) {
+        self.group = group
+        self.version = version
+        self.resource = resource
+        self.kind = kind
+        self.namespaced = namespaced
+        self.shortNames = shortNames
+        self.categories = categories
+        self.nameRule = nameRule
+        self.subresources = subresources
+        self.strategy = strategy
+    }
+
+    public var singular: String { kind.lowercased() }
+    public var groupVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    public static let verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+    /// The store prefix of every object of this resource (in one namespace when given).
+    func keyPrefix(namespace: String?) -> String {
+        let base = "/registry/\(group.isEmpty ? "core" : group)/\(resource)/"
+        guard namespaced, let namespace else { return base }
+        return base + namespace + "/"
+    }
+
+    func key(namespace: String?, name: String) -> String {
+        keyPrefix(namespace: namespace) + name
+    }
+}
+
+/// A column of `kubectl get`'s table for a kind.
+public struct TableColumn: Sendable {
+    public let name: String
+    public let type: String
+    public let format: String
+    public let description: String
+    /// 0: shown always; 1: shown with `-o wide`.
+    public let priority: Int
+
+    public init(_ name: String, type: String = "string", format: String = "", priority: Int = 0, description: String = "") {
+        self.name = name
+        self.type = type
+        self.format = format
+        self.priority = priority
+        self.description = description
+    }
+
+    static let name = TableColumn("Name", format: "name", description: "Name must be unique within a namespace.")
+    static let age = TableColumn("Age", description: "CreationTimestamp is a timestamp representing the server time when this object was created.")
+}
+
+/// What is particular to one kind: defaults, validation, which fields an
+/// update may touch, selectable fields, and its table columns.
+public protocol ResourceStrategy: Sendable {
+    /// Whether spec and status are written separately: the main resource ignores
+    /// status changes and the `status` subresource ignores everything else.
+    var hasStatus: Bool { get }
+    /// Fills in the defaults the real API server fills in, on create and update.
+    func applyDefaults(_ object: inout JSON)
+    /// Prepares a new object: e.g. its initial status.
+    func prepareForCreate(_ object: inout JSON)
+    func validate(_ object: JSON) -> [FieldError]
+    func validateUpdate(_ object: JSON, old: JSON) -> [FieldError]
+    /// The values of the fields a field selector may name, beyond `metadata.name` and `metadata.namespace`.
+    func selectableFields(_ object: JSON) -> [String: String]
+    var columns: [TableColumn] { get }
+    /// One cell per column; `Name` and `Age` cells are filled in generically.
+    func cells(_ object: JSON, now: Date) -> [JSON]
+}
+
+extension ResourceStrategy {
+    public var hasStatus: Bool { false }
+    public func applyDefaults(_ object: inout JSON) {}
+    public func prepareForCreate(_ object: inout JSON) {}
+    public func validate(_ object: JSON) -> [FieldError] { [] }
+    public func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] { validate(object) }
+    public func selectableFields(_ object: JSON) -> [String: String] { [:] }
+    public var columns: [TableColumn] { [.name, .age] }
+    public func cells(_ object: JSON, now: Date) -> [JSON] {
+        [.string(object.name), .string(Age.since(object.creationTimestamp, now: now))]
+    }
+}
+
+/// For kinds with nothing particular.
+public struct GenericStrategy: ResourceStrategy {
+    public let hasStatus: Bool
+
+    public init(hasStatus: Bool = false) {
+        self.hasStatus = hasStatus
+    }
+}

@@ -1,0 +1,58 @@
+/// Who is making a request, as the authenticator established it.
+public struct UserInfo: Sendable, Equatable {
+    public let name: String
+    public let groups: [String]
+
+    public init(name: String, groups: [String]) {
+        self.name = name
+        self.groups = groups
+    }
+}
+
+/// A request to the Kubernetes API, free of any HTTP framework.
+public struct APIRequest: Sendable {
+    public var method: String
+    /// The path, percent-decoded.
+    public var path: String
+    public var query: [String: String]
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var user: UserInfo
+
+    public init(method: String, path: String, query: [String: String], headers: [String: String], body: [UInt8], user: UserInfo) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.user = user
+    }
+
+    func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// A response: a whole body, or a stream of chunks (watches).
+public struct APIResponse: Sendable {
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        case stream(AsyncThrowingStream<[UInt8], any Error>)
+    }
+
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: Body
+
+    public init(status: Int, headers: [(String, String)], body: Body) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    static func json(_ value: JSON, status: Int = 200) -> APIResponse {
+        APIResponse(status: status, headers: [("Content-Type", "application/json")], body: .bytes(JSONCoding.encode(value)))
+    }
+
+    public static func error(_ error: APIError) -> APIResponse {
+        json(error.status, status: error.code)
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+
+/// Decides whether a user may take an action; RBAC implements this later.
+public protocol Authorizer: Sendable {
+    func allows(_ user: UserInfo, verb: String, resource: ResourceType?, namespace: String?, name: String?) async -> Bool
+}
+
+/// Members of `system:masters` may do anything, as on every Kubernetes cluster.
+public struct MastersAuthorizer: Authorizer {
+    public init() {}
+
+    public func allows(_ user: UserInfo, verb: String, resource: ResourceType?, namespace: String?, name: String?) async -> Bool {
+        user.groups.contains("system:masters")
+    }
+}
+
+/// The Kubernetes REST surface of one cluster: discovery, version, health and
+/// every resource verb, answered from the registry.
+public struct APIServer: Sendable {
+    public let registry: Registry
+    let version: VersionInfo
+    let authorizer: any Authorizer
+    /// Request bodies over 3 MiB are refused, as by the real API server.
+    public static let maxRequestBody = 3 * 1024 * 1024
+
+    public init(registry: Registry, version: VersionInfo, authorizer: any Authorizer = MastersAuthorizer()) {
+        self.registry = registry
+        self.version = version
+        self.authorizer = authorizer
+    }
+
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        do {
+            if request.body.count > Self.maxRequestBody { throw APIError.tooLarge() }
+            return try await route(request)
+        } catch let error as APIError {
+            return .error(error)
+        } catch {
+            return .error(.internalError(String(describing: error)))
+        }
+    }
+
+    private func route(_ request: APIRequest) async throws -> APIResponse {
+        let path = request.path.count > 1 && request.path.hasSuffix("/") ? String(request.path.dropLast()) : request.path
+        switch path {
+        case "/healthz", "/livez", "/readyz":
+            return APIResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .bytes(Array("ok".utf8)))
+        case "/version":
+            return .json(version.json)
+        case "/api":
+            return .json(Discovery.coreVersions())
+        case "/apis":
+            return .json(Discovery.groups(registry.resources))
+        default:
+            break
+        }
+        if let list = Discovery.resourceList(path: path, table: registry.resources) {
+            return .json(list)
+        }
+        guard let info = RequestInfo.parse(path) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        }
+        return try await resourceRequest(info, request)
+    }
+
+    // MARK: Resources
+
+    private func resourceRequest(_ info: RequestInfo, _ request: APIRequest) async throws -> APIResponse {
+        guard let resource = registry.resources.find(group: info.group, version: info.version, resource: info.resource) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        }
+        if let subresource = info.subresource, !resource.subresources.contains(subresource) {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        }
+        let namespace = resource.namespaced ? info.namespace : nil
+        if !resource.namespaced, info.namespace != nil {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        }
+        let isWatch = info.watchPath || ["true", "1"].contains(request.query["watch"] ?? "")
+        let verb = Self.verb(method: request.method, named: info.name != nil, watch: isWatch)
+        guard await authorizer.allows(request.user, verb: verb, resource: resource, namespace: namespace, name: info.name) else {
+            let scope = namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"
+            throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group))\(info.name.map { " \"\($0)\"" } ?? "") is forbidden: User \"\(request.user.name)\" cannot \(verb) resource \"\(resource.resource)\" in API group \"\(resource.group)\"\(scope)",
+                                     resource: resource.resource, group: resource.group, name: info.name ?? "")
+        }
+        let dryRun = request.query["dryRun"] == "All"
+        let asTable = Self.wantsTable(request.header("accept"))
+
+        if info.subresource == "scale" {
+            return try await ScaleSubresource.handle(request, resource: resource, namespace: namespace, name: info.name ?? "",
+                                                     registry: registry, dryRun: dryRun)
+        }
+        let target: Registry.UpdateTarget = info.subresource == "status" ? .status : .main
+
+        switch (request.method, info.name) {
+        case ("GET", nil) where isWatch, ("GET", .some) where isWatch:
+            var options = try ListOptions(query: request.query)
+            if let name = info.name { options.fieldSelector = FieldSelector(terms: options.fieldSelector.terms + [.init(field: "metadata.name", value: name, equal: true)]) }
+            let events = try await registry.watch(resource, namespace: namespace, options: options)
+            return WatchEncoding.response(events, resource: resource, asTable: asTable, options: options, registry: registry)
+        case ("GET", nil):
+            let options = try ListOptions(query: request.query)
+            let list = try await registry.list(resource, namespace: namespace, options: options)
+            return .json(asTable ? Tables.table(list.items, resource: resource, resourceVersion: list.resourceVersion,
+                                                continueToken: list.continueToken)
+                                 : Self.listJSON(list, resource: resource))
+        case ("GET", let name?):
+            let object = try await registry.get(resource, namespace: namespace, name: name)
+            return .json(asTable ? Tables.table([object], resource: resource, resourceVersion: object.resourceVersion ?? "", continueToken: nil) : object)
+        case ("POST", nil):
+            let body = try Self.decodeBody(request)
+            let created = try await registry.create(resource, namespace: namespace, body: body, dryRun: dryRun)
+            return .json(created, status: 201)
+        case ("PUT", let name?):
+            let body = try Self.decodeBody(request)
+            return .json(try await registry.update(resource, namespace: namespace, name: name, body: body, target: target, dryRun: dryRun))
+        case ("PATCH", let name?):
+            let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
+            guard let type = Registry.PatchType(rawValue: contentType) else {
+                if contentType == "application/apply-patch+yaml" {
+                    throw APIError(code: 415, reason: "UnsupportedMediaType", message: "server-side apply is not supported yet: use client-side apply")
+                }
+                throw APIError.unsupportedMediaType(contentType)
+            }
+            let patch = try Self.decodeBody(request, allowArray: type == .json)
+            return .json(try await registry.patch(resource, namespace: namespace, name: name, type: type, patch: patch, target: target,
+                                                  dryRun: dryRun))
+        case ("DELETE", let name?):
+            let options = try Self.deleteOptions(request)
+            let deleted = resource.resource == "namespaces" && resource.group.isEmpty
+                ? try await registry.deleteNamespace(name, options: options)
+                : try await registry.delete(resource, namespace: namespace, name: name, options: options)
+            return .json(deleted)
+        case ("DELETE", nil):
+            let list = try await registry.deleteCollection(resource, namespace: namespace, listOptions: try ListOptions(query: request.query),
+                                                           options: try Self.deleteOptions(request))
+            return .json(Self.listJSON(list, resource: resource))
+        default:
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+    }
+
+    static func verb(method: String, named: Bool, watch: Bool) -> String {
+        switch method {
+        case "GET": watch ? "watch" : (named ? "get" : "list")
+        case "POST": "create"
+        case "PUT": "update"
+        case "PATCH": "patch"
+        case "DELETE": named ? "delete" : "deletecollection"
+        default: method.lowercased()
+        }
+    }
+
+    static func wantsTable(_ accept: String?) -> Bool {
+        guard let accept else { return false }
+        // The first acceptable type wins; kubectl lists Table first and plain JSON as the fallback.
+        for type in accept.split(separator: ",") {
+            let parameters = type.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            if parameters.contains("as=Table") && parameters.contains("g=meta.k8s.io") { return true }
+            if parameters.first == "application/json" && !parameters.contains(where: { $0.hasPrefix("as=") }) { return false }
+        }
+        return false
+    }
+
+    static func decodeBody(_ request: APIRequest, allowArray: Bool = false) throws(APIError) -> JSON {
+        guard !request.body.isEmpty else { throw .badRequest("the body of the request is empty") }
+        let body: JSON
+        do {
+            body = try JSONCoding.decode(request.body)
+        } catch {
+            throw .badRequest("the object provided is unrecognized (must be of type JSON): \(error)")
+        }
+        if !allowArray, body.object == nil { throw .badRequest("the body of the request must be a JSON object") }
+        return body
+    }
+
+    static func deleteOptions(_ request: APIRequest) throws(APIError) -> Registry.DeleteOptions {
+        var options = Registry.DeleteOptions()
+        options.dryRun = request.query["dryRun"] == "All"
+        options.propagationPolicy = request.query["propagationPolicy"]
+        if let grace = request.query["gracePeriodSeconds"] { options.gracePeriodSeconds = Int64(grace) }
+        if !request.body.isEmpty, let body = try? JSONCoding.decode(request.body) {
+            options.propagationPolicy = body["propagationPolicy"]?.string ?? options.propagationPolicy
+            options.gracePeriodSeconds = body["gracePeriodSeconds"]?.int ?? options.gracePeriodSeconds
+            options.preconditionUID = body[path: ["preconditions", "uid"]]?.string
+            options.preconditionResourceVersion = body[path: ["preconditions", "resourceVersion"]]?.string
+            if body["dryRun"]?.array?.contains("All") == true { options.dryRun = true }
+        }
+        return options
+    }
+
+    static func listJSON(_ list: ObjectList, resource: ResourceType) -> JSON {
+        var metadata: JSON = ["resourceVersion": .string(list.resourceVersion)]
+        if let token = list.continueToken { metadata["continue"] = .string(token) }
+        if let remaining = list.remainingItemCount { metadata["remainingItemCount"] = .int(remaining) }
+        return ["kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion), "metadata": metadata,
+                "items": .array(list.items)]
+    }
+}
+
+extension ListOptions {
+    init(query: [String: String]) throws(APIError) {
+        self.init()
+        if let text = query["labelSelector"] { labelSelector = try LabelSelector(parsing: text) }
+        if let text = query["fieldSelector"] { fieldSelector = try FieldSelector(parsing: text) }
+        if let text = query["limit"], let value = Int(text), value > 0 { limit = value }
+        continueToken = query["continue"].flatMap { $0.isEmpty ? nil : $0 }
+        resourceVersion = query["resourceVersion"]
+        resourceVersionMatch = query["resourceVersionMatch"]
+        allowWatchBookmarks = query["allowWatchBookmarks"] == "true"
+        sendInitialEvents = query["sendInitialEvents"].map { $0 == "true" }
+        timeoutSeconds = query["timeoutSeconds"].flatMap(Int.init)
+    }
+}

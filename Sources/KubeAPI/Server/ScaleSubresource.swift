@@ -1,0 +1,50 @@
+/// The `scale` subresource: an autoscaling/v1 `Scale` view of a workload's replicas.
+enum ScaleSubresource {
+    static func scale(of object: JSON, resource: ResourceType) -> JSON {
+        let selector = (try? LabelSelector(object: object[path: ["spec", "selector"]] ?? [:]))?.requirements.compactMap { requirement -> String? in
+            if case .equals(let key, let value) = requirement { return "\(key)=\(value)" }
+            return nil
+        }.joined(separator: ",") ?? ""
+        return ["kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": ["name": .string(object.name), "namespace": object["metadata"]?["namespace"] ?? .null,
+                             "uid": object["metadata"]?["uid"] ?? .null, "resourceVersion": object["metadata"]?["resourceVersion"] ?? .null,
+                             "creationTimestamp": object["metadata"]?["creationTimestamp"] ?? .null],
+                "spec": ["replicas": .int(object[path: ["spec", "replicas"]]?.int ?? 0)],
+                "status": ["replicas": .int(object[path: ["status", "replicas"]]?.int ?? 0), "selector": .string(selector)]]
+    }
+
+    static func handle(_ request: APIRequest, resource: ResourceType, namespace: String?, name: String, registry: Registry,
+                       dryRun: Bool) async throws -> APIResponse {
+        switch request.method {
+        case "GET":
+            return .json(scale(of: try await registry.get(resource, namespace: namespace, name: name), resource: resource))
+        case "PUT", "PATCH":
+            let body = try APIServer.decodeBody(request, allowArray: request.method == "PATCH")
+            let current = scale(of: try await registry.get(resource, namespace: namespace, name: name), resource: resource)
+            var desired = body
+            if request.method == "PATCH" {
+                let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
+                switch Registry.PatchType(rawValue: contentType) {
+                case .json: desired = try JSONPatch.apply(body, to: current)
+                case .merge: desired = MergePatch.apply(body, to: current)
+                case .strategic: desired = try StrategicMergePatch.apply(body, to: current)
+                case nil: throw APIError.unsupportedMediaType(contentType)
+                }
+            }
+            guard let replicas = desired[path: ["spec", "replicas"]]?.int, replicas >= 0 else {
+                throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name,
+                                       causes: [.invalid("spec.replicas", desired[path: ["spec", "replicas"]] ?? .null, "must be greater than or equal to 0")])
+            }
+            let expected = desired.resourceVersion.flatMap { $0.isEmpty ? nil : $0 }
+            let updated = try await registry.guaranteedUpdate(resource, namespace: namespace, name: name,
+                                                              expectedRevision: try Registry.revision(expected), dryRun: dryRun) { current in
+                var object = current
+                object[path: ["spec", "replicas"]] = .int(replicas)
+                return try registry.merge(update: &object, over: current, resource: resource, target: .main)
+            }
+            return .json(scale(of: updated, resource: resource))
+        default:
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// A watch on the wire: one JSON event per line, `{"type":"ADDED","object":{…}}`, as a chunked stream.
+enum WatchEncoding {
+    /// How often an idle watch that asked for bookmarks gets one.
+    static let bookmarkInterval: Duration = .seconds(60)
+
+    static func response(_ events: Registry.EventStream, resource: ResourceType, asTable: Bool, options: ListOptions,
+                         registry: Registry) -> APIResponse {
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let task = Task {
+            let deadline = options.timeoutSeconds.map { ContinuousClock.now + .seconds($0) }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await event in events {
+                            continuation.yield(encode(event, resource: resource, asTable: asTable))
+                        }
+                    } catch {}
+                    continuation.finish()
+                }
+                if let deadline {
+                    group.addTask {
+                        try? await Task.sleep(until: deadline, clock: .continuous)
+                        continuation.finish()
+                    }
+                }
+                if options.allowWatchBookmarks {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: bookmarkInterval)
+                            guard let revision = try? await registry.store.currentRevision(), !Task.isCancelled else { return }
+                            continuation.yield(encode(registry.bookmark(resource, revision: revision), resource: resource, asTable: false))
+                        }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return APIResponse(status: 200, headers: [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+                           body: .stream(stream))
+    }
+
+    static func encode(_ event: ObjectEvent, resource: ResourceType, asTable: Bool) -> [UInt8] {
+        var object = event.object
+        if asTable, event.type != .bookmark, event.type != .error {
+            object = Tables.table([object], resource: resource, resourceVersion: object.resourceVersion ?? "", continueToken: nil)
+        }
+        return JSONCoding.encode(["type": .string(event.type.rawValue), "object": object] as JSON) + [UInt8(ascii: "\n")]
+    }
+}
