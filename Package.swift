@@ -31,6 +31,7 @@ let package = Package(
         // The Kubernetes API: resources, registry, discovery, tables, watch, patch (no HTTP).
         .target(name: "KubeAPI", dependencies: [
             "KubeStore",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Certificate authorities and certificates.
         .target(name: "PKI", dependencies: [

@@ -25,7 +25,7 @@ final class ClusterControlPlane: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteKubeStore(path: directory.appendingPathComponent("cluster.sqlite").path)
         self.store = store
-        let registry = Registry(store: store)
+        let registry = Registry(store: store, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr))
         try await registry.bootstrap()
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion))
         self.apiServer = apiServer

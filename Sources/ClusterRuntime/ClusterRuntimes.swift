@@ -24,7 +24,13 @@ public actor ClusterRuntimes: ControlPlaneHost {
             running[spec.clusterName] = nil
             await current.stop()
         }
-        let controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), logger: logger)
+        let controlPlane: ClusterControlPlane
+        do {
+            controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), logger: logger)
+        } catch {
+            logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
+            throw error
+        }
         running[spec.clusterName] = controlPlane
         logger.notice("API server of cluster \(spec.clusterName) listening on \(spec.endpoint)")
     }

@@ -7,13 +7,19 @@ extension Registry {
 
     /// Patches an object (PATCH): applies the patch to the current object, then updates as PUT would.
     public func patch(_ resource: ResourceType, namespace: String?, name: String, type: PatchType, patch: JSON,
-                      target: UpdateTarget = .main, dryRun: Bool = false) async throws -> JSON {
+                      target: UpdateTarget = .main, dryRun: Bool = false, fieldValidation: FieldValidation = .warn) async throws -> JSON {
         try await guaranteedUpdate(resource, namespace: namespace, name: name, expectedRevision: nil, dryRun: dryRun) { current in
             var patched: JSON
             switch type {
             case .json: patched = try JSONPatch.apply(patch, to: current)
             case .merge: patched = MergePatch.apply(patch, to: current)
             case .strategic: patched = try StrategicMergePatch.apply(patch, to: current)
+            }
+            if fieldValidation == .strict {
+                let unknown = FieldValidation.unknownFields(patched, apiVersion: resource.groupVersion, kind: resource.kind)
+                if !unknown.isEmpty {
+                    throw APIError.badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+                }
             }
             // A resourceVersion in the patch is a precondition.
             if let version = patched.resourceVersion, version != current.resourceVersion {

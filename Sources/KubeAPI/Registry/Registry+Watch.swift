@@ -85,12 +85,25 @@ extension Registry {
     /// The namespaces every cluster starts with; the first two may never be deleted.
     public static let initialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
-    /// Creates the initial namespaces that are missing.
+    /// Creates what every cluster starts with, where missing: the initial namespaces and the
+    /// `kubernetes` service, which takes the first address of the service CIDR.
     public func bootstrap() async throws {
-        guard let namespaces = resources.find(group: "", version: "v1", resource: "namespaces") else { return }
-        for name in Self.initialNamespaces {
+        guard let namespaces = resources.find(group: "", version: "v1", resource: "namespaces"),
+              let services = resources.find(group: "", version: "v1", resource: "services") else { return }
+        var initial: [(ResourceType, String?, JSON)] = Self.initialNamespaces.map {
+            (namespaces, nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string($0)]])
+        }
+        if let network = serviceNetwork {
+            initial.append((services, "default", [
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
+                "spec": ["clusterIP": .string(network.apiServiceIP), "type": "ClusterIP",
+                         "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 443]]],
+            ]))
+        }
+        for (resource, namespace, body) in initial {
             do {
-                _ = try await create(namespaces, namespace: nil, body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
+                _ = try await create(resource, namespace: namespace, body: body)
             } catch let error as APIError where error.reason == "AlreadyExists" {
                 continue
             }

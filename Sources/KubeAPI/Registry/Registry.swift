@@ -8,13 +8,16 @@ import Synchronization
 public final class Registry: Sendable {
     let store: any KubeStore
     private let table: Mutex<ResourceTable>
+    /// The cluster's service CIDR, from which Services get their cluster IPs.
+    let serviceNetwork: ServiceNetwork?
 
     /// Largest object stored, as etcd's request limit makes it on a real cluster.
     public static let maxObjectSize = 1_572_864
 
-    public init(store: any KubeStore, resources: ResourceTable = .builtIn) {
+    public init(store: any KubeStore, resources: ResourceTable = .builtIn, serviceNetwork: ServiceNetwork? = nil) {
         self.store = store
         table = Mutex(resources)
+        self.serviceNetwork = serviceNetwork
     }
 
     public var resources: ResourceTable { table.withLock { $0 } }
@@ -144,10 +147,17 @@ public final class Registry: Sendable {
         }
         if object["spec"] != nil { object[path: ["metadata", "generation"]] = 1 }
         resource.strategy.applyDefaults(&object)
+        // A new object's status is the system's to fill in, not the client's.
+        if resource.strategy.hasStatus { object["status"] = [:] }
         resource.strategy.prepareForCreate(&object)
         try validate(object, resource: resource, errors: resource.strategy.validate(object))
-        if dryRun { return object }
         let key = resource.key(namespace: object.namespace, name: object.name)
+        if resource.group.isEmpty, resource.resource == "services" {
+            // A taken name is reported as such before any address is checked or handed out.
+            if try await store.get(key) != nil { throw APIError.alreadyExists(resource.resource, group: resource.group, name: object.name) }
+            try await allocateServiceAddresses(&object)
+        }
+        if dryRun { return object }
         do {
             return try self.object(from: try await store.create(key, value: try stored(object)))
         } catch StoreError.keyExists {
@@ -283,6 +293,7 @@ public final class Registry: Sendable {
             throw APIError.invalid(kind: resource.kind, group: resource.group, name: current.name,
                                    causes: [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
         }
+        if resource.group.isEmpty, resource.resource == "services" { Self.carryServiceAddresses(&object, from: current) }
         resource.strategy.applyDefaults(&object)
         if object["spec"] != nil, object["spec"] != current["spec"] {
             object[path: ["metadata", "generation"]] = .int(current.generation + 1)

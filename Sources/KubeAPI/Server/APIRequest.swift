@@ -52,6 +52,15 @@ public struct APIResponse: Sendable {
         APIResponse(status: status, headers: [("Content-Type", "application/json")], body: .bytes(JSONCoding.encode(value)))
     }
 
+    /// Adds `Warning` headers, which kubectl prints as `Warning: …`.
+    func warning(_ messages: [String]) -> APIResponse {
+        var response = self
+        for message in messages {
+            response.headers.append(("Warning", "299 - \"\(message.replacingOccurrences(of: "\"", with: "\\\""))\""))
+        }
+        return response
+    }
+
     public static func error(_ error: APIError) -> APIResponse {
         json(error.status, status: error.code)
     }

@@ -51,8 +51,18 @@ public struct APIServer: Sendable {
             return .json(Discovery.coreVersions())
         case "/apis":
             return .json(Discovery.groups(registry.resources))
+        case "/openapi/v2":
+            return .json(OpenAPIDocuments.v2(registry.resources))
+        case "/openapi/v3":
+            return .json(OpenAPIDocuments.v3Root(registry.resources))
         default:
             break
+        }
+        if path.hasPrefix("/openapi/v3/") {
+            guard let document = OpenAPIDocuments.v3(registry.resources, path: String(path.dropFirst("/openapi/v3/".count))) else {
+                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+            }
+            return .json(document)
         }
         if let list = Discovery.resourceList(path: path, table: registry.resources) {
             return .json(list)
@@ -108,12 +118,13 @@ public struct APIServer: Sendable {
             let object = try await registry.get(resource, namespace: namespace, name: name)
             return .json(asTable ? Tables.table([object], resource: resource, resourceVersion: object.resourceVersion ?? "", continueToken: nil) : object)
         case ("POST", nil):
-            let body = try Self.decodeBody(request)
+            let (body, warnings) = try Self.validatedBody(request, resource: resource)
             let created = try await registry.create(resource, namespace: namespace, body: body, dryRun: dryRun)
-            return .json(created, status: 201)
+            return .json(created, status: 201).warning(warnings)
         case ("PUT", let name?):
-            let body = try Self.decodeBody(request)
+            let (body, warnings) = try Self.validatedBody(request, resource: resource)
             return .json(try await registry.update(resource, namespace: namespace, name: name, body: body, target: target, dryRun: dryRun))
+                .warning(warnings)
         case ("PATCH", let name?):
             let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
             guard let type = Registry.PatchType(rawValue: contentType) else {
@@ -123,8 +134,9 @@ public struct APIServer: Sendable {
                 throw APIError.unsupportedMediaType(contentType)
             }
             let patch = try Self.decodeBody(request, allowArray: type == .json)
+            let validation = FieldValidation(rawValue: request.query["fieldValidation"] ?? "Warn") ?? .warn
             return .json(try await registry.patch(resource, namespace: namespace, name: name, type: type, patch: patch, target: target,
-                                                  dryRun: dryRun))
+                                                  dryRun: dryRun, fieldValidation: validation))
         case ("DELETE", let name?):
             let options = try Self.deleteOptions(request)
             let deleted = resource.resource == "namespaces" && resource.group.isEmpty
@@ -164,6 +176,9 @@ public struct APIServer: Sendable {
 
     static func decodeBody(_ request: APIRequest, allowArray: Bool = false) throws(APIError) -> JSON {
         guard !request.body.isEmpty else { throw .badRequest("the body of the request is empty") }
+        if request.header("content-type")?.hasPrefix(KubernetesProtobuf.contentType) == true {
+            return try KubernetesProtobuf.decode(request.body)
+        }
         let body: JSON
         do {
             body = try JSONCoding.decode(request.body)
@@ -172,6 +187,19 @@ public struct APIServer: Sendable {
         }
         if !allowArray, body.object == nil { throw .badRequest("the body of the request must be a JSON object") }
         return body
+    }
+
+    /// The body, checked for fields its kind does not have, as `fieldValidation` asks (Warn when not given).
+    static func validatedBody(_ request: APIRequest, resource: ResourceType) throws(APIError) -> (JSON, [String]) {
+        let body = try decodeBody(request)
+        let mode = FieldValidation(rawValue: request.query["fieldValidation"] ?? "Warn") ?? .warn
+        guard mode != .ignore else { return (body, []) }
+        let unknown = FieldValidation.unknownFields(body, apiVersion: resource.groupVersion, kind: resource.kind)
+        guard !unknown.isEmpty else { return (body, []) }
+        if mode == .strict {
+            throw .badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+        }
+        return (body, unknown.map { "unknown field \"\($0)\"" })
     }
 
     static func deleteOptions(_ request: APIRequest) throws(APIError) -> Registry.DeleteOptions {
