@@ -51,7 +51,7 @@ enum OpenAPIDocuments {
     static func v2(_ table: ResourceTable) -> JSON {
         ["swagger": "2.0", "info": ["title": "Kubernetes", "version": "v1.34.1"],
          "paths": .object(paths(for: table.all, v3: false)),
-         "definitions": .object(OpenAPISchemas.schemas(table: table) { ["$ref": .string("#/definitions/\($0)")] })]
+         "definitions": .object(OpenAPISchemas.schemas(table: table, v2: true) { ["$ref": .string("#/definitions/\($0)")] })]
     }
 
     /// The v3 root lists one document per group version.

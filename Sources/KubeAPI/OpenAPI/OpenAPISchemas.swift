@@ -10,7 +10,7 @@ enum OpenAPISchemas {
     }
 
     /// The schemas of every message, keyed by definition name; `reference` writes a `$ref`.
-    static func schemas(table: ResourceTable, reference: (String) -> JSON) -> [String: JSON] {
+    static func schemas(table: ResourceTable, v2: Bool = false, reference: (String) -> JSON) -> [String: JSON] {
         let schema = ProtobufSchema.shared
         var kinds: [String: [JSON]] = [:]
         for resource in table.all {
@@ -20,7 +20,7 @@ enum OpenAPISchemas {
         }
         var result: [String: JSON] = [:]
         for (message, fields) in schema.messages {
-            if let special = specialSchema(message) {
+            if let special = v2 ? specialSchemaV2(message) : specialSchema(message) {
                 result[definitionName(message)] = special
                 continue
             }
@@ -70,7 +70,18 @@ enum OpenAPISchemas {
         case "int32", "uint32", "sint32", "fixed32": ["type": "integer", "format": "int32"]
         case "int64", "uint64", "sint64", "fixed64": ["type": "integer", "format": "int64"]
         case "double", "float": ["type": "number", "format": "double"]
+        // A message with no fields has no rows in the table, so no definition either.
+        case _ where ProtobufSchema.shared.messages[type] == nil && specialSchema(type) == nil: ["type": "object"]
         default: reference(definitionName(type))
+        }
+    }
+
+    /// Swagger 2 has no `anyOf`: int-or-string is a string with that format, as kube-openapi writes it.
+    static func specialSchemaV2(_ message: String) -> JSON? {
+        switch message {
+        case "k8s.io.apimachinery.pkg.api.resource.Quantity": ["type": "string"]
+        case "k8s.io.apimachinery.pkg.util.intstr.IntOrString": ["type": "string", "format": "int-or-string"]
+        default: specialSchema(message)
         }
     }
 

@@ -2,6 +2,8 @@
 /// discovery, OpenAPI and RBAC all read. Adding a kind adds a row here.
 public struct ResourceTable: Sendable {
     public private(set) var all: [ResourceType]
+    /// Changes with every change to the table, so documents derived from it can be cached.
+    public private(set) var revision = 0
 
     public init(_ resources: [ResourceType]) {
         all = resources
@@ -29,10 +31,12 @@ public struct ResourceTable: Sendable {
     public mutating func add(_ resource: ResourceType) {
         all.removeAll { $0.group == resource.group && $0.version == resource.version && $0.resource == resource.resource }
         all.append(resource)
+        revision += 1
     }
 
     public mutating func remove(group: String, resource: String) {
         all.removeAll { $0.group == group && $0.resource == resource }
+        revision += 1
     }
 
     /// The kinds a Kubernetes 1.3x API server serves, with the versions real clusters serve.

@@ -20,6 +20,7 @@ public struct APIServer: Sendable {
     public let registry: Registry
     let version: VersionInfo
     let authorizer: any Authorizer
+    let openAPICache = OpenAPICache()
     /// Request bodies over 3 MiB are refused, as by the real API server.
     public static let maxRequestBody = 3 * 1024 * 1024
 
@@ -52,7 +53,8 @@ public struct APIServer: Sendable {
         case "/apis":
             return .json(Discovery.groups(registry.resources))
         case "/openapi/v2":
-            return .json(OpenAPIDocuments.v2(registry.resources))
+            let wantsProtobuf = request.header("accept")?.contains(OpenAPIv2Protobuf.contentType) == true
+            return openAPICache.v2(registry.resources, protobuf: wantsProtobuf)
         case "/openapi/v3":
             return .json(OpenAPIDocuments.v3Root(registry.resources))
         default:
