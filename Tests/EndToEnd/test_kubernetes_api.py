@@ -1,0 +1,263 @@
+"""Each cluster's API server, driven by the real kubectl (newest and oldest) and the official Python client."""
+import base64
+import itertools
+import json
+import subprocess
+import time
+
+import pytest
+
+from conftest import Skiff
+from kube import NEWEST_KUBECTL, OLDEST_KUBECTL, Cluster
+
+KUBECTLS = [pytest.param(NEWEST_KUBECTL, id="kubectl-newest"), pytest.param(OLDEST_KUBECTL, id="kubectl-1.27")]
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: {namespace}
+  labels: {{app: {name}}}
+spec:
+  containers:
+  - name: main
+    image: {image}
+    ports: [{{containerPort: 80}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    skiff = Skiff(tmp_path_factory.mktemp("kube") / "data", provisioning_delay=0.1).start()
+    yield skiff
+    skiff.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(server, tmp_path_factory):
+    return Cluster(server, "kube", tmp_path_factory.mktemp("kubeconfig"))
+
+
+NAMESPACES = itertools.count()
+
+
+@pytest.fixture
+def namespace(cluster, request):
+    """A namespace of the test's own."""
+    readable = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40].strip("-")
+    name = f"t{next(NAMESPACES)}-{readable}"
+    cluster.kubectl("create", "namespace", name)
+    return name
+
+
+def test_endpoint_serves_tls_with_the_cluster_ca(cluster):
+    version = json.loads(cluster.kubectl("version", "-o", "json").stdout)["serverVersion"]
+    assert version["gitVersion"].startswith("v1.34.1-eks-") and version["minor"] == "34"
+    assert cluster.description["endpoint"].startswith("https://127.0.0.1:")
+    namespaces = cluster.kubectl("get", "namespaces", "-o", "name").stdout.split()
+    assert namespaces == ["namespace/default", "namespace/kube-node-lease", "namespace/kube-public", "namespace/kube-system"]
+    service = cluster.json("get", "service", "kubernetes", "-n", "default")
+    assert service["spec"]["clusterIP"] == "10.100.0.1"
+    # Without a client certificate the API server refuses: 401 as a Status.
+    result = subprocess.run(["curl", "-sk", cluster.description["endpoint"] + "/api/v1/namespaces"], capture_output=True, text=True)
+    assert json.loads(result.stdout)["code"] == 401
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_discovery_and_explain(cluster, kubectl):
+    resources = cluster.kubectl("api-resources", binary=kubectl).stdout
+    for line in ["pods", "po", "deployments", "deploy", "customresourcedefinitions"]:
+        assert line in resources
+    versions = cluster.kubectl("api-versions", binary=kubectl).stdout.split()
+    for group_version in ["v1", "apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1", "networking.k8s.io/v1", "policy/v1"]:
+        assert group_version in versions
+    explained = cluster.kubectl("explain", "deployment.spec.replicas", binary=kubectl).stdout
+    assert "replicas" in explained and "integer" in explained
+    for path in ["/healthz", "/livez", "/readyz"]:
+        assert cluster.kubectl("get", "--raw", path, binary=kubectl).stdout == "ok"
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_create_apply_get_and_change(cluster, namespace, kubectl):
+    run = lambda *args, **kw: cluster.kubectl(*args, binary=kubectl, **kw)
+    # Typed creates send protobuf; apply sends JSON and strategic merge patches.
+    run("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "-n", namespace)
+    run("create", "configmap", "settings", "--from-literal=mode=fast", "-n", namespace)
+    run("create", "secret", "generic", "creds", "--from-literal=password=hunter2", "-n", namespace)
+    run("apply", "-f", "-", stdin=POD.format(name="p1", namespace=namespace, image="busybox:1.36"))
+    assert run("apply", "-f", "-", stdin=POD.format(name="p1", namespace=namespace, image="busybox:1.37")).stdout.strip() == "pod/p1 configured"
+
+    pod = cluster.json("get", "pod", "p1", "-n", namespace, binary=kubectl)
+    assert pod["spec"]["containers"][0]["image"] == "busybox:1.37"
+    assert pod["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
+    assert pod["spec"]["containers"][0]["terminationMessagePath"] == "/dev/termination-log"
+    assert pod["spec"]["restartPolicy"] == "Always" and pod["spec"]["dnsPolicy"] == "ClusterFirst"
+    assert pod["status"]["phase"] == "Pending"
+    assert "kubectl.kubernetes.io/last-applied-configuration" in pod["metadata"]["annotations"]
+
+    deployment = cluster.json("get", "deployment", "web", "-n", namespace, binary=kubectl)
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
+    assert deployment["spec"]["revisionHistoryLimit"] == 10 and deployment["spec"]["progressDeadlineSeconds"] == 600
+    assert deployment["metadata"]["generation"] == 1
+    secret = cluster.json("get", "secret", "creds", "-n", namespace, binary=kubectl)
+    assert base64.b64decode(secret["data"]["password"]) == b"hunter2" and secret["type"] == "Opaque"
+
+    wide = run("get", "pods", "-n", namespace, "-o", "wide").stdout.splitlines()
+    assert wide[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]
+    assert wide[1].split()[:4] == ["p1", "0/1", "Pending", "0"]
+    header = run("get", "deployments", "-n", namespace).stdout.splitlines()[0].split()
+    assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert run("get", "pod", "p1", "-n", namespace, "-o", "jsonpath={.metadata.labels.app}").stdout == "p1"
+    assert "name: p1" in run("get", "pod", "p1", "-n", namespace, "-o", "yaml").stdout
+
+    run("label", "pod", "p1", "tier=web", "-n", namespace)
+    run("annotate", "pod", "p1", "owner=me", "-n", namespace)
+    run("scale", "deployment", "web", "--replicas=5", "-n", namespace)
+    labelled = run("get", "pods", "-n", namespace, "-l", "tier=web", "-o", "name").stdout.split()
+    assert labelled == ["pod/p1"]
+    assert run("get", "pods", "-n", namespace, "-l", "tier in (db)", "-o", "name").stdout.split() == []
+    deployment = cluster.json("get", "deployment", "web", "-n", namespace, binary=kubectl)
+    assert deployment["spec"]["replicas"] == 5 and deployment["metadata"]["generation"] == 2
+    assert "owner" in cluster.json("get", "pod", "p1", "-n", namespace, binary=kubectl)["metadata"]["annotations"]
+    assert "Replicas:" in run("describe", "deployment", "web", "-n", namespace).stdout
+
+    changed = POD.format(name="p1", namespace=namespace, image="busybox:1.38")
+    assert run("diff", "-f", "-", stdin=changed, check=False).returncode == 1
+    assert run("diff", "-f", "-", stdin=POD.format(name="p1", namespace=namespace, image="busybox:1.37"), check=False).returncode == 0
+
+    run("delete", "deployment", "web", "-n", namespace, "--cascade=background")
+    run("delete", "pod", "p1", "-n", namespace)
+    assert run("get", "pod", "p1", "-n", namespace, check=False).returncode != 0
+
+
+def test_errors_come_back_as_kubectl_prints_them(cluster, namespace):
+    missing = cluster.kubectl("get", "pod", "nope", "-n", namespace, check=False)
+    assert missing.stderr.strip() == 'Error from server (NotFound): pods "nope" not found'
+    cluster.kubectl("create", "configmap", "dup", "-n", namespace)
+    again = cluster.kubectl("create", "-f", "-", check=False,
+                            stdin=f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: dup, namespace: {namespace}}}\n")
+    assert 'Error from server (AlreadyExists): error when creating "STDIN": configmaps "dup" already exists' in again.stderr
+    invalid = cluster.kubectl("create", "configmap", "Bad_Name", "-n", namespace, check=False)
+    assert 'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"' in invalid.stderr
+    unknown = cluster.kubectl("apply", "-f", "-", check=False, stdin=f"""
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: strict, namespace: {namespace}}}
+dta: {{a: b}}
+""")
+    assert 'strict decoding error: unknown field "dta"' in unknown.stderr
+    stale = cluster.json("get", "configmap", "dup", "-n", namespace)
+    cluster.kubectl("label", "configmap", "dup", "x=1", "-n", namespace)
+    stale["data"] = {"k": "v"}
+    conflict = cluster.kubectl("replace", "-f", "-", stdin=json.dumps(stale), check=False)
+    assert "Error from server (Conflict)" in conflict.stderr and "the object has been modified" in conflict.stderr
+    nowhere = cluster.kubectl("create", "configmap", "x", "-n", "no-such-namespace", check=False)
+    assert 'namespaces "no-such-namespace" not found' in nowhere.stderr
+
+
+def test_watch_sees_changes_in_order(cluster, namespace):
+    watcher = subprocess.Popen([NEWEST_KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "get", "configmaps", "-n", namespace,
+                                "--watch", "-o", "json", "--output-watch-events"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        cluster.kubectl("create", "configmap", "w1", "--from-literal=a=1", "-n", namespace)
+        cluster.kubectl("label", "configmap", "w1", "step=2", "-n", namespace)
+        cluster.kubectl("delete", "configmap", "w1", "-n", namespace)
+        time.sleep(1)
+    finally:
+        watcher.terminate()
+    output = watcher.communicate(timeout=10)[0]
+    decoder, events, position = json.JSONDecoder(), [], 0
+    while position < len(output):
+        if output[position].isspace():
+            position += 1
+            continue
+        event, position = decoder.raw_decode(output, position)
+        events.append((event["type"], event["object"]["metadata"]["name"]))
+    assert [e for e in events if e[1] == "w1"] == [("ADDED", "w1"), ("MODIFIED", "w1"), ("DELETED", "w1")]
+
+
+def test_services_get_cluster_ips_and_node_ports(cluster, namespace):
+    cluster.kubectl("create", "service", "clusterip", "front", "--tcp=80:8080", "-n", namespace)
+    cluster.kubectl("create", "service", "nodeport", "edge", "--tcp=80:8080", "-n", namespace)
+    front = cluster.json("get", "service", "front", "-n", namespace)
+    assert front["spec"]["clusterIP"].startswith("10.100.") and front["spec"]["clusterIPs"] == [front["spec"]["clusterIP"]]
+    assert front["spec"]["sessionAffinity"] == "None" and front["spec"]["ipFamilies"] == ["IPv4"]
+    edge = cluster.json("get", "service", "edge", "-n", namespace)
+    assert 30000 <= edge["spec"]["ports"][0]["nodePort"] <= 32767
+    taken = cluster.kubectl("create", "service", "clusterip", "again", "--tcp=80", f"--clusterip={front['spec']['clusterIP']}",
+                            "-n", namespace, check=False)
+    assert "provided IP is already allocated" in taken.stderr
+
+
+def test_namespace_deletion_takes_its_contents(cluster):
+    cluster.kubectl("create", "namespace", "doomed")
+    cluster.kubectl("create", "configmap", "c", "-n", "doomed")
+    cluster.kubectl("delete", "namespace", "doomed")
+    assert cluster.kubectl("get", "namespace", "doomed", check=False).returncode != 0
+    cluster.kubectl("create", "namespace", "doomed")
+    assert cluster.kubectl("get", "configmaps", "-n", "doomed", "-o", "name").stdout.split() == []
+    forbidden = cluster.kubectl("delete", "namespace", "default", check=False)
+    assert "Forbidden" in forbidden.stderr
+
+
+def test_python_client(cluster, namespace):
+    kubernetes = pytest.importorskip("kubernetes")
+    client = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    core = kubernetes.client.CoreV1Api(client)
+    apps = kubernetes.client.AppsV1Api(client)
+    names = [n.metadata.name for n in core.list_namespace().items]
+    assert "kube-system" in names and namespace in names
+    core.create_namespaced_config_map(namespace, {"metadata": {"name": "py"}, "data": {"a": "1"}})
+    core.patch_namespaced_config_map("py", namespace, {"data": {"b": "2"}})
+    assert core.read_namespaced_config_map("py", namespace).data == {"a": "1", "b": "2"}
+    apps.create_namespaced_deployment(namespace, {
+        "metadata": {"name": "api"},
+        "spec": {"selector": {"matchLabels": {"app": "api"}},
+                 "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    assert apps.read_namespaced_deployment("api", namespace).spec.replicas == 1
+    with pytest.raises(kubernetes.client.ApiException) as error:
+        core.read_namespaced_config_map("missing", namespace)
+    assert error.value.status == 404 and json.loads(error.value.body)["reason"] == "NotFound"
+    watch = kubernetes.watch.Watch()
+    events = []
+    for event in watch.stream(core.list_namespaced_config_map, namespace, timeout_seconds=2):
+        events.append((event["type"], event["object"].metadata.name))
+    assert ("ADDED", "py") in events
+    core.delete_namespaced_config_map("py", namespace)
+    listed = core.list_namespaced_config_map(namespace, limit=1)
+    assert listed.metadata._continue is None or listed.items
+
+
+def test_list_pages_with_continue(cluster, namespace):
+    for index in range(7):
+        cluster.kubectl("create", "configmap", f"page-{index}", "-n", namespace)
+    page = json.loads(cluster.kubectl("get", "--raw", f"/api/v1/namespaces/{namespace}/configmaps?limit=3").stdout)
+    names = [item["metadata"]["name"] for item in page["items"]]
+    while page["metadata"].get("continue"):
+        page = json.loads(cluster.kubectl("get", "--raw",
+                                          f"/api/v1/namespaces/{namespace}/configmaps?limit=3&continue={page['metadata']['continue']}").stdout)
+        names += [item["metadata"]["name"] for item in page["items"]]
+    assert names == [f"page-{index}" for index in range(7)]
+    assert len(cluster.kubectl("get", "configmaps", "-n", namespace, "--chunk-size=2", "-o", "name").stdout.split()) == 7
+
+
+def test_objects_survive_restart_and_cluster_deletion_removes_them(tmp_path):
+    skiff = Skiff(tmp_path / "data", provisioning_delay=0.1).start()
+    try:
+        cluster = Cluster(skiff, "durable", tmp_path)
+        cluster.kubectl("create", "configmap", "kept", "--from-literal=a=1")
+        skiff.kill()
+        skiff.start()
+        fast = skiff.client("eks").describe_cluster(name="durable")["cluster"]
+        assert fast["status"] == "ACTIVE"
+        assert cluster.json("get", "configmap", "kept")["data"] == {"a": "1"}
+        skiff.client("eks").delete_cluster(name="durable")
+        from conftest import fast_waiter
+        fast_waiter(skiff.client("eks"), "cluster_deleted", name="durable")
+        assert not (tmp_path / "data" / "clusters" / "durable").exists()
+        assert cluster.kubectl("get", "configmaps", check=False, timeout=20).returncode != 0
+    finally:
+        skiff.stop()
