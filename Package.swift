@@ -86,5 +86,6 @@ let package = Package(
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
         .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeStore"]),
     ]
 )

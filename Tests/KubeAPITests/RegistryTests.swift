@@ -1,0 +1,171 @@
+import Foundation
+import KubeStore
+import Testing
+@testable import KubeAPI
+
+/// The registry's object semantics against a real store.
+struct RegistryTests {
+    let registry: Registry
+    let table = ResourceTable.builtIn
+
+    init() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubeapi-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        registry = Registry(store: try SQLiteKubeStore(path: directory.appendingPathComponent("c.sqlite").path),
+                            serviceNetwork: ServiceNetwork(cidr: "10.100.0.0/16"))
+        try await registry.bootstrap()
+    }
+
+    func resource(_ name: String, group: String = "") -> ResourceType {
+        table.all.first { $0.resource == name && $0.group == group }!
+    }
+
+    func configMap(_ name: String, data: JSON = ["a": "1"]) -> JSON {
+        ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name)], "data": data]
+    }
+
+    @Test func createSetsTheSystemFieldsAndDefaults() async throws {
+        let deployment: JSON = ["metadata": ["name": "web"], "spec": [
+            "selector": ["matchLabels": ["app": "web"]],
+            "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "c", "image": "nginx"]]]]]]
+        let created = try await registry.create(resource("deployments", group: "apps"), namespace: "default", body: deployment)
+        #expect(created.uid?.count == 36 && created.creationTimestamp != nil && created.resourceVersion != nil)
+        #expect(created.generation == 1 && created["kind"] == "Deployment" && created["apiVersion"] == "apps/v1")
+        #expect(created[path: ["spec", "replicas"]] == 1)
+        #expect(created[path: ["spec", "template", "spec", "containers"]]?.array?[0]["imagePullPolicy"] == "Always")
+        #expect(created["status"] == [:])
+    }
+
+    @Test func generateNameMakesAUniqueName() async throws {
+        let created = try await registry.create(resource("configmaps"), namespace: "default",
+                                                body: ["metadata": ["generateName": "cfg-"], "data": [:]])
+        #expect(created.name.hasPrefix("cfg-") && created.name.count == 9)
+    }
+
+    @Test func badRequestsAreRefusedWithTheirReasons() async throws {
+        let configmaps = resource("configmaps")
+        await #expect(throws: APIError.notFound("namespaces", name: "nowhere")) {
+            try await registry.create(configmaps, namespace: "nowhere", body: configMap("x"))
+        }
+        _ = try await registry.create(configmaps, namespace: "default", body: configMap("x"))
+        await #expect(throws: APIError.alreadyExists("configmaps", name: "x")) {
+            try await registry.create(configmaps, namespace: "default", body: configMap("x"))
+        }
+        await #expect { try await registry.create(configmaps, namespace: "default", body: configMap("Not_Valid")) } throws: { error in
+            (error as? APIError)?.code == 422 && (error as? APIError)?.reason == "Invalid"
+        }
+        await #expect(throws: APIError.notFound("configmaps", name: "missing")) {
+            try await registry.get(configmaps, namespace: "default", name: "missing")
+        }
+    }
+
+    @Test func updateNeedsTheCurrentResourceVersionAndBumpsGenerationOnSpecOnly() async throws {
+        let deployments = resource("deployments", group: "apps")
+        let body: JSON = ["metadata": ["name": "web"], "spec": [
+            "selector": ["matchLabels": ["app": "web"]],
+            "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "c", "image": "nginx"]]]]]]
+        let created = try await registry.create(deployments, namespace: "default", body: body)
+        var labelled = created
+        labelled[path: ["metadata", "labels"]] = ["x": "y"]
+        let afterLabel = try await registry.update(deployments, namespace: "default", name: "web", body: labelled)
+        #expect(afterLabel.generation == 1)
+        await #expect(throws: APIError.conflict("deployments", group: "apps", name: "web")) {
+            try await registry.update(deployments, namespace: "default", name: "web", body: labelled)
+        }
+        var scaled = afterLabel
+        scaled[path: ["spec", "replicas"]] = 3
+        scaled["status"] = ["replicas": 99]
+        let afterScale = try await registry.update(deployments, namespace: "default", name: "web", body: scaled)
+        #expect(afterScale.generation == 2)
+        // The main resource ignores status; the status subresource ignores the rest.
+        #expect(afterScale["status"] == [:])
+        var status = afterScale
+        status["status"] = ["replicas": 3]
+        status[path: ["spec", "replicas"]] = 7
+        let afterStatus = try await registry.update(deployments, namespace: "default", name: "web", body: status, target: .status)
+        #expect(afterStatus[path: ["status", "replicas"]] == 3 && afterStatus[path: ["spec", "replicas"]] == 3)
+    }
+
+    @Test func finalizersHoldDeletionUntilTheyAreGone() async throws {
+        let configmaps = resource("configmaps")
+        var body = configMap("held")
+        body[path: ["metadata", "finalizers"]] = ["example.com/hold"]
+        _ = try await registry.create(configmaps, namespace: "default", body: body)
+        let marked = try await registry.delete(configmaps, namespace: "default", name: "held")
+        #expect(marked.deletionTimestamp != nil)
+        #expect(try await registry.get(configmaps, namespace: "default", name: "held").deletionTimestamp != nil)
+        _ = try await registry.patch(configmaps, namespace: "default", name: "held", type: .merge,
+                                     patch: ["metadata": ["finalizers": nil]])
+        await #expect(throws: APIError.notFound("configmaps", name: "held")) {
+            try await registry.get(configmaps, namespace: "default", name: "held")
+        }
+    }
+
+    @Test func terminatingNamespacesTakeNoNewObjects() async throws {
+        let namespaces = resource("namespaces")
+        _ = try await registry.create(namespaces, namespace: nil, body: ["metadata": ["name": "going"]])
+        var held = configMap("held")
+        held[path: ["metadata", "finalizers"]] = ["example.com/hold"]
+        _ = try await registry.create(resource("configmaps"), namespace: "going", body: held)
+        let terminating = try await registry.deleteNamespace("going", options: .init())
+        #expect(terminating[path: ["status", "phase"]] == "Terminating")
+        await #expect { try await registry.create(resource("configmaps"), namespace: "going", body: configMap("late")) } throws: { error in
+            (error as? APIError)?.code == 403
+        }
+        await #expect(throws: APIError.self) { try await registry.deleteNamespace("default", options: .init()) }
+    }
+
+    @Test func listsFilterAndPage() async throws {
+        let configmaps = resource("configmaps")
+        for index in 0..<5 {
+            var body = configMap("cm\(index)")
+            body[path: ["metadata", "labels"]] = ["parity": index % 2 == 0 ? "even" : "odd"]
+            _ = try await registry.create(configmaps, namespace: "default", body: body)
+        }
+        var options = ListOptions()
+        options.labelSelector = try LabelSelector(parsing: "parity=even")
+        options.limit = 2
+        let first = try await registry.list(configmaps, namespace: "default", options: options)
+        #expect(first.items.map(\.name) == ["cm0", "cm2"] && first.continueToken != nil)
+        options.continueToken = first.continueToken
+        let second = try await registry.list(configmaps, namespace: "default", options: options)
+        #expect(second.items.map(\.name) == ["cm4"] && second.continueToken == nil)
+        var byName = ListOptions()
+        byName.fieldSelector = try FieldSelector(parsing: "metadata.name=cm3")
+        #expect(try await registry.list(configmaps, namespace: nil, options: byName).items.map(\.name) == ["cm3"])
+    }
+
+    @Test func watchReportsAddedModifiedDeleted() async throws {
+        let configmaps = resource("configmaps")
+        _ = try await registry.create(configmaps, namespace: "default", body: configMap("before"))
+        let events = try await registry.watch(configmaps, namespace: "default", options: ListOptions())
+        _ = try await registry.create(configmaps, namespace: "default", body: configMap("after"))
+        _ = try await registry.patch(configmaps, namespace: "default", name: "after", type: .merge, patch: ["data": ["b": "2"]])
+        _ = try await registry.delete(configmaps, namespace: "default", name: "after")
+        var seen: [String] = []
+        for try await event in events {
+            seen.append("\(event.type.rawValue) \(event.object.name)")
+            if seen.count == 4 { break }
+        }
+        #expect(seen == ["ADDED before", "ADDED after", "MODIFIED after", "DELETED after"])
+    }
+
+    @Test func dryRunWritesNothing() async throws {
+        let configmaps = resource("configmaps")
+        let created = try await registry.create(configmaps, namespace: "default", body: configMap("dry"), dryRun: true)
+        #expect(created.name == "dry")
+        await #expect(throws: APIError.self) { try await registry.get(configmaps, namespace: "default", name: "dry") }
+    }
+
+    @Test func servicesGetAddressesFromTheServiceCIDR() async throws {
+        let services = resource("services")
+        let kubernetes = try await registry.get(services, namespace: "default", name: "kubernetes")
+        #expect(kubernetes[path: ["spec", "clusterIP"]] == "10.100.0.1")
+        let created = try await registry.create(services, namespace: "default", body: [
+            "metadata": ["name": "web"], "spec": ["type": "NodePort", "ports": [["port": 80]]]])
+        let ip = created[path: ["spec", "clusterIP"]]?.string ?? ""
+        #expect(ip.hasPrefix("10.100.") && ip != "10.100.0.1")
+        #expect(Registry.nodePortRange.contains(created[path: ["spec", "ports"]]?.array?[0]["nodePort"]?.int ?? 0))
+        #expect(created[path: ["spec", "ports"]]?.array?[0]["targetPort"] == 80)
+    }
+}
