@@ -261,3 +261,62 @@ def test_objects_survive_restart_and_cluster_deletion_removes_them(tmp_path):
         assert cluster.kubectl("get", "configmaps", check=False, timeout=20).returncode != 0
     finally:
         skiff.stop()
+
+
+CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: {plural}.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {{plural: {plural}, singular: {singular}, kind: {kind}, shortNames: [{short}]}}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {{status: {{}}}}
+    additionalPrinterColumns:
+    - {{name: Size, type: integer, jsonPath: .spec.size}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            properties:
+              size: {{type: integer, minimum: 1}}
+              color: {{type: string, enum: [red, blue], default: red}}
+          status:
+            type: object
+            properties:
+              ready: {{type: boolean}}
+"""
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_custom_resources_are_served_once_defined(cluster, namespace, kubectl):
+    kind = "Gadget" if kubectl == NEWEST_KUBECTL else "Gizmo"
+    plural, short = kind.lower() + "s", kind.lower()[:3]
+    run = lambda *args, **kw: cluster.kubectl(*args, binary=kubectl, **kw)
+    run("apply", "-f", "-", stdin=CRD.format(plural=plural, singular=kind.lower(), kind=kind, short=short))
+    crd = cluster.json("get", "crd", f"{plural}.example.com")
+    assert {c["type"]: c["status"] for c in crd["status"]["conditions"]} == {"NamesAccepted": "True", "Established": "True"}
+    manifest = f"apiVersion: example.com/v1\nkind: {kind}\nmetadata: {{name: one, namespace: {namespace}}}\nspec: {{size: 3}}\n"
+    run("apply", "-f", "-", stdin=manifest)
+    table = run("get", short, "-n", namespace).stdout.splitlines()
+    assert table[0].split() == ["NAME", "SIZE", "AGE"] and table[1].split()[:2] == ["one", "3"]
+    assert cluster.json("get", plural, "one", "-n", namespace)["spec"] == {"size": 3, "color": "red"}
+    invalid = run("apply", "-f", "-", check=False,
+                  stdin=f"apiVersion: example.com/v1\nkind: {kind}\nmetadata: {{name: two, namespace: {namespace}}}\nspec: {{size: 0, color: green}}\n")
+    assert "spec.size" in invalid.stderr and "greater than or equal to 1" in invalid.stderr and '"green"' in invalid.stderr
+    unknown = run("apply", "-f", "-", check=False,
+                  stdin=f"apiVersion: example.com/v1\nkind: {kind}\nmetadata: {{name: three, namespace: {namespace}}}\nspec: {{size: 1, shape: round}}\n")
+    assert 'unknown field "spec.shape"' in unknown.stderr
+    assert "size" in run("explain", f"{plural}.spec").stdout
+    run("patch", plural, "one", "-n", namespace, "--type=merge", "-p", '{"spec":{"size":5}}')
+    assert cluster.json("get", plural, "one", "-n", namespace)["spec"]["size"] == 5
+    run("delete", "crd", f"{plural}.example.com")
+    assert run("get", plural, "-n", namespace, check=False).returncode != 0

@@ -16,8 +16,7 @@ enum OpenAPIDocuments {
             let root = resource.group.isEmpty ? "/api/\(resource.version)" : "/apis/\(resource.group)/\(resource.version)"
             let scope = resource.namespaced ? "/namespaces/{namespace}" : ""
             let gvk: JSON = ["group": .string(resource.group), "version": .string(resource.version), "kind": .string(resource.kind)]
-            let message = ProtobufSchema.shared.message(apiVersion: resource.groupVersion, kind: resource.kind)
-            let ref = message.map { OpenAPISchemas.definitionName($0) } ?? resource.kind
+            let ref = OpenAPISchemas.definitionName(of: resource)
             let body: JSON = v3
                 ? ["content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(ref)")]]], "required": true]
                 : ["name": "body", "in": "body", "required": true, "schema": ["$ref": .string("#/definitions/\(ref)")]]

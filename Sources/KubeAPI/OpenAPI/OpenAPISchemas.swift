@@ -30,7 +30,26 @@ enum OpenAPISchemas {
             if let gvks = kinds[message] { definition["x-kubernetes-group-version-kind"] = .array(gvks) }
             result[definitionName(message)] = definition
         }
+        for resource in table.all {
+            guard let strategy = resource.strategy as? CustomResourceStrategy else { continue }
+            var definition = strategy.openAPISchema
+            definition[path: ["properties", "metadata"]] = reference(definitionName("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"))
+            definition["x-kubernetes-group-version-kind"] = [["group": .string(resource.group), "version": .string(resource.version),
+                                                              "kind": .string(resource.kind)]]
+            result[customDefinitionName(resource)] = definition
+        }
         return result
+    }
+
+    /// `example.com` `v1` `Widget` → `com.example.v1.Widget`, as the API server names custom resource schemas.
+    static func customDefinitionName(_ resource: ResourceType) -> String {
+        (resource.group.split(separator: ".").reversed().map(String.init) + [resource.version, resource.kind]).joined(separator: ".")
+    }
+
+    /// The definition name of any served kind.
+    static func definitionName(of resource: ResourceType) -> String {
+        if resource.isCustom { return customDefinitionName(resource) }
+        return ProtobufSchema.shared.message(apiVersion: resource.groupVersion, kind: resource.kind).map(definitionName) ?? resource.kind
     }
 
     static func collect(_ fields: [Int: ProtobufSchema.Field], into properties: inout [String: JSON], schema: ProtobufSchema,

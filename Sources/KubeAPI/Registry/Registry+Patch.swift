@@ -16,7 +16,7 @@ extension Registry {
             case .strategic: patched = try StrategicMergePatch.apply(patch, to: current)
             }
             if fieldValidation == .strict {
-                let unknown = FieldValidation.unknownFields(patched, apiVersion: resource.groupVersion, kind: resource.kind)
+                let unknown = resource.strategy.unknownFields(patched)
                 if !unknown.isEmpty {
                     throw APIError.badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
                 }

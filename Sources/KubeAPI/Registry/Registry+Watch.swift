@@ -108,6 +108,7 @@ extension Registry {
                 continue
             }
         }
+        try await syncCustomResources()
     }
 
     /// Deletes a namespace: marks it Terminating, deletes everything in it, and removes it once empty.

@@ -159,7 +159,9 @@ public final class Registry: Sendable {
         }
         if dryRun { return object }
         do {
-            return try self.object(from: try await store.create(key, value: try stored(object)))
+            let created = try self.object(from: try await store.create(key, value: try stored(object)))
+            if resource.isCustomResourceDefinition { try await syncCustomResources() }
+            return created
         } catch StoreError.keyExists {
             throw APIError.alreadyExists(resource.resource, group: resource.group, name: object.name)
         }
@@ -248,7 +250,9 @@ public final class Registry: Sendable {
                     updated.resourceVersion = String(revision)
                     return updated
                 }
-                return try object(from: try await store.update(key, value: try stored(updated), expectedRevision: kv.modRevision))
+                let written = try object(from: try await store.update(key, value: try stored(updated), expectedRevision: kv.modRevision))
+                if resource.isCustomResourceDefinition { try await syncCustomResources() }
+                return written
             } catch StoreError.conflict {
                 if expectedRevision != nil { throw APIError.conflict(resource.resource, group: resource.group, name: name) }
                 continue
@@ -350,9 +354,11 @@ public final class Registry: Sendable {
             }
             if options.dryRun { return current }
             do {
+                if resource.isCustomResourceDefinition { try await deleteCustomResources(of: current) }
                 let (deleted, revision) = try await store.delete(key, expectedRevision: kv.modRevision)
                 var object = try object(from: deleted)
                 object.resourceVersion = String(revision)
+                if resource.isCustomResourceDefinition { try await syncCustomResources() }
                 return object
             } catch StoreError.conflict {
                 continue

@@ -103,6 +103,6 @@ public struct ResourceTable: Sendable {
         ResourceType(group: "events.k8s.io", version: "v1", resource: "events", kind: "Event", namespaced: true, shortNames: ["ev"]),
         ResourceType(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition",
                      namespaced: false, shortNames: ["crd", "crds"], categories: ["api-extensions"], subresources: ["status"],
-                     strategy: GenericStrategy(hasStatus: true)),
+                     strategy: CustomResourceDefinitionStrategy()),
     ])
 }

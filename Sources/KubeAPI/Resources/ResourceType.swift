@@ -95,6 +95,8 @@ public protocol ResourceStrategy: Sendable {
     var columns: [TableColumn] { get }
     /// One cell per column; `Name` and `Age` cells are filled in generically.
     func cells(_ object: JSON, now: Date) -> [JSON]
+    /// Fields of the object its kind does not declare (for `fieldValidation`).
+    func unknownFields(_ object: JSON) -> [String]
 }
 
 extension ResourceStrategy {
@@ -107,6 +109,10 @@ extension ResourceStrategy {
     public var columns: [TableColumn] { [.name, .age] }
     public func cells(_ object: JSON, now: Date) -> [JSON] {
         [.string(object.name), .string(Age.since(object.creationTimestamp, now: now))]
+    }
+    public func unknownFields(_ object: JSON) -> [String] {
+        guard let apiVersion = object["apiVersion"]?.string, let kind = object["kind"]?.string else { return [] }
+        return FieldValidation.unknownFields(object, apiVersion: apiVersion, kind: kind)
     }
 }
 

@@ -193,10 +193,12 @@ public struct APIServer: Sendable {
 
     /// The body, checked for fields its kind does not have, as `fieldValidation` asks (Warn when not given).
     static func validatedBody(_ request: APIRequest, resource: ResourceType) throws(APIError) -> (JSON, [String]) {
-        let body = try decodeBody(request)
+        var body = try decodeBody(request)
         let mode = FieldValidation(rawValue: request.query["fieldValidation"] ?? "Warn") ?? .warn
         guard mode != .ignore else { return (body, []) }
-        let unknown = FieldValidation.unknownFields(body, apiVersion: resource.groupVersion, kind: resource.kind)
+        body["apiVersion"] = body["apiVersion"] ?? .string(resource.groupVersion)
+        body["kind"] = body["kind"] ?? .string(resource.kind)
+        let unknown = resource.strategy.unknownFields(body)
         guard !unknown.isEmpty else { return (body, []) }
         if mode == .strict {
             throw .badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))

@@ -1,0 +1,26 @@
+extension ResourceType {
+    var isCustomResourceDefinition: Bool { group == "apiextensions.k8s.io" && resource == "customresourcedefinitions" }
+    var isCustom: Bool { strategy is CustomResourceStrategy }
+}
+
+extension Registry {
+    /// Serves exactly the kinds the stored definitions define (after any definition changes, and at start).
+    public func syncCustomResources() async throws {
+        guard let definitions = resources.all.first(where: \.isCustomResourceDefinition) else { return }
+        let stored = try await list(definitions, namespace: nil, options: ListOptions()).items
+        let served = stored.flatMap(CustomResourceDefinitionStrategy.resourceTypes)
+        updateResources { table in
+            for resource in table.all where resource.isCustom { table.remove(group: resource.group, resource: resource.resource) }
+            for resource in served { table.add(resource) }
+        }
+    }
+
+    /// Deleting a definition deletes its custom resources first, as the API server's cleanup finalizer does.
+    func deleteCustomResources(of definition: JSON) async throws {
+        guard let resource = CustomResourceDefinitionStrategy.resourceTypes(definition).first else { return }
+        let all = try await list(resource, namespace: nil, options: ListOptions()).items
+        for object in all {
+            _ = try? await store.delete(resource.key(namespace: object.namespace, name: object.name), expectedRevision: nil)
+        }
+    }
+}
