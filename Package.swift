@@ -77,7 +77,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "skiff", dependencies: [
-            "SkiffServer", "Auth",
+            "SkiffServer", "Auth", "KubeAPI", "KubeStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "RegionStore"]),

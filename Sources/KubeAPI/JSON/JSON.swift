@@ -144,8 +144,7 @@ public enum JSONCoding {
     }()
 
     public static func encode(_ value: JSON) -> [UInt8] {
-        // Encoding a JSON value cannot fail: every case is representable.
-        Array((try? encoder.encode(value)) ?? Data("null".utf8))
+        JSONWriter.encode(value)
     }
 
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
@@ -153,6 +152,6 @@ public enum JSONCoding {
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> JSON {
-        try JSONDecoder().decode(JSON.self, from: Data(bytes))
+        try JSONParser.parse(bytes)
     }
 }

@@ -1,0 +1,165 @@
+import Foundation
+import KubeAPI
+import KubeStore
+
+/// `skiff bench api`: the Kubernetes API of one cluster, in process, layer by
+/// layer (the store alone, then the API server's request handling), with
+/// durable (fsynced) writes throughout.
+struct APIBenchmark {
+    let directory: URL
+    let operationsPerRun: Int
+    let listSizes: [Int]
+    let watchers: Int
+
+    static func pod(_ index: Int, namespace: String = "bench") -> JSON {
+        ["apiVersion": "v1", "kind": "Pod",
+         "metadata": ["name": .string("pod-\(index)"), "namespace": .string(namespace),
+                      "labels": ["app": .string("app-\(index % 50)"), "tier": "web"]],
+         "spec": ["containers": [["name": "main", "image": "public.ecr.aws/nginx/nginx:1.27",
+                                  "ports": [["containerPort": 80]],
+                                  "resources": ["requests": ["cpu": "100m", "memory": "128Mi"], "limits": ["memory": "256Mi"]],
+                                  "env": [["name": "MODE", "value": "production"], ["name": "INDEX", "value": .string(String(index))]]]],
+                  "nodeName": .string("ip-10-0-\(index % 250)-\(index % 200).ec2.internal")]]
+    }
+
+    func run() async throws {
+        try await storeAlone()
+        try await apiLayer()
+    }
+
+    func freshStore(_ name: String) throws -> SQLiteKubeStore {
+        let path = directory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
+        return try SQLiteKubeStore(path: path)
+    }
+
+    /// The store alone: what every layer above adds to.
+    func storeAlone() async throws {
+        let value = JSONCoding.encode(Self.pod(0))
+        for clients in [1, 8, 32] {
+            let store = try freshStore("store")
+            let perClient = max(1, operationsPerRun / clients)
+            let creates = try await measure("create", layer: "store", clients: clients, perClient: perClient) { client, index in
+                _ = try await store.create("/registry/core/pods/bench/c\(client)-\(index)", value: value)
+            }
+            print(creates.line)
+            let updates = try await measure("update", layer: "store", clients: clients, perClient: perClient) { client, index in
+                _ = try await store.update("/registry/core/pods/bench/c\(client)-\(index)", value: value, expectedRevision: nil)
+            }
+            print(updates.line)
+            let gets = try await measure("get", layer: "store", clients: clients, perClient: perClient) { client, index in
+                _ = try await store.get("/registry/core/pods/bench/c\(client)-\(index)")
+            }
+            print(gets.line)
+        }
+    }
+
+    func apiServer() async throws -> APIServer {
+        let registry = Registry(store: try freshStore("api"), serviceNetwork: ServiceNetwork(cidr: "10.100.0.0/16"))
+        try await registry.bootstrap()
+        let server = APIServer(registry: registry, version: VersionInfo(patchVersion: "1.34.1"))
+        let namespace = APIRequest(method: "POST", path: "/api/v1/namespaces", query: [:], headers: ["content-type": "application/json"],
+                                   body: JSONCoding.encode(["metadata": ["name": "bench"]] as JSON), user: Self.admin)
+        _ = await server.handle(namespace)
+        return server
+    }
+
+    static let admin = UserInfo(name: "bench", groups: ["system:masters"])
+
+    func request(_ method: String, _ path: String, query: [String: String] = [:], body: JSON? = nil,
+                 contentType: String = "application/json") -> APIRequest {
+        APIRequest(method: method, path: path, query: query, headers: ["content-type": contentType],
+                   body: body.map(JSONCoding.encode) ?? [], user: Self.admin)
+    }
+
+    /// The API server's request handling: decoding, defaulting, validation, storage, encoding.
+    func apiLayer() async throws {
+        for clients in [1, 8, 32] {
+            let server = try await apiServer()
+            let perClient = max(1, operationsPerRun / clients)
+            let creates = try await measure("create", layer: "api", clients: clients, perClient: perClient) { client, index in
+                let response = await server.handle(request("POST", "/api/v1/namespaces/bench/pods", body: Self.pod(client * perClient + index)))
+                guard response.status == 201 else { throw BenchFailure(status: response.status) }
+            }
+            print(creates.line)
+            let updates = try await measure("update", layer: "api", clients: clients, perClient: perClient) { client, index in
+                let response = await server.handle(request("PATCH", "/api/v1/namespaces/bench/pods/pod-\(client * perClient + index)",
+                                                           body: ["metadata": ["labels": ["round": "2"]]],
+                                                           contentType: "application/merge-patch+json"))
+                guard response.status == 200 else { throw BenchFailure(status: response.status) }
+            }
+            print(updates.line)
+            let gets = try await measure("get", layer: "api", clients: clients, perClient: perClient) { client, index in
+                let response = await server.handle(request("GET", "/api/v1/namespaces/bench/pods/pod-\(client * perClient + index)"))
+                guard response.status == 200 else { throw BenchFailure(status: response.status) }
+            }
+            print(gets.line)
+        }
+        try await lists()
+        try await watches()
+    }
+
+    /// List latency and memory as the number of pods grows.
+    func lists() async throws {
+        let server = try await apiServer()
+        var created = 0
+        let before = BenchOutput.residentBytes()
+        for size in listSizes {
+            let (offset, perClient) = (created, (size - created) / 32)
+            _ = try await measure("populate", layer: "api", clients: 32, perClient: perClient) { client, index in
+                let response = await server.handle(request("POST", "/api/v1/namespaces/bench/pods",
+                                                           body: Self.pod(offset + client * perClient + index)))
+                guard response.status == 201 else { throw BenchFailure(status: response.status) }
+            }
+            created = size
+            for (name, query) in [("list", [String: String]()), ("list-selector", ["labelSelector": "app=app-7"])] {
+                let listing = try await measure(name, layer: "api", clients: 1, perClient: 5) { _, _ in
+                    let response = await server.handle(request("GET", "/api/v1/namespaces/bench/pods", query: query))
+                    guard response.status == 200 else { throw BenchFailure(status: response.status) }
+                }
+                print(BenchOutput.json([("scenario", name), ("layer", "api"), ("pods", size),
+                                        ("p50_ms", (listing.percentile(0.5) * 1e5).rounded() / 100),
+                                        ("max_ms", (listing.percentile(1) * 1e5).rounded() / 100)]))
+            }
+            let resident = BenchOutput.residentBytes()
+            print(BenchOutput.json([("scenario", "memory"), ("pods", size), ("resident_mib", resident / 1_048_576),
+                                    ("mib_per_10k_pods", Double((resident - before) / 1_048_576) * 10_000 / Double(size))]))
+        }
+    }
+
+    /// Events per second delivered to many watchers of one resource.
+    func watches() async throws {
+        let server = try await apiServer()
+        let events = max(100, operationsPerRun / 10)
+        let start = ContinuousClock.now
+        let delivered = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<watchers {
+                let response = await server.handle(request("GET", "/api/v1/namespaces/bench/pods", query: ["watch": "true", "resourceVersion": "1"]))
+                guard case .stream(let chunks) = response.body else { throw BenchFailure(status: response.status) }
+                group.addTask {
+                    var count = 0
+                    for try await chunk in chunks {
+                        count += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                        if count >= events { break }
+                    }
+                    return count
+                }
+            }
+            group.addTask {
+                _ = try await measure("watch-writes", layer: "api", clients: 8, perClient: events / 8) { client, index in
+                    _ = await server.handle(request("POST", "/api/v1/namespaces/bench/pods", body: Self.pod(client * (events / 8) + index)))
+                }
+                return 0
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(BenchOutput.json([("scenario", "watch"), ("layer", "api"), ("watchers", watchers), ("events_delivered", delivered),
+                                ("events_per_sec", (Double(delivered) / seconds).rounded())]))
+    }
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    let status: Int
+    var description: String { "a benchmark request failed with HTTP \(status)" }
+}

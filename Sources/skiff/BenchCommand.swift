@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
+                                                    subcommands: [API.self])
+
+    struct API: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The Kubernetes API of one cluster: the store alone, then the API server, with fsynced writes.")
+
+        @Option(help: "Operations per throughput run, shared by the concurrent clients.") var operations = 4000
+        @Option(name: .customLong("list-sizes"), help: "Pod counts at which to measure list latency and memory, comma-separated.")
+        var listSizes = "10000,100000"
+        @Option(help: "Concurrent watchers for the watch fan-out run.") var watchers = 100
+        @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
+        var workDir: String?
+
+        func run() async throws {
+            let directory = workDir.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
+            let sizes = listSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.sorted()
+            try await APIBenchmark(directory: directory, operationsPerRun: operations, listSizes: sizes, watchers: watchers).run()
+        }
+    }
+}

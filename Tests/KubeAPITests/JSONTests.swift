@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+@testable import KubeAPI
+
+struct JSONTests {
+    @Test func parsesEveryKindOfValue() throws {
+        let text = #"{"s":"a\"b\\c\/d\n\u00e9\ud83d\ude80","i":-42,"d":1.5e3,"b":[true,false,null],"o":{},"big":9223372036854775807}"#
+        let value = try JSONCoding.decode(Array(text.utf8))
+        #expect(value["s"] == .string("a\"b\\c/d\né🚀"))
+        #expect(value["i"] == .int(-42))
+        #expect(value["d"] == .double(1500))
+        #expect(value["b"] == [true, false, nil])
+        #expect(value["o"] == [:])
+        #expect(value["big"] == .int(Int64.max))
+    }
+
+    @Test func refusesMalformedDocuments() {
+        for text in ["{", #"{"a" 1}"#, "[1,]", #""\x""#, "tru", "{} {}", #"{"a":"\u12"}"#, "-", "01x"] {
+            #expect(throws: (any Error).self, "\(text)") { try JSONCoding.decode(Array(text.utf8)) }
+        }
+    }
+
+    @Test func writesSortedKeysAndEscapes() throws {
+        let value: JSON = ["z": 1, "a": ["text": "line\n\"quoted\"\u{01}", "n": .double(2.5)], "m": [nil, true]]
+        let text = String(decoding: JSONCoding.encode(value), as: UTF8.self)
+        #expect(text == #"{"a":{"n":2.5,"text":"line\n\"quoted\"\u0001"},"m":[null,true],"z":1}"#)
+        #expect(try JSONCoding.decode(JSONCoding.encode(value)) == value)
+        // Foundation reads what the writer writes.
+        #expect((try? JSONSerialization.jsonObject(with: Data(JSONCoding.encode(value)))) != nil)
+    }
+}
