@@ -62,6 +62,7 @@ final class ClusterControlPlane: Sendable {
     }
 
     func stop() async {
+        apiServer.registry.shutdown()
         serving.cancel()
         compacting.cancel()
         _ = try? await serving.value

@@ -26,6 +26,9 @@ public protocol KubeStore: AnyObject, Sendable {
     func watch(prefix: String, afterRevision: Int64) async throws -> WatchStream
     /// Drops the history at and below `revision` (each key keeps its state as of then).
     func compact(through revision: Int64) async throws
+    /// Sends every watcher a `.progress` event with the current revision, after all the events
+    /// up to it (etcd's progress notification): a watcher of a quiet prefix learns how far it is.
+    func requestProgress() async throws
 }
 
 /// A key's state at a revision.
@@ -77,17 +80,21 @@ public enum WatchEvent: Sendable, Equatable {
     case put(KeyValue)
     /// The key's last state before the delete, and the delete's revision.
     case delete(KeyValue, revision: Int64)
+    /// No key under the prefix changed between the last event and this revision.
+    case progress(Int64)
 
     public var revision: Int64 {
         switch self {
         case .put(let kv): kv.modRevision
         case .delete(_, let revision): revision
+        case .progress(let revision): revision
         }
     }
 
-    public var key: String {
+    public var key: String? {
         switch self {
         case .put(let kv), .delete(let kv, _): kv.key
+        case .progress: nil
         }
     }
 }

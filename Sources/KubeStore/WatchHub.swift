@@ -64,7 +64,7 @@ final class WatchHub: Sendable {
         var slow: [WatchStream.Continuation] = []
         state.withLock { state in
             for (id, var watcher) in state.watchers {
-                let matching = events.filter { $0.revision > watcher.historyThrough && $0.key.hasPrefix(watcher.prefix) }
+                let matching = events.filter { $0.revision > watcher.historyThrough && ($0.key?.hasPrefix(watcher.prefix) ?? true) }
                 if watcher.backlog != nil {
                     watcher.backlog! += matching
                     if watcher.backlog!.count > Self.bufferLimit {
@@ -85,6 +85,11 @@ final class WatchHub: Sendable {
             }
         }
         for continuation in slow { continuation.finish(throwing: StoreError.watcherTooSlow) }
+    }
+
+    /// Sends every watcher a progress marker at `revision`.
+    func progress(_ revision: Int64) {
+        publish([.progress(revision)])
     }
 
     /// Ends every watch (the store is closing).

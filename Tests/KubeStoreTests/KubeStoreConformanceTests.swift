@@ -195,6 +195,18 @@ struct KubeStoreConformanceTests {
     }
 
     @Test(arguments: Backend.all)
+    func progressMarkersFollowEveryEarlierEvent(backend: Backend) async throws {
+        let (store, _) = try backend.fresh()
+        let stream = try await store.watch(prefix: "/quiet/", afterRevision: 0)
+        _ = try await store.create("/quiet/a", value: [])
+        _ = try await store.create("/busy/b", value: [])
+        try await store.requestProgress()
+        let events = try await take(2, from: stream)
+        #expect(events.map(\.revision) == [1, 2])
+        #expect(events.last == .progress(2))
+    }
+
+    @Test(arguments: Backend.all)
     func reopeningRestoresStateAndRevision(backend: Backend) async throws {
         let (store, directory) = try backend.fresh()
         let a = try await store.create("/a", value: bytes("1"))

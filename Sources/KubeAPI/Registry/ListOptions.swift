@@ -43,12 +43,43 @@ struct ContinueToken: Codable {
     }
 }
 
-/// The result of a list.
+/// The result of a list: objects, either decoded or (from the watch cache) still encoded.
 public struct ObjectList: Sendable {
-    public let items: [JSON]
+    enum Items: Sendable {
+        case objects([JSON])
+        case encoded([[UInt8]])
+    }
+
+    let contents: Items
     public let resourceVersion: String
     public let continueToken: String?
     public let remainingItemCount: Int64?
+
+    init(items: [JSON], resourceVersion: String, continueToken: String?, remainingItemCount: Int64?) {
+        self.init(contents: .objects(items), resourceVersion: resourceVersion, continueToken: continueToken,
+                  remainingItemCount: remainingItemCount)
+    }
+
+    init(contents: Items, resourceVersion: String, continueToken: String?, remainingItemCount: Int64?) {
+        self.contents = contents
+        self.resourceVersion = resourceVersion
+        self.continueToken = continueToken
+        self.remainingItemCount = remainingItemCount
+    }
+
+    public var items: [JSON] {
+        switch contents {
+        case .objects(let objects): objects
+        case .encoded(let encoded): encoded.compactMap { try? JSONCoding.decode($0) }
+        }
+    }
+
+    var encodedItems: [[UInt8]] {
+        switch contents {
+        case .objects(let objects): objects.map(JSONCoding.encode)
+        case .encoded(let encoded): encoded
+        }
+    }
 }
 
 /// An event of a watch, as the API server sends it.

@@ -56,6 +56,8 @@ extension Registry {
                         if matching.remove(kv.key) != nil || self.matches(object, resource: resource, options: options) {
                             continuation.yield(ObjectEvent(type: .deleted, object: object))
                         }
+                    case .progress:
+                        continue
                     }
                 }
                 continuation.finish()

@@ -10,6 +10,8 @@ public final class Registry: Sendable {
     private let table: Mutex<ResourceTable>
     /// The cluster's service CIDR, from which Services get their cluster IPs.
     let serviceNetwork: ServiceNetwork?
+    /// Watch caches by resource key prefix, started on a resource's first list.
+    private let caches = Mutex<[String: WatchCache]>([:])
 
     /// Largest object stored, as etcd's request limit makes it on a real cluster.
     public static let maxObjectSize = 1_572_864
@@ -21,6 +23,53 @@ public final class Registry: Sendable {
     }
 
     public var resources: ResourceTable { table.withLock { $0 } }
+
+    /// Stops the watch caches (the cluster's control plane is stopping).
+    public func shutdown() {
+        let all = caches.withLock { caches in
+            defer { caches.removeAll() }
+            return Array(caches.values)
+        }
+        for cache in all { cache.stop() }
+    }
+
+    func cache(for resource: ResourceType) -> WatchCache {
+        caches.withLock { caches in
+            let prefix = resource.keyPrefix(namespace: nil)
+            if let cache = caches[prefix], cache.isUsable { return cache }
+            let cache = WatchCache(resource: resource, store: store)
+            caches[prefix] = cache
+            return cache
+        }
+    }
+
+    /// A list served from the watch cache, or nil when only the store can answer (an exact past
+    /// revision, or a continue token from a revision the cache has moved past).
+    func listFromCache(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> ObjectList? {
+        if options.resourceVersionMatch == "Exact" { return nil }
+        let cache = cache(for: resource)
+        let prefix = resource.keyPrefix(namespace: namespace)
+        var startAfter: String?
+        var pinned: Int64?
+        if let token = options.continueToken, !token.isEmpty {
+            let decoded = try ContinueToken.decode(token)
+            startAfter = prefix + decoded.start
+            pinned = decoded.rv
+        }
+        // A list without a resource version is a consistent read: the cache first catches up with the store.
+        let wanted: Int64 = switch options.resourceVersion {
+        case "0": 0
+        case let text? where !text.isEmpty: try Self.revision(text) ?? 0
+        default: try await store.currentRevision()
+        }
+        guard await cache.catchUp(to: pinned ?? wanted, store: store) else { return nil }
+        let page = cache.list(keyPrefix: prefix, startAfter: startAfter, limit: options.limit,
+                              labels: options.labelSelector, fields: options.fieldSelector)
+        if let pinned, page.revision != pinned { return nil }
+        let token = page.continueAfter.map { ContinueToken(revision: page.revision, after: String($0.dropFirst(prefix.count))).encoded }
+        return ObjectList(contents: .encoded(page.entries.map(\.bytes)), resourceVersion: String(page.revision),
+                          continueToken: token, remainingItemCount: nil)
+    }
 
     public func updateResources(_ change: (inout ResourceTable) -> Void) {
         table.withLock { change(&$0) }
@@ -62,6 +111,11 @@ public final class Registry: Sendable {
     // MARK: List
 
     public func list(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> ObjectList {
+        if let cached = try await listFromCache(resource, namespace: namespace, options: options) { return cached }
+        return try await listFromStore(resource, namespace: namespace, options: options)
+    }
+
+    func listFromStore(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> ObjectList {
         let prefix = resource.keyPrefix(namespace: namespace)
         var revision: Int64? = nil
         var startAfter: String? = nil

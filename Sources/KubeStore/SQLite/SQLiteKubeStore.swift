@@ -267,6 +267,11 @@ public final class SQLiteKubeStore: KubeStore {
         }
     }
 
+    public func requestProgress() async throws {
+        // Under the lock commits publish under, so the marker follows every event up to its revision.
+        state.withLock { state in hub.progress(state.revision) }
+    }
+
     // MARK: Compaction
 
     public func compact(through revision: Int64) async throws {
