@@ -320,3 +320,31 @@ def test_custom_resources_are_served_once_defined(cluster, namespace, kubectl):
     assert cluster.json("get", plural, "one", "-n", namespace)["spec"]["size"] == 5
     run("delete", "crd", f"{plural}.example.com")
     assert run("get", plural, "-n", namespace, check=False).returncode != 0
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_server_side_apply(cluster, namespace, kubectl):
+    run = lambda *args, **kw: cluster.kubectl(*args, binary=kubectl, **kw)
+    manifest = lambda replicas, containers: f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: ssa, namespace: {namespace}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: ssa}}}}
+  template:
+    metadata: {{labels: {{app: ssa}}}}
+    spec:
+      containers: [{", ".join(f"{{name: {c}, image: {c}:1}}" for c in containers)}]
+"""
+    assert "serverside-applied" in run("apply", "--server-side", "-f", "-", stdin=manifest(2, ["web", "sidecar"])).stdout
+    run("scale", "deployment", "ssa", "--replicas=4", "-n", namespace)
+    conflict = run("apply", "--server-side", "-f", "-", stdin=manifest(2, ["web", "sidecar"]), check=False)
+    assert "Apply failed with 1 conflict" in conflict.stderr and ".spec.replicas" in conflict.stderr
+    run("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=manifest(2, ["web"]))
+    deployment = cluster.json("get", "deployment", "ssa", "-n", namespace)
+    assert deployment["spec"]["replicas"] == 2
+    assert [c["name"] for c in deployment["spec"]["template"]["spec"]["containers"]] == ["web"]
+    shown = cluster.json("get", "deployment", "ssa", "-n", namespace, "--show-managed-fields")
+    managers = {(m["manager"], m["operation"]) for m in shown["metadata"]["managedFields"]}
+    assert ("kubectl", "Apply") in managers

@@ -7,7 +7,8 @@ extension Registry {
 
     /// Patches an object (PATCH): applies the patch to the current object, then updates as PUT would.
     public func patch(_ resource: ResourceType, namespace: String?, name: String, type: PatchType, patch: JSON,
-                      target: UpdateTarget = .main, dryRun: Bool = false, fieldValidation: FieldValidation = .warn) async throws -> JSON {
+                      target: UpdateTarget = .main, dryRun: Bool = false, fieldValidation: FieldValidation = .warn,
+                      fieldManager: String? = nil) async throws -> JSON {
         try await guaranteedUpdate(resource, namespace: namespace, name: name, expectedRevision: nil, dryRun: dryRun) { current in
             var patched: JSON
             switch type {
@@ -28,7 +29,7 @@ extension Registry {
             if patched.name != name {
                 throw APIError.badRequest("metadata.name: Invalid value: \"\(patched.name)\": field is immutable")
             }
-            return try self.merge(update: &patched, over: current, resource: resource, target: target)
+            return try self.merge(update: &patched, over: current, resource: resource, target: target, fieldManager: fieldManager)
         }
     }
 }

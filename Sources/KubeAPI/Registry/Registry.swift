@@ -175,7 +175,8 @@ public final class Registry: Sendable {
 
     // MARK: Create
 
-    public func create(_ resource: ResourceType, namespace: String?, body: JSON, dryRun: Bool = false) async throws -> JSON {
+    public func create(_ resource: ResourceType, namespace: String?, body: JSON, dryRun: Bool = false,
+                       fieldManager: String? = nil) async throws -> JSON {
         var object = body
         try checkTypeMeta(object, resource: resource)
         object["apiVersion"] = .string(resource.groupVersion)
@@ -204,6 +205,7 @@ public final class Registry: Sendable {
         // A new object's status is the system's to fill in, not the client's.
         if resource.strategy.hasStatus { object["status"] = [:] }
         resource.strategy.prepareForCreate(&object)
+        if let fieldManager { Self.recordUpdate(&object, from: nil, manager: fieldManager, resource: resource, target: .main) }
         try validate(object, resource: resource, errors: resource.strategy.validate(object))
         let key = resource.key(namespace: object.namespace, name: object.name)
         if resource.group.isEmpty, resource.resource == "services" {
@@ -266,7 +268,7 @@ public final class Registry: Sendable {
 
     /// Replaces an object (PUT). A `resourceVersion` in the body must be the current one.
     public func update(_ resource: ResourceType, namespace: String?, name: String, body: JSON, target: UpdateTarget = .main,
-                       dryRun: Bool = false) async throws -> JSON {
+                       dryRun: Bool = false, fieldManager: String? = nil) async throws -> JSON {
         try checkTypeMeta(body, resource: resource)
         if !body.name.isEmpty, body.name != name {
             throw APIError.badRequest("the name of the object (\(body.name)) does not match the name on the URL (\(name))")
@@ -275,7 +277,7 @@ public final class Registry: Sendable {
         return try await guaranteedUpdate(resource, namespace: namespace, name: name, expectedRevision: expected, dryRun: dryRun) { current in
             var object = body
             object.name = name
-            return try self.merge(update: &object, over: current, resource: resource, target: target)
+            return try self.merge(update: &object, over: current, resource: resource, target: target, fieldManager: fieldManager)
         }
     }
 
@@ -318,7 +320,8 @@ public final class Registry: Sendable {
     }
 
     /// Carries over what an update may not change and checks the result.
-    func merge(update object: inout JSON, over current: JSON, resource: ResourceType, target: UpdateTarget) throws -> JSON {
+    func merge(update object: inout JSON, over current: JSON, resource: ResourceType, target: UpdateTarget,
+               fieldManager: String?) throws -> JSON {
         object["apiVersion"] = .string(resource.groupVersion)
         object["kind"] = .string(resource.kind)
         if object["metadata"]?.object == nil { object["metadata"] = [:] }
@@ -357,6 +360,11 @@ public final class Registry: Sendable {
             object[path: ["metadata", "generation"]] = .int(current.generation + 1)
         }
         try validate(object, resource: resource, errors: resource.strategy.validateUpdate(object, old: current))
+        if let fieldManager {
+            Self.recordUpdate(&object, from: current, manager: fieldManager, resource: resource, target: target)
+        } else if object[path: ["metadata", "managedFields"]] == nil {
+            object[path: ["metadata", "managedFields"]] = current[path: ["metadata", "managedFields"]]
+        }
         object.resourceVersion = current.resourceVersion
         return object
     }

@@ -97,10 +97,11 @@ public struct APIServer: Sendable {
         }
         let dryRun = request.query["dryRun"] == "All"
         let asTable = Self.wantsTable(request.header("accept"))
+        let manager = Self.fieldManager(request)
 
         if info.subresource == "scale" {
             return try await ScaleSubresource.handle(request, resource: resource, namespace: namespace, name: info.name ?? "",
-                                                     registry: registry, dryRun: dryRun)
+                                                     registry: registry, dryRun: dryRun, manager: manager)
         }
         let target: Registry.UpdateTarget = info.subresource == "status" ? .status : .main
 
@@ -123,24 +124,30 @@ public struct APIServer: Sendable {
             return .json(asTable ? Tables.table([object], resource: resource, resourceVersion: object.resourceVersion ?? "", continueToken: nil) : object)
         case ("POST", nil):
             let (body, warnings) = try Self.validatedBody(request, resource: resource)
-            let created = try await registry.create(resource, namespace: namespace, body: body, dryRun: dryRun)
+            let created = try await registry.create(resource, namespace: namespace, body: body, dryRun: dryRun, fieldManager: manager)
             return .json(created, status: 201).warning(warnings)
         case ("PUT", let name?):
             let (body, warnings) = try Self.validatedBody(request, resource: resource)
-            return .json(try await registry.update(resource, namespace: namespace, name: name, body: body, target: target, dryRun: dryRun))
+            return .json(try await registry.update(resource, namespace: namespace, name: name, body: body, target: target, dryRun: dryRun,
+                                                   fieldManager: manager))
                 .warning(warnings)
         case ("PATCH", let name?):
             let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
-            guard let type = Registry.PatchType(rawValue: contentType) else {
-                if contentType == "application/apply-patch+yaml" {
-                    throw APIError(code: 415, reason: "UnsupportedMediaType", message: "server-side apply is not supported yet: use client-side apply")
-                }
-                throw APIError.unsupportedMediaType(contentType)
-            }
-            let patch = try Self.decodeBody(request, allowArray: type == .json)
             let validation = FieldValidation(rawValue: request.query["fieldValidation"] ?? "Warn") ?? .warn
+            if contentType == "application/apply-patch+yaml" || contentType == "application/apply-patch+cbor" {
+                guard let manager = request.query["fieldManager"], !manager.isEmpty else {
+                    throw APIError.badRequest("PATCH, application/apply-patch+yaml requests must include the fieldManager query parameter")
+                }
+                let applied = try Self.decodeBody(request)
+                let object = try await registry.apply(resource, namespace: namespace, name: name, applied: applied, manager: manager,
+                                                      force: request.query["force"] == "true", target: target, dryRun: dryRun,
+                                                      fieldValidation: request.query["fieldValidation"].flatMap(FieldValidation.init) ?? .strict)
+                return .json(object)
+            }
+            guard let type = Registry.PatchType(rawValue: contentType) else { throw APIError.unsupportedMediaType(contentType) }
+            let patch = try Self.decodeBody(request, allowArray: type == .json)
             return .json(try await registry.patch(resource, namespace: namespace, name: name, type: type, patch: patch, target: target,
-                                                  dryRun: dryRun, fieldValidation: validation))
+                                                  dryRun: dryRun, fieldValidation: validation, fieldManager: manager))
         case ("DELETE", let name?):
             let options = try Self.deleteOptions(request)
             let deleted = resource.resource == "namespaces" && resource.group.isEmpty
@@ -154,6 +161,13 @@ public struct APIServer: Sendable {
         default:
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
+    }
+
+    /// The manager a write is recorded under: `fieldManager`, else the client's user agent up to its first `/`.
+    static func fieldManager(_ request: APIRequest) -> String {
+        if let manager = request.query["fieldManager"], !manager.isEmpty { return String(manager.prefix(128)) }
+        let agent = request.header("user-agent") ?? "unknown"
+        return String((agent.split(separator: "/").first.map(String.init) ?? agent).prefix(128))
     }
 
     static func verb(method: String, named: Bool, watch: Bool) -> String {

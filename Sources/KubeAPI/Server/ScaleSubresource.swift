@@ -14,7 +14,7 @@ enum ScaleSubresource {
     }
 
     static func handle(_ request: APIRequest, resource: ResourceType, namespace: String?, name: String, registry: Registry,
-                       dryRun: Bool) async throws -> APIResponse {
+                       dryRun: Bool, manager: String) async throws -> APIResponse {
         switch request.method {
         case "GET":
             return .json(scale(of: try await registry.get(resource, namespace: namespace, name: name), resource: resource))
@@ -40,7 +40,7 @@ enum ScaleSubresource {
                                                               expectedRevision: try Registry.revision(expected), dryRun: dryRun) { current in
                 var object = current
                 object[path: ["spec", "replicas"]] = .int(replicas)
-                return try registry.merge(update: &object, over: current, resource: resource, target: .main)
+                return try registry.merge(update: &object, over: current, resource: resource, target: .main, fieldManager: manager)
             }
             return .json(scale(of: updated, resource: resource))
         default:
