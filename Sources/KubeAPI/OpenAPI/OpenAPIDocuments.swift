@@ -53,16 +53,6 @@ enum OpenAPIDocuments {
          "definitions": .object(OpenAPISchemas.schemas(table: table, v2: true) { ["$ref": .string("#/definitions/\($0)")] })]
     }
 
-    /// The v3 root lists one document per group version.
-    static func v3Root(_ table: ResourceTable) -> JSON {
-        var paths: [String: JSON] = [:]
-        for groupVersion in groupVersions(table) {
-            let document = v3(table, path: groupVersion)
-            paths[groupVersion] = ["serverRelativeURL": .string("/openapi/v3/\(groupVersion)?hash=\(hash(document))")]
-        }
-        return ["paths": .object(paths)]
-    }
-
     static func groupVersions(_ table: ResourceTable) -> [String] {
         var seen: [String] = []
         for resource in table.all {
@@ -81,8 +71,8 @@ enum OpenAPIDocuments {
                 "components": ["schemas": .object(OpenAPISchemas.schemas(table: table) { ["allOf": [["$ref": .string("#/components/schemas/\($0)")]]] })]]
     }
 
-    static func hash(_ document: JSON?) -> String {
-        let digest = SHA512.hash(data: JSONCoding.encode(document ?? .null))
+    static func hash(_ encoded: [UInt8]) -> String {
+        let digest = SHA512.hash(data: encoded)
         return digest.prefix(64).map { String(format: "%02X", $0) }.joined()
     }
 }

@@ -56,15 +56,15 @@ public struct APIServer: Sendable {
             let wantsProtobuf = request.header("accept")?.contains(OpenAPIv2Protobuf.contentType) == true
             return openAPICache.v2(registry.resources, protobuf: wantsProtobuf)
         case "/openapi/v3":
-            return .json(OpenAPIDocuments.v3Root(registry.resources))
+            return openAPICache.v3(registry.resources, path: nil) ?? .json(["paths": [:]])
         default:
             break
         }
         if path.hasPrefix("/openapi/v3/") {
-            guard let document = OpenAPIDocuments.v3(registry.resources, path: String(path.dropFirst("/openapi/v3/".count))) else {
+            guard let document = openAPICache.v3(registry.resources, path: String(path.dropFirst("/openapi/v3/".count))) else {
                 throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
-            return .json(document)
+            return document
         }
         if let list = Discovery.resourceList(path: path, table: registry.resources) {
             return .json(list)
