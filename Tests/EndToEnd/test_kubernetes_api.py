@@ -348,3 +348,30 @@ spec:
     shown = cluster.json("get", "deployment", "ssa", "-n", namespace, "--show-managed-fields")
     managers = {(m["manager"], m["operation"]) for m in shown["metadata"]["managedFields"]}
     assert ("kubectl", "Apply") in managers
+
+
+def test_binding_and_eviction_with_a_disruption_budget(cluster, namespace):
+    node = f"node-{namespace}"
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}}))
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": namespace, "labels": {"app": "db"}},
+        "spec": {"containers": [{"name": "c", "image": "redis"}]}}))
+    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "db"}, "target": {"kind": "Node", "name": node}}
+    cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{namespace}/pods/db/binding", "-f", "-", stdin=json.dumps(binding))
+    pod = cluster.json("get", "pod", "db", "-n", namespace)
+    assert pod["spec"]["nodeName"] == node
+    assert {"type": "PodScheduled", "status": "True"}.items() <= pod["status"]["conditions"][0].items()
+    again = cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{namespace}/pods/db/binding", "-f", "-",
+                            stdin=json.dumps(binding), check=False)
+    assert "already assigned" in again.stderr
+
+    pod["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    cluster.kubectl("replace", "--subresource=status", "-f", "-", stdin=json.dumps(pod))
+    cluster.kubectl("create", "poddisruptionbudget", "db", "--selector=app=db", "--min-available=1", "-n", namespace)
+    blocked = cluster.kubectl("drain", node, "--force", "--timeout=3s", check=False, timeout=30)
+    assert blocked.returncode != 0
+    assert cluster.json("get", "pod", "db", "-n", namespace)["metadata"]["name"] == "db"
+    assert cluster.json("get", "node", node)["spec"]["unschedulable"] is True
+    cluster.kubectl("delete", "poddisruptionbudget", "db", "-n", namespace)
+    cluster.kubectl("drain", node, "--force", "--timeout=10s", timeout=30)
+    assert cluster.kubectl("get", "pod", "db", "-n", namespace, check=False).returncode != 0

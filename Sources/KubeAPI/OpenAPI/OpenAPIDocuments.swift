@@ -36,7 +36,7 @@ enum OpenAPIDocuments {
                 "get": operation("read", "get", write: false), "put": operation("replace", "put", write: true),
                 "patch": operation("patch", "patch", write: true), "delete": operation("delete", "delete", write: false),
             ]
-            for subresource in resource.subresources {
+            for subresource in resource.subresources where ["status", "scale"].contains(subresource) {
                 paths["\(root)\(scope)/\(resource.resource)/{name}/\(subresource)"] = [
                     "get": operation("read\(subresource.capitalized)", "get", write: false),
                     "put": operation("replace\(subresource.capitalized)", "put", write: true),

@@ -103,6 +103,13 @@ public struct APIServer: Sendable {
             return try await ScaleSubresource.handle(request, resource: resource, namespace: namespace, name: info.name ?? "",
                                                      registry: registry, dryRun: dryRun, manager: manager)
         }
+        if resource.group.isEmpty, resource.resource == "pods", let name = info.name {
+            switch info.subresource {
+            case "binding": return try await PodSubresources.bind(request, pods: resource, namespace: namespace, name: name, registry: registry)
+            case "eviction": return try await PodSubresources.evict(request, pods: resource, namespace: namespace, name: name, registry: registry)
+            default: break
+            }
+        }
         let target: Registry.UpdateTarget = info.subresource == "status" ? .status : .main
 
         switch (request.method, info.name) {

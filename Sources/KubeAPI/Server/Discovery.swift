@@ -41,10 +41,21 @@ enum Discovery {
                 var sub: JSON = ["name": .string("\(resource.resource)/\(subresource)"), "singularName": "",
                                  "namespaced": .bool(resource.namespaced), "kind": .string(resource.kind),
                                  "verbs": ["get", "patch", "update"]]
-                if subresource == "scale" {
+                switch subresource {
+                case "scale":
                     sub["kind"] = "Scale"
                     sub["group"] = "autoscaling"
                     sub["version"] = "v1"
+                case "binding":
+                    sub["kind"] = "Binding"
+                    sub["verbs"] = ["create"]
+                case "eviction":
+                    sub["kind"] = "Eviction"
+                    sub["group"] = "policy"
+                    sub["version"] = "v1"
+                    sub["verbs"] = ["create"]
+                default:
+                    break
                 }
                 entries.append(sub)
             }

@@ -1,0 +1,94 @@
+import Foundation
+
+/// `pods/binding` (a scheduler assigns a pod to a node) and `pods/eviction`
+/// (a pod is deleted only if its PodDisruptionBudgets allow it).
+enum PodSubresources {
+    static func success(_ code: Int = 201) -> APIResponse {
+        .json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": .int(Int64(code))], status: code)
+    }
+
+    static func bind(_ request: APIRequest, pods: ResourceType, namespace: String?, name: String, registry: Registry) async throws -> APIResponse {
+        guard request.method == "POST" else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
+        let binding = try APIServer.decodeBody(request)
+        guard let node = binding[path: ["target", "name"]]?.string, !node.isEmpty else {
+            throw APIError.invalid(kind: "Binding", name: name, causes: [.required("target.name")])
+        }
+        _ = try await registry.guaranteedUpdate(pods, namespace: namespace, name: name, expectedRevision: nil, dryRun: false) { current in
+            if let assigned = current[path: ["spec", "nodeName"]]?.string, !assigned.isEmpty {
+                throw APIError.conflict("pods", name: name, why: "pod \(name) is already assigned to node \"\(assigned)\"")
+            }
+            if current.deletionTimestamp != nil {
+                throw APIError.conflict("pods", name: name, why: "pod \(name) is being deleted, cannot be assigned to a host")
+            }
+            var pod = current
+            pod[path: ["spec", "nodeName"]] = .string(node)
+            var conditions = (pod[path: ["status", "conditions"]]?.array ?? []).filter { $0["type"]?.string != "PodScheduled" }
+            conditions.append(["type": "PodScheduled", "status": "True", "lastProbeTime": nil,
+                               "lastTransitionTime": .string(Timestamps.format(Date()))])
+            pod[path: ["status", "conditions"]] = .array(conditions)
+            return pod
+        }
+        return success()
+    }
+
+    static func evict(_ request: APIRequest, pods: ResourceType, namespace: String?, name: String, registry: Registry) async throws -> APIResponse {
+        guard request.method == "POST" else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
+        let eviction = try APIServer.decodeBody(request)
+        let pod = try await registry.get(pods, namespace: namespace, name: name)
+        if pod.deletionTimestamp == nil, let budgets = registry.resources.find(group: "policy", version: "v1", resource: "poddisruptionbudgets") {
+            let all = try await registry.list(budgets, namespace: namespace, options: ListOptions()).items
+            let matching = all.filter { budget in
+                (try? LabelSelector(object: budget[path: ["spec", "selector"]] ?? [:])).map { !$0.isEmpty && $0.matches(pod.labels) } ?? false
+            }
+            for budget in matching {
+                let (allowed, healthy, desired) = try await disruptionsAllowed(budget, namespace: namespace, pods: pods, registry: registry)
+                if allowed <= 0 && (isReady(pod) || healthy < desired) {
+                    throw APIError(code: 429, reason: "TooManyRequests",
+                                   message: "Cannot evict pod as it would violate the pod's disruption budget.",
+                                   details: ["causes": [["reason": "DisruptionBudget",
+                                                         "message": .string("The disruption budget \(budget.name) needs \(desired) healthy pods and has \(healthy) currently")]]])
+                }
+            }
+        }
+        var options = Registry.DeleteOptions()
+        if let grace = eviction[path: ["deleteOptions", "gracePeriodSeconds"]]?.int { options.gracePeriodSeconds = grace }
+        options.preconditionUID = eviction[path: ["deleteOptions", "preconditions", "uid"]]?.string
+        options.dryRun = request.query["dryRun"] == "All"
+        _ = try await registry.delete(pods, namespace: namespace, name: name, options: options)
+        return success()
+    }
+
+    static func isReady(_ pod: JSON) -> Bool {
+        (pod[path: ["status", "conditions"]]?.array ?? []).contains { $0["type"]?.string == "Ready" && $0["status"]?.string == "True" }
+    }
+
+    /// What the disruption controller would report: healthy pods above the budget's floor.
+    static func disruptionsAllowed(_ budget: JSON, namespace: String?, pods: ResourceType, registry: Registry) async throws
+        -> (allowed: Int64, healthy: Int64, desired: Int64) {
+        var options = ListOptions()
+        options.labelSelector = try LabelSelector(object: budget[path: ["spec", "selector"]] ?? [:])
+        let selected = try await registry.list(pods, namespace: namespace, options: options).items.filter { $0.deletionTimestamp == nil }
+        let expected = Int64(selected.count)
+        let healthy = Int64(selected.filter(isReady).count)
+        func resolve(_ value: JSON?, roundUp: Bool) -> Int64? {
+            switch value {
+            case .int(let number)?: return number
+            case .string(let text)? where text.hasSuffix("%"):
+                guard let percent = Double(text.dropLast()) else { return nil }
+                let exact = Double(expected) * percent / 100
+                return Int64(roundUp ? exact.rounded(.up) : exact.rounded(.down))
+            default: return nil
+            }
+        }
+        let desired: Int64
+        if let minimum = resolve(budget[path: ["spec", "minAvailable"]], roundUp: true) {
+            desired = minimum
+        } else if let maximum = resolve(budget[path: ["spec", "maxUnavailable"]], roundUp: true) {
+            desired = max(0, expected - maximum)
+        } else {
+            desired = expected
+        }
+        if let reported = budget[path: ["status", "disruptionsAllowed"]]?.int { return (reported, healthy, desired) }
+        return (max(0, healthy - desired), healthy, desired)
+    }
+}
