@@ -13,6 +13,8 @@ struct Bench: AsyncParsableCommand {
         @Option(name: .customLong("list-sizes"), help: "Pod counts at which to measure list latency and memory, comma-separated.")
         var listSizes = "10000,100000"
         @Option(help: "Concurrent watchers for the watch fan-out run.") var watchers = 100
+        @Option(name: .customLong("churn-updates"), help: "Updates spread over 1,000 objects for the data-dir growth run.")
+        var churnUpdates = 1_000_000
         @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
         var workDir: String?
 
@@ -22,7 +24,8 @@ struct Bench: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
             let sizes = listSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.sorted()
-            try await APIBenchmark(directory: directory, operationsPerRun: operations, listSizes: sizes, watchers: watchers).run()
+            try await APIBenchmark(directory: directory, operationsPerRun: operations, listSizes: sizes, watchers: watchers,
+                                   churnUpdates: churnUpdates).run()
         }
     }
 }

@@ -59,9 +59,15 @@ public final class SQLiteKubeStore: KubeStore {
         }
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in
+            // Lets compaction hand freed pages back to the file system. The mode of an existing file
+            // (and opening in WAL mode already wrote one) changes only through VACUUM: once, quick when new.
+            if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
+            }
+        }
         try pool.write { db in
-            // Lets compaction hand freed pages back to the file system.
-            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS kv (
                     revision INTEGER PRIMARY KEY,

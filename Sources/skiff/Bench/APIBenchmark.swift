@@ -10,6 +10,7 @@ struct APIBenchmark {
     let operationsPerRun: Int
     let listSizes: [Int]
     let watchers: Int
+    let churnUpdates: Int
 
     static func pod(_ index: Int, namespace: String = "bench") -> JSON {
         ["apiVersion": "v1", "kind": "Pod",
@@ -25,6 +26,41 @@ struct APIBenchmark {
     func run() async throws {
         try await storeAlone()
         try await apiLayer()
+        try await churn()
+    }
+
+    /// Many updates to few objects: the data dir must stay proportional to the live objects once
+    /// compaction has dropped the history (as the store compactor does after its retention).
+    func churn(objects: Int = 1000) async throws {
+        let path = directory.appendingPathComponent("churn-\(UUID().uuidString).sqlite").path
+        let store = try SQLiteKubeStore(path: path)
+        let value = JSONCoding.encode(Self.pod(0))
+        for index in 0..<objects { _ = try await store.create("/registry/core/pods/bench/churn-\(index)", value: value) }
+        let rounds = max(1, churnUpdates / objects)
+        let start = ContinuousClock.now
+        for round in 0..<rounds {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in 0..<32 {
+                    group.addTask {
+                        for index in stride(from: client, to: objects, by: 32) {
+                            _ = try await store.update("/registry/core/pods/bench/churn-\(index)", value: value, expectedRevision: nil)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // The compactor's work, done as often as a busy cluster would see it.
+            if round % 100 == 99 { try await store.compact(through: try await store.currentRevision()) }
+        }
+        let elapsed = ContinuousClock.now - start
+        try await store.compact(through: try await store.currentRevision())
+        let files = [path, path + "-wal", path + "-shm"]
+        let onDisk = files.compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.reduce(0, +)
+        let live = objects * value.count
+        print(BenchOutput.json([("scenario", "churn"), ("layer", "store"), ("objects", objects), ("updates", rounds * objects),
+                                ("updates_per_sec", (Double(rounds * objects) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)).rounded()),
+                                ("live_bytes", live), ("data_bytes", onDisk),
+                                ("data_to_live", (Double(onDisk) / Double(live) * 10).rounded() / 10)]))
     }
 
     func freshStore(_ name: String) throws -> SQLiteKubeStore {
@@ -129,7 +165,8 @@ struct APIBenchmark {
     /// Events per second delivered to many watchers of one resource.
     func watches() async throws {
         let server = try await apiServer()
-        let events = max(100, operationsPerRun / 10)
+        // A multiple of the 8 writers, so every watcher gets exactly this many.
+        let events = max(104, operationsPerRun / 10) / 8 * 8
         let start = ContinuousClock.now
         let delivered = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<watchers {
