@@ -375,3 +375,23 @@ def test_binding_and_eviction_with_a_disruption_budget(cluster, namespace):
     cluster.kubectl("delete", "poddisruptionbudget", "db", "-n", namespace)
     cluster.kubectl("drain", node, "--force", "--timeout=10s", timeout=30)
     assert cluster.kubectl("get", "pod", "db", "-n", namespace, check=False).returncode != 0
+
+
+def test_limit_ranges_and_resource_quotas(cluster, namespace):
+    cluster.kubectl("create", "quota", "small", "--hard=pods=2,requests.cpu=1,count/configmaps=1", "-n", namespace)
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps({
+        "apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults", "namespace": namespace},
+        "spec": {"limits": [{"type": "Container", "default": {"cpu": "400m", "memory": "256Mi"},
+                             "defaultRequest": {"cpu": "300m", "memory": "128Mi"}, "max": {"cpu": "2"}}]}}))
+    cluster.kubectl("run", "one", "--image=nginx", "-n", namespace)
+    resources = cluster.json("get", "pod", "one", "-n", namespace)["spec"]["containers"][0]["resources"]
+    assert resources == {"limits": {"cpu": "400m", "memory": "256Mi"}, "requests": {"cpu": "300m", "memory": "128Mi"}}
+    overrides = json.dumps({"spec": {"containers": [{"name": "big", "image": "nginx", "resources": {"limits": {"cpu": "3"}}}]}})
+    too_big = cluster.kubectl("run", "big", "--image=nginx", f"--overrides={overrides}", "-n", namespace, check=False)
+    assert "maximum cpu usage per Container is 2, but limit is 3" in too_big.stderr
+    cluster.kubectl("run", "two", "--image=nginx", "-n", namespace)
+    third = cluster.kubectl("run", "three", "--image=nginx", "-n", namespace, check=False)
+    assert "exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2" in third.stderr
+    cluster.kubectl("create", "configmap", "first", "-n", namespace)
+    second = cluster.kubectl("create", "configmap", "second", "-n", namespace, check=False)
+    assert "exceeded quota: small" in second.stderr and "count/configmaps=1" in second.stderr

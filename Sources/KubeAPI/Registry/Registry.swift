@@ -202,6 +202,7 @@ public final class Registry: Sendable {
         }
         if object["spec"] != nil { object[path: ["metadata", "generation"]] = 1 }
         resource.strategy.applyDefaults(&object)
+        try await admit(&object, resource: resource, namespace: object.namespace)
         // A new object's status is the system's to fill in, not the client's.
         if resource.strategy.hasStatus { object["status"] = [:] }
         resource.strategy.prepareForCreate(&object)

@@ -1,0 +1,131 @@
+/// The admission the API server applies before storing: LimitRange defaults
+/// and bounds for containers, and ResourceQuota limits on a namespace.
+extension Registry {
+    func admit(_ object: inout JSON, resource: ResourceType, namespace: String?) async throws {
+        guard let namespace, resource.namespaced else { return }
+        if resource.group.isEmpty, resource.resource == "pods" {
+            try await applyLimitRanges(&object, namespace: namespace)
+        }
+        try await checkQuotas(object, resource: resource, namespace: namespace)
+    }
+
+    /// Admission reads the watch cache as it is (resourceVersion 0), as admission plugins read informers.
+    static var cachedRead: ListOptions {
+        var options = ListOptions()
+        options.resourceVersion = "0"
+        return options
+    }
+
+    private func objects(_ resource: String, group: String = "", namespace: String) async throws -> [JSON] {
+        guard let type = resources.all.first(where: { $0.resource == resource && $0.group == group }) else { return [] }
+        return try await list(type, namespace: namespace, options: Self.cachedRead).items
+    }
+
+    /// Container defaults from `default`/`defaultRequest`, then `min`/`max` checks.
+    func applyLimitRanges(_ pod: inout JSON, namespace: String) async throws {
+        let ranges = try await objects("limitranges", namespace: namespace)
+        guard !ranges.isEmpty else { return }
+        var containers = pod[path: ["spec", "containers"]]?.array ?? []
+        for range in ranges {
+            for limit in range[path: ["spec", "limits"]]?.array ?? [] where (limit["type"]?.string ?? "Container") == "Container" {
+                for index in containers.indices {
+                    var resources = containers[index]["resources"] ?? [:]
+                    for (field, defaults) in [("limits", limit["default"]), ("requests", limit["defaultRequest"] ?? limit["default"])] {
+                        var values = resources[field]?.object ?? [:]
+                        for (name, value) in defaults?.object ?? [:] where values[name] == nil { values[name] = value }
+                        if !values.isEmpty { resources[field] = .object(values) }
+                    }
+                    containers[index]["resources"] = resources
+                    for (name, bound) in limit["max"]?.object ?? [:] {
+                        guard let maximum = Quantity(bound) else { continue }
+                        for field in ["limits", "requests"] {
+                            if let value = Quantity(resources[path: [field, name]]), value > maximum {
+                                throw APIError.forbidden("pods \"\(pod.name)\" is forbidden: maximum \(name) usage per Container is \(bound.string ?? ""), but \(field == "limits" ? "limit" : "request") is \(resources[path: [field, name]]?.string ?? "")",
+                                                         resource: "pods", name: pod.name)
+                            }
+                        }
+                    }
+                    for (name, bound) in limit["min"]?.object ?? [:] {
+                        guard let minimum = Quantity(bound) else { continue }
+                        for field in ["requests", "limits"] {
+                            if let value = Quantity(resources[path: [field, name]]), value < minimum {
+                                throw APIError.forbidden("pods \"\(pod.name)\" is forbidden: minimum \(name) usage per Container is \(bound.string ?? ""), but \(field == "limits" ? "limit" : "request") is \(resources[path: [field, name]]?.string ?? "")",
+                                                         resource: "pods", name: pod.name)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        pod[path: ["spec", "containers"]] = .array(containers)
+    }
+
+    /// What an object adds to each quota resource name it counts toward.
+    static func quotaUsage(of object: JSON, resource: ResourceType) -> [String: Quantity] {
+        var usage: [String: Quantity] = ["count/\(resource.group.isEmpty ? resource.resource : "\(resource.resource).\(resource.group)")": Quantity(value: 1)]
+        if resource.group.isEmpty, ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers",
+                                    "resourcequotas"].contains(resource.resource) {
+            usage[resource.resource] = Quantity(value: 1)
+        }
+        guard resource.group.isEmpty, resource.resource == "pods" else { return usage }
+        for container in object[path: ["spec", "containers"]]?.array ?? [] {
+            for (field, prefix) in [("requests", "requests."), ("limits", "limits.")] {
+                for (name, value) in container[path: ["resources", field]]?.object ?? [:] {
+                    guard let quantity = Quantity(value) else { continue }
+                    usage[prefix + name, default: Quantity(value: 0)] = usage[prefix + name, default: Quantity(value: 0)] + quantity
+                    if field == "requests" { usage[name, default: Quantity(value: 0)] = usage[name, default: Quantity(value: 0)] + quantity }
+                }
+            }
+        }
+        return usage
+    }
+
+    /// Refuses an object that would take a namespace past one of its quotas, as the quota admission does.
+    func checkQuotas(_ object: JSON, resource: ResourceType, namespace: String) async throws {
+        let quotas = try await objects("resourcequotas", namespace: namespace)
+        guard !quotas.isEmpty else { return }
+        let adding = Self.quotaUsage(of: object, resource: resource)
+        for quota in quotas {
+            let hard = quota[path: ["spec", "hard"]]?.object ?? [:]
+            let tracked = hard.keys.filter { adding[$0] != nil || ($0.hasPrefix("requests.") || $0.hasPrefix("limits.") || ["cpu", "memory"].contains($0)) && resource.resource == "pods" && resource.group.isEmpty }
+            guard !tracked.isEmpty else { continue }
+            if resource.resource == "pods" && resource.group.isEmpty {
+                let missing = tracked.filter { adding[$0] == nil }.sorted()
+                if !missing.isEmpty {
+                    throw APIError.forbidden("pods \"\(object.name)\" is forbidden: failed quota: \(quota.name): must specify \(missing.joined(separator: ","))",
+                                             resource: "pods", name: object.name)
+                }
+            }
+            let used = try await quotaUsed(tracked: tracked, namespace: namespace)
+            var exceeded: [String] = []
+            for name in tracked.sorted() {
+                guard let limit = Quantity(hard[name]), let extra = adding[name] else { continue }
+                if (used[name] ?? Quantity(value: 0)) + extra > limit { exceeded.append(name) }
+            }
+            if !exceeded.isEmpty {
+                func list(_ values: (String) -> String) -> String { exceeded.map { "\($0)=\(values($0))" }.joined(separator: ",") }
+                throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group)) \"\(object.name)\" is forbidden: exceeded quota: \(quota.name), requested: \(list { adding[$0]!.formatted(for: $0) }), used: \(list { (used[$0] ?? Quantity(value: 0)).formatted(for: $0) }), limited: \(list { Quantity(hard[$0])!.formatted(for: $0) })",
+                                         resource: resource.resource, group: resource.group, name: object.name)
+            }
+        }
+    }
+
+    /// The namespace's current use of each tracked quota resource.
+    func quotaUsed(tracked: [String], namespace: String) async throws -> [String: Quantity] {
+        var used: [String: Quantity] = [:]
+        for type in resources.all where type.namespaced {
+            let key = type.group.isEmpty ? type.resource : "\(type.resource).\(type.group)"
+            let relevant = tracked.contains("count/\(key)") || tracked.contains(type.resource) && type.group.isEmpty
+                || (type.resource == "pods" && type.group.isEmpty && tracked.contains { $0.hasPrefix("requests.") || $0.hasPrefix("limits.") || $0 == "cpu" || $0 == "memory" })
+            guard relevant else { continue }
+            for object in try await list(type, namespace: namespace, options: Self.cachedRead).items where object.deletionTimestamp == nil {
+                // Finished pods no longer count, as on a real cluster.
+                if type.resource == "pods", ["Succeeded", "Failed"].contains(object[path: ["status", "phase"]]?.string) { continue }
+                for (name, quantity) in Self.quotaUsage(of: object, resource: type) where tracked.contains(name) {
+                    used[name] = (used[name] ?? Quantity(value: 0)) + quantity
+                }
+            }
+        }
+        return used
+    }
+}
