@@ -48,10 +48,12 @@ public struct APIServer: Sendable {
             return APIResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .bytes(Array("ok".utf8)))
         case "/version":
             return .json(version.json)
-        case "/api":
-            return .json(Discovery.coreVersions())
-        case "/apis":
-            return .json(Discovery.groups(registry.resources))
+        case "/api", "/apis":
+            if Discovery.wantsAggregated(request.header("accept")) {
+                return APIResponse(status: 200, headers: [("Content-Type", Discovery.aggregatedType)],
+                                   body: .bytes(JSONCoding.encode(Discovery.aggregated(registry.resources, core: path == "/api"))))
+            }
+            return .json(path == "/api" ? Discovery.coreVersions() : Discovery.groups(registry.resources))
         case "/openapi/v2":
             let wantsProtobuf = request.header("accept")?.contains(OpenAPIv2Protobuf.contentType) == true
             return openAPICache.v2(registry.resources, protobuf: wantsProtobuf)

@@ -13,6 +13,59 @@ enum Discovery {
         return ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(groups)]
     }
 
+    static let aggregatedType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+    /// Whether the client asks for aggregated discovery (v2) before the plain documents.
+    static func wantsAggregated(_ accept: String?) -> Bool {
+        guard let first = accept?.split(separator: ",").first else { return false }
+        let parameters = first.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        return parameters.contains("as=APIGroupDiscoveryList") && parameters.contains("v=v2") && parameters.contains("g=apidiscovery.k8s.io")
+    }
+
+    /// Aggregated discovery: every group, version and resource in one document (`/api` or `/apis`).
+    static func aggregated(_ table: ResourceTable, core: Bool) -> JSON {
+        var order: [String] = []
+        var byGroup: [String: [String: [ResourceType]]] = [:]
+        var versionOrder: [String: [String]] = [:]
+        for resource in table.all where resource.group.isEmpty == core {
+            if byGroup[resource.group] == nil { order.append(resource.group) }
+            if byGroup[resource.group]?[resource.version] == nil { versionOrder[resource.group, default: []].append(resource.version) }
+            byGroup[resource.group, default: [:]][resource.version, default: []].append(resource)
+        }
+        let items: [JSON] = order.map { group in
+            let versions: [JSON] = (versionOrder[group] ?? []).map { version in
+                let resources: [JSON] = (byGroup[group]?[version] ?? []).map { resource in
+                    var entry: JSON = [
+                        "resource": .string(resource.resource),
+                        "responseKind": ["group": .string(resource.group), "version": .string(resource.version), "kind": .string(resource.kind)],
+                        "scope": .string(resource.namespaced ? "Namespaced" : "Cluster"),
+                        "singularResource": .string(resource.singular),
+                        "verbs": .array(ResourceType.verbs.map(JSON.string)),
+                    ]
+                    if !resource.shortNames.isEmpty { entry["shortNames"] = .array(resource.shortNames.map(JSON.string)) }
+                    if !resource.categories.isEmpty { entry["categories"] = .array(resource.categories.map(JSON.string)) }
+                    let subresources: [JSON] = resource.subresources.map { subresource in
+                        let (kind, verbs): (JSON, [JSON]) = switch subresource {
+                        case "scale": (["group": "autoscaling", "version": "v1", "kind": "Scale"], ["get", "patch", "update"])
+                        case "binding": (["group": "", "version": "v1", "kind": "Binding"], ["create"])
+                        case "eviction": (["group": "policy", "version": "v1", "kind": "Eviction"], ["create"])
+                        default: (["group": .string(resource.group), "version": .string(resource.version), "kind": .string(resource.kind)],
+                                  ["get", "patch", "update"])
+                        }
+                        return ["subresource": .string(subresource), "responseKind": kind, "verbs": .array(verbs)]
+                    }
+                    if !subresources.isEmpty { entry["subresources"] = .array(subresources) }
+                    return entry
+                }
+                return ["version": .string(version), "resources": .array(resources), "freshness": "Current"]
+            }
+            var metadata: JSON = ["creationTimestamp": nil]
+            if !group.isEmpty { metadata["name"] = .string(group) }
+            return ["metadata": metadata, "versions": .array(versions)]
+        }
+        return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": [:], "items": .array(items)]
+    }
+
     /// `/api/v1` or `/apis/GROUP/VERSION` (and `/apis/GROUP` for the group alone).
     static func resourceList(path: String, table: ResourceTable) -> JSON? {
         let parts = path.split(separator: "/").map(String.init)
