@@ -337,6 +337,20 @@ public final class SQLiteKubeStore: KubeStore {
         func lastValue(_ key: String, _ meta: KeyMeta) throws -> [UInt8] {
             try values[key] ?? storedValue(meta.modRevision)
         }
+        /// The key's state, if it exists at the expected revision; otherwise the failure is recorded.
+        func existing(_ key: String, expected: Int64?) throws -> KeyMeta? {
+            guard let meta = current(key) else {
+                plan.results.append(.failure(StoreError.keyNotFound(key)))
+                return nil
+            }
+            if let expected, expected != meta.modRevision {
+                plan.results.append(.failure(StoreError.conflict(current: KeyValue(
+                    key: key, value: try lastValue(key, meta), createRevision: meta.createRevision,
+                    modRevision: meta.modRevision, version: meta.version))))
+                return nil
+            }
+            return meta
+        }
         for mutation in mutations {
             switch mutation {
             case .create(let key, let value):
@@ -349,31 +363,13 @@ public final class SQLiteKubeStore: KubeStore {
                 plan.append(key: key, value: value, meta: meta, deleted: false)
                 values[key] = value
             case .update(let key, let value, let expected):
-                guard let meta = current(key) else {
-                    plan.results.append(.failure(StoreError.keyNotFound(key)))
-                    continue
-                }
-                if let expected, expected != meta.modRevision {
-                    plan.results.append(.failure(StoreError.conflict(current: KeyValue(
-                        key: key, value: try lastValue(key, meta), createRevision: meta.createRevision,
-                        modRevision: meta.modRevision, version: meta.version))))
-                    continue
-                }
+                guard let meta = try existing(key, expected: expected) else { continue }
                 plan.lastRevision += 1
                 plan.append(key: key, value: value, meta: KeyMeta(modRevision: plan.lastRevision, createRevision: meta.createRevision,
                                                                   version: meta.version + 1), deleted: false)
                 values[key] = value
             case .delete(let key, let expected):
-                guard let meta = current(key) else {
-                    plan.results.append(.failure(StoreError.keyNotFound(key)))
-                    continue
-                }
-                if let expected, expected != meta.modRevision {
-                    plan.results.append(.failure(StoreError.conflict(current: KeyValue(
-                        key: key, value: try lastValue(key, meta), createRevision: meta.createRevision,
-                        modRevision: meta.modRevision, version: meta.version))))
-                    continue
-                }
+                guard let meta = try existing(key, expected: expected) else { continue }
                 plan.lastRevision += 1
                 plan.appendDelete(key: key, meta: meta, value: try lastValue(key, meta))
                 values.removeValue(forKey: key)
