@@ -5,17 +5,21 @@ extension Registry {
         case strategic = "application/strategic-merge-patch+json"
     }
 
+    /// A document with a patch of the given type applied.
+    static func applying(_ patch: JSON, type: PatchType, to document: JSON) throws(APIError) -> JSON {
+        switch type {
+        case .json: try JSONPatch.apply(patch, to: document)
+        case .merge: MergePatch.apply(patch, to: document)
+        case .strategic: try StrategicMergePatch.apply(patch, to: document)
+        }
+    }
+
     /// Patches an object (PATCH): applies the patch to the current object, then updates as PUT would.
     public func patch(_ resource: ResourceType, namespace: String?, name: String, type: PatchType, patch: JSON,
                       target: UpdateTarget = .main, dryRun: Bool = false, fieldValidation: FieldValidation = .warn,
                       fieldManager: String? = nil) async throws -> JSON {
         try await guaranteedUpdate(resource, namespace: namespace, name: name, expectedRevision: nil, dryRun: dryRun) { current in
-            var patched: JSON
-            switch type {
-            case .json: patched = try JSONPatch.apply(patch, to: current)
-            case .merge: patched = MergePatch.apply(patch, to: current)
-            case .strategic: patched = try StrategicMergePatch.apply(patch, to: current)
-            }
+            var patched = try Self.applying(patch, type: type, to: current)
             if fieldValidation == .strict {
                 let unknown = resource.strategy.unknownFields(patched)
                 if !unknown.isEmpty {

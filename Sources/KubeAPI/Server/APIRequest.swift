@@ -29,6 +29,11 @@ public struct APIRequest: Sendable {
     }
 
     func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The media type of the body, without parameters (`application/merge-patch+json`).
+    var contentType: String {
+        (header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    }
 }
 
 /// A response: a whole body, or a stream of chunks (watches).

@@ -141,9 +141,9 @@ public struct APIServer: Sendable {
                                                    fieldManager: manager))
                 .warning(warnings)
         case ("PATCH", let name?):
-            let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
+            let contentType = request.contentType
             let validation = FieldValidation(rawValue: request.query["fieldValidation"] ?? "Warn") ?? .warn
-            if contentType == "application/apply-patch+yaml" || contentType == "application/apply-patch+cbor" {
+            if contentType == "application/apply-patch+yaml" {
                 guard let manager = request.query["fieldManager"], !manager.isEmpty else {
                     throw APIError.badRequest("PATCH, application/apply-patch+yaml requests must include the fieldManager query parameter")
                 }

@@ -23,13 +23,10 @@ enum ScaleSubresource {
             let current = scale(of: try await registry.get(resource, namespace: namespace, name: name), resource: resource)
             var desired = body
             if request.method == "PATCH" {
-                let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
-                switch Registry.PatchType(rawValue: contentType) {
-                case .json: desired = try JSONPatch.apply(body, to: current)
-                case .merge: desired = MergePatch.apply(body, to: current)
-                case .strategic: desired = try StrategicMergePatch.apply(body, to: current)
-                case nil: throw APIError.unsupportedMediaType(contentType)
+                guard let type = Registry.PatchType(rawValue: request.contentType) else {
+                    throw APIError.unsupportedMediaType(request.contentType)
                 }
+                desired = try Registry.applying(body, type: type, to: current)
             }
             guard let replicas = desired[path: ["spec", "replicas"]]?.int, replicas >= 0 else {
                 throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name,
