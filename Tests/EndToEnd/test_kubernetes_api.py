@@ -395,3 +395,30 @@ def test_limit_ranges_and_resource_quotas(cluster, namespace):
     cluster.kubectl("create", "configmap", "first", "-n", namespace)
     second = cluster.kubectl("create", "configmap", "second", "-n", namespace, check=False)
     assert "exceeded quota: small" in second.stderr and "count/configmaps=1" in second.stderr
+
+
+def test_wait_and_cascading_deletion(cluster, namespace):
+    cluster.kubectl("create", "deployment", "owner", "--image=nginx", "-n", namespace)
+    owner = cluster.json("get", "deployment", "owner", "-n", namespace)
+    reference = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "owner", "uid": owner["metadata"]["uid"]}
+    for name in ["kept", "gone"]:
+        cluster.kubectl("apply", "-f", "-", stdin=json.dumps({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace, "ownerReferences": [reference]}}))
+    assert cluster.kubectl("wait", "--for=jsonpath={.spec.replicas}=1", "deployment/owner", "-n", namespace,
+                           "--timeout=5s").returncode == 0
+    # Orphan keeps the dependents and drops their reference to the owner.
+    cluster.kubectl("patch", "configmap", "gone", "-n", namespace, "--type=json", "-p", '[{"op":"remove","path":"/metadata/ownerReferences"}]')
+    cluster.kubectl("delete", "deployment", "owner", "-n", namespace, "--cascade=orphan")
+    assert "ownerReferences" not in cluster.json("get", "configmap", "kept", "-n", namespace)["metadata"]
+
+    cluster.kubectl("create", "deployment", "parent", "--image=nginx", "-n", namespace)
+    parent = cluster.json("get", "deployment", "parent", "-n", namespace)
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "child", "namespace": namespace,
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "parent", "uid": parent["metadata"]["uid"]}]}}))
+    waiter = subprocess.Popen([NEWEST_KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "wait", "--for=delete", "configmap/child",
+                               "-n", namespace, "--timeout=20s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cluster.kubectl("delete", "deployment", "parent", "-n", namespace, "--cascade=foreground", timeout=20)
+    assert waiter.wait(timeout=30) == 0
+    assert cluster.kubectl("get", "configmap", "child", "-n", namespace, check=False).returncode != 0

@@ -398,10 +398,10 @@ public final class Registry: Sendable {
                 throw APIError.conflict(resource.resource, group: resource.group, name: name,
                                         why: "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(current.resourceVersion ?? "")")
             }
-            var finalizers = current.finalizers
-            // Foreground and orphan deletion are carried out by the garbage collector, through these finalizers.
-            if options.propagationPolicy == "Foreground", !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
-            if options.propagationPolicy == "Orphan", !finalizers.contains("orphan") { finalizers.append("orphan") }
+            let finalizers = current.finalizers
+            if current.deletionTimestamp == nil, !options.dryRun {
+                try await cascade(from: current, resource: resource, policy: options.propagationPolicy ?? "Background", before: true)
+            }
             if !finalizers.isEmpty || (resource.resource == "namespaces" && resource.group.isEmpty) {
                 if current.deletionTimestamp != nil { return current }
                 current[path: ["metadata", "deletionTimestamp"]] = .string(Timestamps.format(Date()))
@@ -422,6 +422,7 @@ public final class Registry: Sendable {
                 var object = try object(from: deleted)
                 object.resourceVersion = String(revision)
                 if resource.isCustomResourceDefinition { try await syncCustomResources() }
+                try await cascade(from: current, resource: resource, policy: options.propagationPolicy ?? "Background", before: false)
                 return object
             } catch StoreError.conflict {
                 continue

@@ -1,0 +1,45 @@
+extension Registry {
+    /// Cascading deletion through `ownerReferences`, carried out as the garbage collector would:
+    /// `Foreground` deletes the dependents before the owner, `Background` after it, `Orphan` keeps
+    /// them and drops their reference to the owner. (Skiff runs it within the delete request until
+    /// the garbage-collector controller takes it over.)
+    func cascade(from owner: JSON, resource: ResourceType, policy: String, before: Bool) async throws {
+        guard let uid = owner.uid else { return }
+        let runsNow = switch policy {
+        case "Foreground", "Orphan": before
+        default: !before
+        }
+        guard runsNow else { return }
+        for (type, dependent) in try await dependents(of: uid, owner: owner, resource: resource) {
+            do {
+                if policy == "Orphan" {
+                    _ = try await guaranteedUpdate(type, namespace: dependent.namespace, name: dependent.name, expectedRevision: nil,
+                                                   dryRun: false) { current in
+                        var orphaned = current
+                        let references = (current[path: ["metadata", "ownerReferences"]]?.array ?? []).filter { $0["uid"]?.string != uid }
+                        orphaned[path: ["metadata", "ownerReferences"]] = references.isEmpty ? nil : .array(references)
+                        return orphaned
+                    }
+                } else {
+                    var options = DeleteOptions()
+                    options.propagationPolicy = policy
+                    _ = try await delete(type, namespace: dependent.namespace, name: dependent.name, options: options)
+                }
+            } catch let error as APIError where error.code == 404 {
+                continue
+            }
+        }
+    }
+
+    /// Objects whose ownerReferences name `uid`: in the owner's namespace, or anywhere for a cluster-scoped owner.
+    func dependents(of uid: String, owner: JSON, resource: ResourceType) async throws -> [(ResourceType, JSON)] {
+        var found: [(ResourceType, JSON)] = []
+        for type in resources.all where !resource.namespaced || type.namespaced {
+            let objects = try await list(type, namespace: resource.namespaced ? owner.namespace : nil, options: Self.cachedRead).items
+            for object in objects where (object[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) {
+                found.append((type, object))
+            }
+        }
+        return found
+    }
+}
