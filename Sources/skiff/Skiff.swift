@@ -9,7 +9,7 @@ import SkiffServer
 struct Skiff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Amazon EKS on your own machines.",
-        subcommands: [Up.self, Kubeconfig.self, IAM.self, Bench.self])
+        subcommands: [Up.self, Kubeconfig.self, IAM.self, Bench.self, Debug.self])
 }
 
 struct DataDirOption: ParsableArguments {
