@@ -395,6 +395,10 @@ def test_limit_ranges_and_resource_quotas(cluster, namespace):
     cluster.kubectl("create", "configmap", "first", "-n", namespace)
     second = cluster.kubectl("create", "configmap", "second", "-n", namespace, check=False)
     assert "exceeded quota: small" in second.stderr and "count/configmaps=1" in second.stderr
+    status = cluster.json("get", "resourcequota", "small", "-n", namespace)["status"]
+    assert status["hard"] == {"pods": "2", "requests.cpu": "1", "count/configmaps": "1"}
+    assert status["used"] == {"pods": "2", "requests.cpu": "600m", "count/configmaps": "1"}
+    assert "count/configmaps: 1/1" in cluster.kubectl("get", "resourcequota", "-n", namespace).stdout
 
 
 def test_wait_and_cascading_deletion(cluster, namespace):

@@ -85,6 +85,8 @@ extension Registry {
         let quotas = try await objects("resourcequotas", namespace: namespace)
         guard !quotas.isEmpty else { return }
         let adding = Self.quotaUsage(of: object, resource: resource)
+        // Usage is recorded only once every quota has admitted the object.
+        var admitted: [(quota: JSON, tracked: [String], used: [String: Quantity])] = []
         for quota in quotas {
             let hard = quota[path: ["spec", "hard"]]?.object ?? [:]
             let tracked = hard.keys.filter { adding[$0] != nil || ($0.hasPrefix("requests.") || $0.hasPrefix("limits.") || ["cpu", "memory"].contains($0)) && resource.resource == "pods" && resource.group.isEmpty }
@@ -102,12 +104,47 @@ extension Registry {
                 guard let limit = Quantity(hard[name]), let extra = adding[name] else { continue }
                 if (used[name] ?? Quantity(value: 0)) + extra > limit { exceeded.append(name) }
             }
+            if exceeded.isEmpty {
+                admitted.append((quota, tracked, used))
+                continue
+            }
             if !exceeded.isEmpty {
                 func list(_ values: (String) -> String) -> String { exceeded.map { "\($0)=\(values($0))" }.joined(separator: ",") }
                 throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group)) \"\(object.name)\" is forbidden: exceeded quota: \(quota.name), requested: \(list { adding[$0]!.formatted(for: $0) }), used: \(list { (used[$0] ?? Quantity(value: 0)).formatted(for: $0) }), limited: \(list { Quantity(hard[$0])!.formatted(for: $0) })",
                                          resource: resource.resource, group: resource.group, name: object.name)
             }
         }
+        for entry in admitted {
+            try await recordUsage(entry.quota, tracked: entry.tracked, used: entry.used, adding: adding, namespace: namespace)
+        }
+    }
+
+    /// Writes a quota's `status` (hard limits and what is used, with `adding` counted in), as the quota admission does.
+    func recordUsage(_ quota: JSON, tracked: [String], used: [String: Quantity], adding: [String: Quantity], namespace: String) async throws {
+        guard let quotas = resources.find(group: "", version: "v1", resource: "resourcequotas") else { return }
+        let hard = quota[path: ["spec", "hard"]]?.object ?? [:]
+        var totals: [String: JSON] = [:]
+        for name in tracked {
+            let total = (used[name] ?? Quantity(value: 0)) + (adding[name] ?? Quantity(value: 0))
+            totals[name] = .string(total.formatted(for: name))
+        }
+        let changed = totals
+        _ = try? await guaranteedUpdate(quotas, namespace: namespace, name: quota.name, expectedRevision: nil, dryRun: false) { current in
+            var updated = current
+            // What this object does not count toward keeps the usage already recorded.
+            var usage = current[path: ["status", "used"]]?.object ?? [:]
+            usage.merge(changed) { $1 }
+            for name in hard.keys where usage[name] == nil { usage[name] = "0" }
+            updated["status"] = ["hard": .object(hard), "used": .object(usage.filter { hard[$0.key] != nil })]
+            return updated
+        }
+    }
+
+    /// A new quota starts with the namespace's current usage in its status.
+    func initializeQuotaStatus(_ quota: JSON, namespace: String) async throws {
+        let tracked = Array((quota[path: ["spec", "hard"]]?.object ?? [:]).keys)
+        let used = try await quotaUsed(tracked: tracked, namespace: namespace)
+        try await recordUsage(quota, tracked: tracked, used: used, adding: [:], namespace: namespace)
     }
 
     /// The namespace's current use of each tracked quota resource.

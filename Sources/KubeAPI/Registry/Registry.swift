@@ -218,6 +218,10 @@ public final class Registry: Sendable {
         do {
             let created = try self.object(from: try await store.create(key, value: try stored(object)))
             if resource.isCustomResourceDefinition { try await syncCustomResources() }
+            if resource.group.isEmpty, resource.resource == "resourcequotas", let namespace = created.namespace {
+                try await initializeQuotaStatus(created, namespace: namespace)
+                return try await get(resource, namespace: namespace, name: created.name)
+            }
             return created
         } catch StoreError.keyExists {
             throw APIError.alreadyExists(resource.resource, group: resource.group, name: object.name)
