@@ -2,7 +2,26 @@ import Hummingbird
 import KubeAPI
 import NIOCore
 import NIOSSL
+import Synchronization
 import X509
+
+/// Users by connection: a TLS connection's client certificate does not change, so it is read once.
+final class ConnectionUsers: Sendable {
+    static let shared = ConnectionUsers()
+    private let users = Mutex<[ObjectIdentifier: UserInfo?]>([:])
+
+    func user(for channel: any Channel, read: () async -> UserInfo?) async -> UserInfo? {
+        let key = ObjectIdentifier(channel)
+        if let known = users.withLock({ $0[key] }) { return known }
+        let user = await read()
+        let isNew = users.withLock { users in
+            defer { users[key] = .some(user) }
+            return users[key] == nil
+        }
+        if isNew { channel.closeFuture.whenComplete { [self] _ in _ = users.withLock { $0.removeValue(forKey: key) } } }
+        return user
+    }
+}
 
 /// A request context that keeps the connection, so the client certificate
 /// presented in the TLS handshake can authenticate the request.
@@ -18,6 +37,10 @@ struct ClientCertificateContext: RequestContext {
     /// The user a verified client certificate names: its common name, and its organizations as groups.
     /// The TLS layer already checked the certificate against the cluster CA.
     func certificateUser() async -> UserInfo? {
+        await ConnectionUsers.shared.user(for: channel) { await readCertificateUser() }
+    }
+
+    private func readCertificateUser() async -> UserInfo? {
         guard let peer = try? await channel.nioSSL_peerCertificate().get(),
               let certificate = try? Certificate(derEncoded: peer.toDERBytes()) else { return nil }
         var name: String?

@@ -11,6 +11,15 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public let certificateAuthority: CertificateAuthority
     public let serviceIpv4Cidr: String
 
+    public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
+                serviceIpv4Cidr: String) {
+        self.clusterName = clusterName
+        self.kubernetesVersion = kubernetesVersion
+        self.endpoint = endpoint
+        self.certificateAuthority = certificateAuthority
+        self.serviceIpv4Cidr = serviceIpv4Cidr
+    }
+
     public var host: String { URLComponents(string: endpoint)?.host ?? "127.0.0.1" }
     public var port: Int { URLComponents(string: endpoint)?.port ?? 443 }
 }

@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// Asks the kernel for a TCP port that is free on `host` right now.
-enum LoopbackPorts {
-    static func free(host: String) -> Int? {
+public enum LoopbackPorts {
+    public static func free(host: String) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -26,6 +26,7 @@ struct APIBenchmark {
     func run() async throws {
         try await storeAlone()
         try await apiLayer()
+        try await HTTPSBenchmark(directory: directory, operationsPerRun: operationsPerRun).run()
         try await churn()
     }
 
