@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Regional state: one SQLite database per data dir (GRDB, WAL, fsync on commit).
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "KubeAPI", dependencies: [
             "KubeStore",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         // Certificate authorities and certificates.
         .target(name: "PKI", dependencies: [

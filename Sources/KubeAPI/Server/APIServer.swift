@@ -210,7 +210,11 @@ public struct APIServer: Sendable {
         do {
             body = try JSONCoding.decode(request.body)
         } catch {
-            throw .badRequest("the object provided is unrecognized (must be of type JSON): \(error)")
+            // YAML where the API server takes it (JSON is YAML, so JSON is tried first).
+            guard ["application/yaml", "application/apply-patch+yaml"].contains(request.contentType) else {
+                throw .badRequest("the object provided is unrecognized (must be of type JSON): \(error)")
+            }
+            body = try YAMLDocument.json(from: String(decoding: request.body, as: UTF8.self))
         }
         if !allowArray, body.object == nil { throw .badRequest("the body of the request must be a JSON object") }
         return body
