@@ -58,7 +58,7 @@ let package = Package(
         ]),
         // Each cluster's control plane: store, API server over TLS, compaction.
         .target(name: "ClusterRuntime", dependencies: [
-            "EKS", "KubeAPI", "KubeStore", "PKI",
+            "Auth", "EKS", "KubeAPI", "KubeStore", "PKI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,3 +1,4 @@
+import Auth
 import EKS
 import Foundation
 import HTTPTypes
@@ -95,10 +96,10 @@ final class ClusterControlPlane: Sendable {
         } catch {
             return response(.error(.tooLarge()))
         }
+        // As Go's ParseQuery reads it (kubectl writes spaces as `+`): from the raw query, decoded once.
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters {
-            let name = String(key).removingPercentEncoding ?? String(key)
-            if query[name] == nil { query[name] = String(value).removingPercentEncoding ?? String(value) }
+        for (name, value) in SignableRequest.decodeForm(request.uri.query ?? "", plusIsSpace: true) where query[name] == nil {
+            query[name] = value
         }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }

@@ -117,6 +117,7 @@ def test_create_apply_get_and_change(cluster, namespace, kubectl):
     labelled = run("get", "pods", "-n", namespace, "-l", "tier=web", "-o", "name").stdout.split()
     assert labelled == ["pod/p1"]
     assert run("get", "pods", "-n", namespace, "-l", "tier in (db)", "-o", "name").stdout.split() == []
+    assert run("get", "pods", "-n", namespace, "-l", "tier in (web, db)", "-o", "name").stdout.split() == ["pod/p1"]
     deployment = cluster.json("get", "deployment", "web", "-n", namespace, binary=kubectl)
     assert deployment["spec"]["replicas"] == 5 and deployment["metadata"]["generation"] == 2
     assert "owner" in cluster.json("get", "pod", "p1", "-n", namespace, binary=kubectl)["metadata"]["annotations"]
