@@ -49,7 +49,7 @@ extension Registry {
                 if force {
                     entries[index].fields.subtract(clashing)
                 } else {
-                    conflicts.append((entry.manager, entry.apiVersion, clashing.sorted { render($0) < render($1) }))
+                    conflicts.append((entry.manager, entry.apiVersion, clashing.sorted { Self.renderer($0) < Self.renderer($1) }))
                 }
             }
             if !conflicts.isEmpty { throw Self.applyConflict(conflicts, resource: resource, name: name) }
@@ -73,8 +73,6 @@ extension Registry {
             return try self.merge(update: &merged, over: current, resource: resource, target: target, fieldManager: nil)
         }
     }
-
-    func render(_ path: FieldPath) -> String { Self.renderer(path) }
 
     static func applyConflict(_ conflicts: [(manager: String, apiVersion: String, paths: [FieldPath])], resource: ResourceType,
                               name: String) -> APIError {

@@ -166,7 +166,7 @@ public struct APIServer: Sendable {
         case ("DELETE", nil):
             let list = try await registry.deleteCollection(resource, namespace: namespace, listOptions: try ListOptions(query: request.query),
                                                            options: try Self.deleteOptions(request))
-            return .json(Self.listJSON(list, resource: resource))
+            return APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .bytes(Self.listBytes(list, resource: resource)))
         default:
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
@@ -250,7 +250,7 @@ public struct APIServer: Sendable {
         return options
     }
 
-    /// A list response spliced from its items' encoded bytes, in the key order `listJSON` would give.
+    /// A list response spliced from its items' encoded bytes, keys in the sorted order every object is written in.
     static func listBytes(_ list: ObjectList, resource: ResourceType) -> [UInt8] {
         var metadata: JSON = ["resourceVersion": .string(list.resourceVersion)]
         if let token = list.continueToken { metadata["continue"] = .string(token) }
@@ -267,14 +267,6 @@ public struct APIServer: Sendable {
         bytes += JSONCoding.encode(metadata)
         bytes.append(UInt8(ascii: "}"))
         return bytes
-    }
-
-    static func listJSON(_ list: ObjectList, resource: ResourceType) -> JSON {
-        var metadata: JSON = ["resourceVersion": .string(list.resourceVersion)]
-        if let token = list.continueToken { metadata["continue"] = .string(token) }
-        if let remaining = list.remainingItemCount { metadata["remainingItemCount"] = .int(remaining) }
-        return ["kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion), "metadata": metadata,
-                "items": .array(list.items)]
     }
 }
 

@@ -45,14 +45,10 @@ enum Discovery {
                     if !resource.shortNames.isEmpty { entry["shortNames"] = .array(resource.shortNames.map(JSON.string)) }
                     if !resource.categories.isEmpty { entry["categories"] = .array(resource.categories.map(JSON.string)) }
                     let subresources: [JSON] = resource.subresources.map { subresource in
-                        let (kind, verbs): (JSON, [JSON]) = switch subresource {
-                        case "scale": (["group": "autoscaling", "version": "v1", "kind": "Scale"], ["get", "patch", "update"])
-                        case "binding": (["group": "", "version": "v1", "kind": "Binding"], ["create"])
-                        case "eviction": (["group": "policy", "version": "v1", "kind": "Eviction"], ["create"])
-                        default: (["group": .string(resource.group), "version": .string(resource.version), "kind": .string(resource.kind)],
-                                  ["get", "patch", "update"])
-                        }
-                        return ["subresource": .string(subresource), "responseKind": kind, "verbs": .array(verbs)]
+                        let served = Self.subresource(subresource, of: resource)
+                        return ["subresource": .string(subresource),
+                                "responseKind": ["group": .string(served.group), "version": .string(served.version), "kind": .string(served.kind)],
+                                "verbs": .array(served.verbs.map(JSON.string))]
                     }
                     if !subresources.isEmpty { entry["subresources"] = .array(subresources) }
                     return entry
@@ -64,6 +60,17 @@ enum Discovery {
             return ["metadata": metadata, "versions": .array(versions)]
         }
         return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": [:], "items": .array(items)]
+    }
+
+    /// The kind a subresource reads and writes, and its verbs: `scale` is an autoscaling/v1 Scale,
+    /// `binding` and `eviction` are only created, the rest are the resource's own kind.
+    static func subresource(_ name: String, of resource: ResourceType) -> (group: String, version: String, kind: String, verbs: [String]) {
+        switch name {
+        case "scale": ("autoscaling", "v1", "Scale", ["get", "patch", "update"])
+        case "binding": (resource.group, resource.version, "Binding", ["create"])
+        case "eviction": ("policy", "v1", "Eviction", ["create"])
+        default: (resource.group, resource.version, resource.kind, ["get", "patch", "update"])
+        }
     }
 
     /// `/api/v1` or `/apis/GROUP/VERSION` (and `/apis/GROUP` for the group alone).
@@ -91,24 +98,14 @@ enum Discovery {
             if !resource.categories.isEmpty { entry["categories"] = .array(resource.categories.map(JSON.string)) }
             entries.append(entry)
             for subresource in resource.subresources {
+                let served = Self.subresource(subresource, of: resource)
                 var sub: JSON = ["name": .string("\(resource.resource)/\(subresource)"), "singularName": "",
-                                 "namespaced": .bool(resource.namespaced), "kind": .string(resource.kind),
-                                 "verbs": ["get", "patch", "update"]]
-                switch subresource {
-                case "scale":
-                    sub["kind"] = "Scale"
-                    sub["group"] = "autoscaling"
-                    sub["version"] = "v1"
-                case "binding":
-                    sub["kind"] = "Binding"
-                    sub["verbs"] = ["create"]
-                case "eviction":
-                    sub["kind"] = "Eviction"
-                    sub["group"] = "policy"
-                    sub["version"] = "v1"
-                    sub["verbs"] = ["create"]
-                default:
-                    break
+                                 "namespaced": .bool(resource.namespaced), "kind": .string(served.kind),
+                                 "verbs": .array(served.verbs.map(JSON.string))]
+                // The legacy document names the group and version only where they differ from the resource's.
+                if served.group != resource.group || served.version != resource.version {
+                    sub["group"] = .string(served.group)
+                    sub["version"] = .string(served.version)
                 }
                 entries.append(sub)
             }
