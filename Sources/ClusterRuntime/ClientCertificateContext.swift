@@ -6,6 +6,7 @@ import Synchronization
 import X509
 
 /// Users by connection: a TLS connection's client certificate does not change, so it is read once.
+/// `channel` is the TCP connection, never an HTTP/2 stream.
 final class ConnectionUsers: Sendable {
     static let shared = ConnectionUsers()
     private let users = Mutex<[ObjectIdentifier: UserInfo?]>([:])
@@ -27,21 +28,25 @@ final class ConnectionUsers: Sendable {
 /// presented in the TLS handshake can authenticate the request.
 struct ClientCertificateContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    let channel: any Channel
+    /// The TLS connection: the request's own channel over HTTP/1.1; over HTTP/2 the request arrives on a
+    /// stream channel, a child of the connection. A connection's parent is the listening socket, which has none.
+    let connection: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        channel = source.channel
+        var connection = source.channel
+        while let parent = connection.parent, parent.parent != nil { connection = parent }
+        self.connection = connection
     }
 
     /// The user a verified client certificate names: its common name, and its organizations as groups.
     /// The TLS layer already checked the certificate against the cluster CA.
     func certificateUser() async -> UserInfo? {
-        await ConnectionUsers.shared.user(for: channel) { await readCertificateUser() }
+        await ConnectionUsers.shared.user(for: connection) { await readCertificateUser() }
     }
 
     private func readCertificateUser() async -> UserInfo? {
-        guard let peer = try? await channel.nioSSL_peerCertificate().get(),
+        guard let peer = try? await connection.nioSSL_peerCertificate().get(),
               let certificate = try? Certificate(derEncoded: peer.toDERBytes()) else { return nil }
         var name: String?
         var groups: [String] = []

@@ -3,7 +3,7 @@ import EKS
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTLS
+import HummingbirdHTTP2
 import KubeAPI
 import KubeStore
 import Logging
@@ -39,7 +39,7 @@ final class ClusterControlPlane: Sendable {
         serverLogger[metadataKey: "cluster"] = .string(spec.clusterName)
         // true once the server listens, false if it stops before that (e.g. the port is taken).
         let started = AsyncStream<Bool>.makeStream()
-        let running = Application(responder: responder, server: try .tls(.http1(), tlsConfiguration: tls),
+        let running = Application(responder: responder, server: try .http2Upgrade(tlsConfiguration: tls),
                                   configuration: .init(address: .hostname(spec.host, port: spec.port), serverName: "Skiff"),
                                   onServerRunning: { _ in started.continuation.yield(true) },
                                   logger: serverLogger)
@@ -79,6 +79,7 @@ final class ClusterControlPlane: Sendable {
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(serving.certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.privateKeyPEM.utf8), format: .pem)))
+        // HTTP/2 is offered by ALPN (client-go's default), HTTP/1.1 for clients that do not ask for it.
         // Client certificates are optional (tokens come later), but one that is presented must chain to the cluster CA.
         tls.certificateVerification = .optionalVerification
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.certificatePEM.utf8)))

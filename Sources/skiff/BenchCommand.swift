@@ -15,6 +15,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent watchers for the watch fan-out run.") var watchers = 100
         @Option(name: .customLong("churn-updates"), help: "Updates spread over 1,000 objects for the data-dir growth run.")
         var churnUpdates = 1_000_000
+        @Option(help: "Which layers to run, comma-separated: store, api, https, churn.") var layers = "store,api,https,churn"
         @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
         var workDir: String?
 
@@ -25,7 +26,7 @@ struct Bench: AsyncParsableCommand {
             defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
             let sizes = listSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.sorted()
             try await APIBenchmark(directory: directory, operationsPerRun: operations, listSizes: sizes, watchers: watchers,
-                                   churnUpdates: churnUpdates).run()
+                                   churnUpdates: churnUpdates).run(layers: Set(layers.split(separator: ",").map(String.init)))
         }
     }
 }

@@ -64,6 +64,26 @@ def test_endpoint_serves_tls_with_the_cluster_ca(cluster):
     assert json.loads(result.stdout)["code"] == 401
 
 
+def test_http2_and_http11_both_authenticate_by_client_certificate(cluster, tmp_path):
+    def credential(field):
+        value = cluster.kubectl("config", "view", "--raw", "-o", f"jsonpath={{{field}}}").stdout
+        path = tmp_path / field.split(".")[-1]
+        path.write_bytes(base64.b64decode(value))
+        return str(path)
+
+    ca = credential(".clusters[0].cluster.certificate-authority-data")
+    certificate = credential(".users[0].user.client-certificate-data")
+    key = credential(".users[0].user.client-key-data")
+    url = cluster.description["endpoint"] + "/api/v1/namespaces/default"
+    for flag, version in [("--http2", "2"), ("--http1.1", "1.1")]:
+        authenticated = subprocess.run(["curl", "-s", flag, "--cacert", ca, "--cert", certificate, "--key", key, "-o", "/dev/null",
+                                        "-w", "%{http_version} %{http_code}", url], capture_output=True, text=True)
+        assert authenticated.stdout == f"{version} 200"
+        anonymous = subprocess.run(["curl", "-s", flag, "--cacert", ca, "-o", "/dev/null", "-w", "%{http_version} %{http_code}", url],
+                                   capture_output=True, text=True)
+        assert anonymous.stdout == f"{version} 401"
+
+
 @pytest.mark.parametrize("kubectl", KUBECTLS)
 def test_discovery_and_explain(cluster, kubectl):
     resources = cluster.kubectl("api-resources", binary=kubectl).stdout

@@ -28,4 +28,10 @@ struct JSONTests {
         // Foundation reads what the writer writes.
         #expect((try? JSONSerialization.jsonObject(with: Data(JSONCoding.encode(value)))) != nil)
     }
+
+    @Test func timestampsAreRFC3339AtSecondsInUTC() {
+        #expect(Timestamps.format(Date(timeIntervalSince1970: 1_795_511_736.9)) == "2026-11-24T09:15:36Z")
+        #expect(Timestamps.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
+        #expect(Timestamps.parse("2026-11-24T09:15:36Z") == Date(timeIntervalSince1970: 1_795_511_736))
+    }
 }

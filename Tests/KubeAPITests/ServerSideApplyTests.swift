@@ -73,4 +73,44 @@ struct ServerSideApplyTests {
         #expect(FieldSets.decode(FieldSets.encode(set)) == set)
         #expect(FieldSets.encode(set)[path: ["f:spec", "f:containers", "k:{\"name\":\"web\"}", "."]] == [:])
     }
+
+    func fields(of manager: String, in object: JSON) -> Set<FieldPath>? {
+        ManagedFieldsEntry.all(object).first { $0.manager == manager }?.fields
+    }
+
+    @Test func updatesTakeOverTheFieldsTheyChange() async throws {
+        _ = try await registry.create(deployments, namespace: "default", body: deployment(replicas: 1, containers: ["web"]),
+                                      fieldManager: "creator")
+        let relabelled = try await registry.patch(deployments, namespace: "default", name: "web", type: .merge,
+                                                  patch: ["metadata": ["labels": ["team": "b"]]], fieldManager: "labeller")
+        let team: FieldPath = [.field("metadata"), .field("labels"), .field("team")]
+        let replicas: FieldPath = [.field("spec"), .field("replicas")]
+        #expect(fields(of: "labeller", in: relabelled) == [team])
+        #expect(fields(of: "creator", in: relabelled)?.contains(team) == false)
+        #expect(fields(of: "creator", in: relabelled)?.contains(replicas) == true)
+
+        let rescaled = try await registry.patch(deployments, namespace: "default", name: "web", type: .strategic,
+                                                patch: ["spec": ["replicas": 4, "template": ["spec": ["containers": [["name": "web", "image": "web:2"]]]]]],
+                                                fieldManager: "labeller")
+        let container: FieldPath = [.field("spec"), .field("template"), .field("spec"), .field("containers"), .key(["name": "web"])]
+        #expect(fields(of: "labeller", in: rescaled) == [team, replicas, container + [.itself], container + [.field("image")]])
+        #expect(fields(of: "creator", in: rescaled)?.contains(replicas) == false)
+        #expect(fields(of: "creator", in: rescaled)?.contains(container + [.field("name")]) == true)
+        // Each manager's entry keeps its own fields only: nothing of the other's appears in its tree.
+        #expect(fields(of: "creator", in: rescaled)?.isDisjoint(with: fields(of: "labeller", in: rescaled) ?? []) == true)
+    }
+
+    @Test func aManagerLeftWithNoFieldsIsDropped() async throws {
+        let configMaps = ResourceTable.builtIn.find(group: "", version: "v1", resource: "configmaps")!
+        _ = try await registry.create(configMaps, namespace: "default",
+                                      body: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "settings"], "data": ["mode": "a"]],
+                                      fieldManager: "creator")
+        let updated = try await registry.patch(configMaps, namespace: "default", name: "settings", type: .merge,
+                                               patch: ["data": ["mode": "b"]], fieldManager: "editor")
+        #expect(ManagedFieldsEntry.all(updated).map(\.manager) == ["editor"])
+        // A write that changes nothing leaves the entries as they were.
+        let unchanged = try await registry.patch(configMaps, namespace: "default", name: "settings", type: .merge,
+                                                 patch: ["data": ["mode": "b"]], fieldManager: "third")
+        #expect(ManagedFieldsEntry.all(unchanged).map(\.manager) == ["editor"])
+    }
 }

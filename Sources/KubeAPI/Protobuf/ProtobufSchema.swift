@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The protobuf wire schema of the served Kubernetes types: per message, its
 /// fields by number with their JSON names and types (generated table).
 struct ProtobufSchema: Sendable {
@@ -15,8 +17,29 @@ struct ProtobufSchema: Sendable {
     }
 
     let messages: [String: [Int: Field]]
+    /// `jsonFields(of:)` per message, made on first use (every write of a kind asks for the same few).
+    private let jsonFieldCache = JSONFieldCache()
+
+    final class JSONFieldCache: Sendable {
+        let fields = Mutex<[String: [String: Field]]>([:])
+    }
 
     static let shared = ProtobufSchema(table: table)
+
+    /// The fields of a message as JSON sees them, inlined members included.
+    func jsonFields(of message: String) -> [String: Field] {
+        if let known = jsonFieldCache.fields.withLock({ $0[message] }) { return known }
+        var fields: [String: Field] = [:]
+        for field in (messages[message] ?? [:]).values {
+            if field.inline {
+                fields.merge(jsonFields(of: field.type)) { current, _ in current }
+            } else {
+                fields[field.name] = field
+            }
+        }
+        jsonFieldCache.fields.withLock { $0[message] = fields }
+        return fields
+    }
 
     init(table: String) {
         var messages: [String: [Int: Field]] = [:]

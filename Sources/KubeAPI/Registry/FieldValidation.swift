@@ -12,22 +12,9 @@ public enum FieldValidation: String, Sendable {
         return unknown
     }
 
-    /// The fields of a message as JSON sees them, inlined members included.
-    static func jsonFields(_ message: String, schema: ProtobufSchema) -> [String: ProtobufSchema.Field] {
-        var fields: [String: ProtobufSchema.Field] = [:]
-        for field in (schema.messages[message] ?? [:]).values {
-            if field.inline {
-                fields.merge(jsonFields(field.type, schema: schema)) { current, _ in current }
-            } else {
-                fields[field.name] = field
-            }
-        }
-        return fields
-    }
-
     static func check(_ value: JSON, message: String, path: String, schema: ProtobufSchema, top: Bool, unknown: inout [String]) {
         guard OpenAPISchemas.specialSchema(message) == nil, case .object(let members) = value else { return }
-        let fields = jsonFields(message, schema: schema)
+        let fields = schema.jsonFields(of: message)
         for (key, member) in members.sorted(by: { $0.key < $1.key }) {
             let memberPath = path.isEmpty ? key : "\(path).\(key)"
             if top && (key == "apiVersion" || key == "kind") { continue }

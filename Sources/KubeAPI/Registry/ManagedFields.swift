@@ -43,39 +43,117 @@ enum FieldSets {
 
     /// Every leaf field an object sets.
     static func fields(of object: JSON, includeStatus: Bool) -> Set<FieldPath> {
-        var result: Set<FieldPath> = []
+        decode(tree(of: object, against: .none, includeStatus: includeStatus))
+    }
+
+    /// What a walk compares each field with: nothing (every field counts), or the old object's
+    /// value at the same path, which may be absent.
+    enum Baseline {
+        case none
+        case object(JSON?)
+
+        subscript(member: String) -> Baseline {
+            if case .object(let old) = self { return .object(old?[member]) }
+            return .none
+        }
+
+        /// True if the old value equals `value`, so nothing under it changed.
+        func isUnchanged(_ value: JSON) -> Bool {
+            if case .object(let old) = self { return old == value }
+            return false
+        }
+
+        var items: [JSON]? {
+            if case .object(let old) = self { return old?.array ?? [] }
+            return nil
+        }
+    }
+
+    /// The FieldsV1 tree of the leaf fields `object` sets with values other than the baseline's
+    /// (added or changed, not removed): all of them against `.none`.
+    static func tree(of object: JSON, against baseline: Baseline, includeStatus: Bool) -> JSON {
+        var root: [String: JSON] = [:]
         for (key, value) in object.object ?? [:] {
             if ignoredTop.contains(key) || (key == "status" && !includeStatus) { continue }
             if key == "metadata" {
+                var metadata: [String: JSON] = [:]
                 for (metaKey, metaValue) in value.object ?? [:] where !ignoredMetadata.contains(metaKey) {
-                    collect(metaValue, field: metaKey, path: [.field("metadata"), .field(metaKey)], into: &result)
+                    metadata[PathElement.field(metaKey).encoded] = subtree(metaValue, baseline["metadata"][metaKey], field: metaKey)
                 }
+                if !metadata.isEmpty { root[PathElement.field(key).encoded] = .object(metadata) }
                 continue
             }
-            collect(value, field: key, path: [.field(key)], into: &result)
+            root[PathElement.field(key).encoded] = subtree(value, baseline[key], field: key)
         }
-        return result
+        return .object(root)
     }
 
-    static func collect(_ value: JSON, field: String, path: FieldPath, into result: inout Set<FieldPath>) {
+    /// The tree of the leaves under `value` that differ from the baseline (`{}` when `value` is a leaf);
+    /// nil if none do. Subtrees equal to the baseline are skipped whole.
+    private static func subtree(_ value: JSON, _ baseline: Baseline, field: String) -> JSON? {
+        if baseline.isUnchanged(value) { return nil }
+        var children: [String: JSON] = [:]
         switch value {
         case .object(let members) where !members.isEmpty:
-            for (key, member) in members { collect(member, field: key, path: path + [.field(key)], into: &result) }
+            for (key, member) in members { children[PathElement.field(key).encoded] = subtree(member, baseline[key], field: key) }
         case .array(let items):
             if let mergeKey = StrategicMergePatch.key(for: field, items: items), items.allSatisfy({ $0[mergeKey] != nil }) {
                 for item in items {
-                    let itemPath = path + [.key([mergeKey: item[mergeKey]!])]
-                    result.insert(itemPath + [.itself])
-                    for (key, member) in item.object ?? [:] { collect(member, field: key, path: itemPath + [.field(key)], into: &result) }
+                    let itemBaseline = baseline.items.map { old in Baseline.object(old.first { $0[mergeKey] == item[mergeKey] }) } ?? .none
+                    if itemBaseline.isUnchanged(item) { continue }
+                    var itemChildren: [String: JSON] = [PathElement.itself.encoded: [:]]
+                    for (key, member) in item.object ?? [:] {
+                        itemChildren[PathElement.field(key).encoded] = subtree(member, itemBaseline[key], field: key)
+                    }
+                    children[PathElement.key([mergeKey: item[mergeKey]!]).encoded] = .object(itemChildren)
                 }
             } else if StrategicMergePatch.mergedPrimitiveLists.contains(field) {
-                for item in items { result.insert(path + [.value(item)]) }
+                let oldItems = baseline.items ?? []
+                for item in items where !oldItems.contains(item) { children[PathElement.value(item).encoded] = [:] }
             } else {
-                result.insert(path)
+                return [:]
             }
         default:
-            result.insert(path)
+            return [:]
         }
+        return children.isEmpty ? nil : .object(children)
+    }
+
+    static func isLeaf(_ node: JSON) -> Bool {
+        if case .object(let members) = node { return members.isEmpty }
+        return false
+    }
+
+    /// Removes from a FieldsV1 tree, in place, the leaves of `removed` and the members they leave empty.
+    static func subtract(_ removed: JSON, from tree: inout JSON) {
+        guard case .object(let removing) = removed, case .object(var members) = tree else { return }
+        tree = .null  // members is now the only reference: edited in place.
+        for (key, child) in removing {
+            guard var existing = members.removeValue(forKey: key) else { continue }
+            if isLeaf(child) || isLeaf(existing) {
+                // Both leaves: the field goes. Otherwise one goes deeper than the other: not the same field.
+                if isLeaf(child) != isLeaf(existing) { members[key] = existing }
+                continue
+            }
+            subtract(child, from: &existing)
+            if !isLeaf(existing) { members[key] = existing }
+        }
+        tree = .object(members)
+    }
+
+    /// Adds the leaves of `added` to a FieldsV1 tree, in place.
+    static func union(_ added: JSON, into tree: inout JSON) {
+        guard case .object(let adding) = added, case .object(var members) = tree else { return }
+        tree = .null
+        for (key, child) in adding {
+            if var existing = members.removeValue(forKey: key) {
+                union(child, into: &existing)
+                members[key] = existing
+            } else {
+                members[key] = child
+            }
+        }
+        tree = .object(members)
     }
 
     /// The value at a path, or nil.
@@ -115,19 +193,23 @@ enum FieldSets {
         }
     }
 
-    /// The fields whose values differ between two objects (added, changed or removed in `new`).
-    static func changed(from old: JSON, to new: JSON, includeStatus: Bool) -> Set<FieldPath> {
-        let newFields = fields(of: new, includeStatus: includeStatus)
-        return newFields.filter { value(at: $0, in: old) != value(at: $0, in: new) || $0.last == .itself && value(at: $0, in: old) == nil }
+    /// FieldsV1: a tree of encoded path elements with `{}` leaves.
+    static func encode(_ paths: some Sequence<FieldPath>) -> JSON {
+        tree(paths.map { $0[...] })
     }
 
-    /// FieldsV1: a tree of encoded path elements with `{}` leaves.
-    static func encode(_ set: Set<FieldPath>) -> JSON {
-        var root: JSON = [:]
-        for path in set.sorted(by: { $0.map(\.encoded).joined(separator: "/") < $1.map(\.encoded).joined(separator: "/") }) {
-            root[path: path.map(\.encoded)] = root[path: path.map(\.encoded)] ?? [:]
+    /// The tree of the paths' remainders, grouped by their first element; built bottom-up so
+    /// each node is made once.
+    private static func tree(_ paths: [ArraySlice<PathElement>]) -> JSON {
+        var children: [PathElement: [ArraySlice<PathElement>]] = [:]
+        for path in paths {
+            guard let first = path.first else { continue }
+            children[first, default: []].append(path.dropFirst())
         }
-        return root
+        var members: [String: JSON] = [:]
+        members.reserveCapacity(children.count)
+        for (element, rest) in children { members[element.encoded] = tree(rest) }
+        return .object(members)
     }
 
     static func decode(_ tree: JSON) -> Set<FieldPath> {
@@ -203,8 +285,13 @@ struct ManagedFieldsEntry {
     }
 
     var json: JSON {
+        Self.json(manager: manager, operation: operation, apiVersion: apiVersion, subresource: subresource, time: time,
+                  fieldsV1: FieldSets.encode(fields))
+    }
+
+    static func json(manager: String, operation: String, apiVersion: String, subresource: String?, time: String, fieldsV1: JSON) -> JSON {
         var entry: JSON = ["manager": .string(manager), "operation": .string(operation), "apiVersion": .string(apiVersion),
-                           "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": FieldSets.encode(fields)]
+                           "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fieldsV1]
         if let subresource { entry["subresource"] = .string(subresource) }
         return entry
     }

@@ -108,24 +108,38 @@ extension Registry {
     }
 
     /// Gives `manager` (an Update operation) the fields a write changed, taking them from other managers.
+    /// Entries are edited as stored, as FieldsV1 trees.
     static func recordUpdate(_ object: inout JSON, from current: JSON?, manager: String, resource: ResourceType, target: UpdateTarget) {
         let includeStatus = target == .status || !resource.strategy.hasStatus
-        let changed = current.map { FieldSets.changed(from: $0, to: object, includeStatus: includeStatus) }
-            ?? FieldSets.fields(of: object, includeStatus: includeStatus)
-        var entries = current.map(ManagedFieldsEntry.all) ?? []
-        guard !changed.isEmpty || current == nil else {
-            ManagedFieldsEntry.store(entries, in: &object)
-            return
-        }
+        let changed = FieldSets.tree(of: object, against: current.map { .object($0) } ?? .none, includeStatus: includeStatus)
+        let hasChanges = !FieldSets.isLeaf(changed)
         let subresource = target == .status ? "status" : nil
-        for index in entries.indices { entries[index].fields.subtract(changed) }
-        if let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Update" && $0.subresource == subresource }) {
-            entries[index].fields.formUnion(changed)
-            entries[index].time = Timestamps.format(.now)
-        } else {
-            entries.append(ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: resource.groupVersion,
-                                              subresource: subresource, fields: changed))
+        var entries: [JSON] = []
+        var own: Int?
+        for var entry in current?[path: ["metadata", "managedFields"]]?.array ?? [] {
+            guard let entryManager = entry["manager"]?.string, let operation = entry["operation"]?.string else { continue }
+            if hasChanges, var tree = entry["fieldsV1"] {
+                entry["fieldsV1"] = nil
+                FieldSets.subtract(changed, from: &tree)
+                entry["fieldsV1"] = tree
+            }
+            if hasChanges, entryManager == manager, operation == "Update", entry["subresource"]?.string == subresource {
+                own = entries.count
+            } else if entry["fieldsV1"].map(FieldSets.isLeaf) ?? true {
+                continue
+            }
+            entries.append(entry)
         }
-        ManagedFieldsEntry.store(entries, in: &object)
+        if let own {
+            var tree = entries[own]["fieldsV1"] ?? [:]
+            entries[own]["fieldsV1"] = nil
+            FieldSets.union(changed, into: &tree)
+            entries[own]["fieldsV1"] = tree
+            entries[own]["time"] = .string(Timestamps.format(.now))
+        } else if hasChanges {
+            entries.append(ManagedFieldsEntry.json(manager: manager, operation: "Update", apiVersion: resource.groupVersion,
+                                                   subresource: subresource, time: Timestamps.format(.now), fieldsV1: changed))
+        }
+        object[path: ["metadata", "managedFields"]] = entries.isEmpty ? nil : .array(entries)
     }
 }

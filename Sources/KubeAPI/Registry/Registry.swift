@@ -83,6 +83,13 @@ public final class Registry: Sendable {
         return object
     }
 
+    /// The object as a write stored it: what it was, at the write's revision (not decoded again).
+    func written(_ object: JSON, _ kv: KeyValue) -> JSON {
+        var object = object
+        object.resourceVersion = String(kv.modRevision)
+        return object
+    }
+
     func stored(_ object: JSON) throws(APIError) -> [UInt8] {
         var object = object
         object[path: ["metadata", "resourceVersion"]] = nil
@@ -216,7 +223,7 @@ public final class Registry: Sendable {
         }
         if dryRun { return object }
         do {
-            let created = try self.object(from: try await store.create(key, value: try stored(object)))
+            let created = written(object, try await store.create(key, value: try stored(object)))
             if resource.isCustomResourceDefinition { try await syncCustomResources() }
             if resource.group.isEmpty, resource.resource == "resourcequotas", let namespace = created.namespace {
                 try await initializeQuotaStatus(created, namespace: namespace)
@@ -311,9 +318,9 @@ public final class Registry: Sendable {
                     updated.resourceVersion = String(revision)
                     return updated
                 }
-                let written = try object(from: try await store.update(key, value: try stored(updated), expectedRevision: kv.modRevision))
+                let result = written(updated, try await store.update(key, value: try stored(updated), expectedRevision: kv.modRevision))
                 if resource.isCustomResourceDefinition { try await syncCustomResources() }
-                return written
+                return result
             } catch StoreError.conflict {
                 if expectedRevision != nil { throw APIError.conflict(resource.resource, group: resource.group, name: name) }
                 continue
@@ -414,7 +421,7 @@ public final class Registry: Sendable {
                 if resource.resource == "namespaces" { current[path: ["status", "phase"]] = "Terminating" }
                 if options.dryRun { return current }
                 do {
-                    return try object(from: try await store.update(key, value: try stored(current), expectedRevision: kv.modRevision))
+                    return written(current, try await store.update(key, value: try stored(current), expectedRevision: kv.modRevision))
                 } catch StoreError.conflict {
                     continue
                 }

@@ -23,11 +23,13 @@ struct APIBenchmark {
                   "nodeName": .string("ip-10-0-\(index % 250)-\(index % 200).ec2.internal")]]
     }
 
-    func run() async throws {
-        try await storeAlone()
-        try await apiLayer()
-        try await HTTPSBenchmark(directory: directory, operationsPerRun: operationsPerRun).run()
-        try await churn()
+    func run(layers: Set<String>) async throws {
+        if layers.contains("store") { try await storeAlone() }
+        if layers.contains("api") { try await apiLayer() }
+        for http2 in [true, false] where layers.contains("https") {
+            try await HTTPSBenchmark(directory: directory, operationsPerRun: operationsPerRun, http2: http2).run()
+        }
+        if layers.contains("churn") { try await churn() }
     }
 
     /// Many updates to few objects: the data dir must stay proportional to the live objects once

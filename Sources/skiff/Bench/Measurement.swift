@@ -8,6 +8,8 @@ struct Measurement {
     let operations: Int
     let seconds: Double
     let latencies: [Double]
+    /// CPU time the whole process spent (load generator included), user and system.
+    let cpuSeconds: Double
 
     var throughput: Double { Double(operations) / seconds }
 
@@ -22,7 +24,8 @@ struct Measurement {
         let fields: [(String, Any)] = [("scenario", scenario), ("layer", layer), ("clients", clients), ("operations", operations),
                                        ("ops_per_sec", (throughput * 10).rounded() / 10),
                                        ("p50_ms", (percentile(0.5) * 1e5).rounded() / 100),
-                                       ("p99_ms", (percentile(0.99) * 1e5).rounded() / 100)]
+                                       ("p99_ms", (percentile(0.99) * 1e5).rounded() / 100),
+                                       ("cpu_us_per_op", (cpuSeconds / Double(operations) * 1e6).rounded())]
         return BenchOutput.json(fields)
     }
 }
@@ -38,6 +41,14 @@ enum BenchOutput {
         }.joined(separator: ",") + "}"
     }
 
+    /// CPU time this process has used so far, user and system, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// Resident memory of this process, from /proc.
     static func residentBytes() -> Int {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
@@ -50,6 +61,7 @@ enum BenchOutput {
 func measure(_ scenario: String, layer: String, clients: Int, perClient: Int,
              _ operation: @escaping @Sendable (_ client: Int, _ index: Int) async throws -> Void) async throws -> Measurement {
     let start = ContinuousClock.now
+    let cpuBefore = BenchOutput.cpuSeconds()
     let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
         for client in 0..<clients {
             group.addTask {
@@ -69,5 +81,5 @@ func measure(_ scenario: String, layer: String, clients: Int, perClient: Int,
     let elapsed = ContinuousClock.now - start
     return Measurement(scenario: scenario, layer: layer, clients: clients, operations: clients * perClient,
                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                       latencies: latencies)
+                       latencies: latencies, cpuSeconds: BenchOutput.cpuSeconds() - cpuBefore)
 }
