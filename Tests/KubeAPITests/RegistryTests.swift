@@ -168,4 +168,68 @@ struct RegistryTests {
         #expect(Registry.nodePortRange.contains(created[path: ["spec", "ports"]]?.array?[0]["nodePort"]?.int ?? 0))
         #expect(created[path: ["spec", "ports"]]?.array?[0]["targetPort"] == 80)
     }
+
+    @Test func watchersOfOneResourceEachSeeTheirSelection() async throws {
+        let configmaps = resource("configmaps")
+        _ = try await registry.create(configmaps, namespace: "default", body: ["metadata": ["name": "a", "labels": ["tier": "web"]], "data": ["a": "1"]])
+        var web = ListOptions()
+        web.labelSelector = try LabelSelector(parsing: "tier=web")
+        var db = ListOptions()
+        db.labelSelector = try LabelSelector(parsing: "tier=db")
+        let webEvents = try await registry.watch(configmaps, namespace: "default", options: web)
+        let dbEvents = try await registry.watch(configmaps, namespace: "default", options: db)
+        let everything = try await registry.watch(configmaps, namespace: nil, options: ListOptions())
+        _ = try await registry.patch(configmaps, namespace: "default", name: "a", type: .merge, patch: ["metadata": ["labels": ["tier": "db"]]])
+        _ = try await registry.delete(configmaps, namespace: "default", name: "a")
+        func first(_ count: Int, of events: Registry.EventStream) async throws -> [String] {
+            var seen: [String] = []
+            for try await event in events {
+                seen.append("\(event.type.rawValue) \(event.object.labels["tier"] ?? "")")
+                if seen.count == count { break }
+            }
+            return seen
+        }
+        #expect(try await first(2, of: webEvents) == ["ADDED web", "DELETED db"])
+        #expect(try await first(2, of: dbEvents) == ["ADDED db", "DELETED db"])
+        #expect(try await first(3, of: everything) == ["ADDED web", "MODIFIED db", "DELETED db"])
+    }
+
+    @Test func theWatchCacheKeepsRecentChangesAndWatchersOlderThanThemGoToTheStore() async throws {
+        let configmaps = resource("configmaps")
+        let store = registry.store
+        let cache = WatchCache(resource: configmaps, store: store, recentLimit: 4)
+        defer { cache.stop() }
+        #expect(await cache.catchUp(to: try await store.currentRevision(), store: store))
+        let start = try await store.currentRevision()
+        for index in 0..<6 {
+            _ = try await registry.create(configmaps, namespace: "default", body: configMap("c\(index)"))
+        }
+        #expect(await cache.catchUp(to: start + 6, store: store))
+        // Four kept, then trimmed to half: only the last changes remain.
+        let everything = WatchCache.Selection(prefix: configmaps.keyPrefix(namespace: nil), labels: LabelSelector(requirements: []),
+                                              fields: FieldSelector(terms: []), beganFromList: false)
+        let (unserved, unservedContinuation) = Registry.EventStream.makeStream()
+        #expect(!cache.watch(after: start, selection: everything, matching: [], continuation: unservedContinuation))
+        unservedContinuation.finish()
+        for try await _ in unserved { Issue.record("a watch the cache refused got an event") }
+        let (recent, continuation) = Registry.EventStream.makeStream()
+        #expect(cache.watch(after: start + 4, selection: everything, matching: [], continuation: continuation))
+        _ = try await registry.create(configmaps, namespace: "default", body: configMap("live"))
+        var names: [String] = []
+        for try await event in recent {
+            names.append("\(event.type.rawValue) \(event.object.name)")
+            if names.count == 3 { break }
+        }
+        #expect(names == ["ADDED c4", "ADDED c5", "ADDED live"])
+        // The registry's watch from the older revision still sees every change, from the store.
+        var options = ListOptions()
+        options.resourceVersion = String(start)
+        let events = try await registry.watch(configmaps, namespace: "default", options: options)
+        var fromStore: [String] = []
+        for try await event in events {
+            fromStore.append(event.object.name)
+            if fromStore.count == 7 { break }
+        }
+        #expect(fromStore == ["c0", "c1", "c2", "c3", "c4", "c5", "live"])
+    }
 }

@@ -88,6 +88,36 @@ public struct ObjectEvent: Sendable {
         case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR"
     }
 
+    /// The object, or its encoding as the watch cache shares it among watchers (decoded only if asked).
+    enum Payload: Sendable {
+        case object(JSON)
+        case encoded([UInt8])
+    }
+
     public let type: EventType
-    public let object: JSON
+    let payload: Payload
+
+    public init(type: EventType, object: JSON) {
+        self.type = type
+        payload = .object(object)
+    }
+
+    init(type: EventType, encoded: [UInt8]) {
+        self.type = type
+        payload = .encoded(encoded)
+    }
+
+    public var object: JSON {
+        switch payload {
+        case .object(let object): object
+        case .encoded(let bytes): (try? JSONCoding.decode(bytes)) ?? [:]
+        }
+    }
+
+    var encodedObject: [UInt8] {
+        switch payload {
+        case .object(let object): JSONCoding.encode(object)
+        case .encoded(let bytes): bytes
+        }
+    }
 }

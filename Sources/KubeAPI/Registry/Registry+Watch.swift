@@ -6,59 +6,45 @@ extension Registry {
 
     /// Watches a resource. Without a resource version (or with "0") it starts with the current
     /// objects as ADDED events, as the real API server does; with one, it sends every change after it.
+    /// Events come from the resource's watch cache, each change decoded and encoded once for all its
+    /// watchers; from a store watch of this watcher's own when the cache does not reach back that far.
     public func watch(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> EventStream {
-        let prefix = resource.keyPrefix(namespace: namespace)
-        var initial: [JSON] = []
+        var initial: [WatchCache.Entry] = []
         var after: Int64
         let requested = try Self.revision(options.resourceVersion)
         let sendInitial = options.sendInitialEvents ?? (requested == nil || requested == 0)
         if sendInitial {
-            var listOptions = options
-            listOptions.limit = nil
-            listOptions.continueToken = nil
-            listOptions.resourceVersionMatch = nil
-            let list = try await self.list(resource, namespace: namespace, options: listOptions)
-            initial = list.items
-            after = Int64(list.resourceVersion) ?? 0
+            (initial, after) = try await initialEntries(resource, namespace: namespace, options: options)
         } else {
             after = requested ?? 0
         }
-        let source = try await store.watch(prefix: prefix, afterRevision: after)
-        let (stream, continuation) = EventStream.makeStream()
-        let bookmarkInitialEnd = options.sendInitialEvents == true && options.allowWatchBookmarks
-        let task = Task { [self] in
-            // Keys that currently match the selectors, so that an object leaving the selection is DELETED for this watcher.
-            var matching = Set(initial.map { resource.key(namespace: $0.namespace, name: $0.name) })
-            for object in initial { continuation.yield(ObjectEvent(type: .added, object: object)) }
-            if bookmarkInitialEnd {
-                continuation.yield(bookmark(resource, revision: after, initialEventsEnd: true))
-            }
+        let selection = WatchCache.Selection(prefix: resource.keyPrefix(namespace: namespace), labels: options.labelSelector,
+                                             fields: options.fieldSelector, beganFromList: sendInitial)
+        let (stream, continuation) = EventStream.makeStream(bufferingPolicy: .bufferingOldest(WatchCache.watcherBufferLimit))
+        for entry in initial { continuation.yield(ObjectEvent(type: .added, encoded: entry.bytes)) }
+        if options.sendInitialEvents == true && options.allowWatchBookmarks {
+            continuation.yield(bookmark(resource, revision: after, initialEventsEnd: true))
+        }
+        let matching = Set(initial.map(\.key))
+        if cache(for: resource).watch(after: after, selection: selection, matching: matching, continuation: continuation) {
+            return stream
+        }
+        let events = try await store.watch(prefix: selection.prefix, afterRevision: after)
+        let task = Task {
+            var matching = matching
             do {
-                for try await event in source {
+                for try await event in events {
+                    let change: WatchCache.Change
                     switch event {
                     case .put(let kv):
-                        let object = try self.object(from: kv)
-                        let matches = self.matches(object, resource: resource, options: options)
-                        let wasMatching = matching.contains(kv.key)
-                        if matches {
-                            matching.insert(kv.key)
-                            // An object is ADDED for this watcher when it is new, or when it enters the selection
-                            // (known only when the watch began from a full list).
-                            let added = !wasMatching && (kv.version == 1 || sendInitial)
-                            continuation.yield(ObjectEvent(type: added ? .added : .modified, object: object))
-                        } else if wasMatching {
-                            matching.remove(kv.key)
-                            continuation.yield(ObjectEvent(type: .deleted, object: object))
-                        }
+                        change = .init(kind: .put(created: kv.version == 1), revision: kv.modRevision,
+                                       entry: try WatchCache.entry(kv, revision: kv.modRevision, resource: resource))
                     case .delete(let kv, let revision):
-                        var object = try self.object(from: kv)
-                        object.resourceVersion = String(revision)
-                        if matching.remove(kv.key) != nil || self.matches(object, resource: resource, options: options) {
-                            continuation.yield(ObjectEvent(type: .deleted, object: object))
-                        }
+                        change = .init(kind: .delete, revision: revision, entry: try WatchCache.entry(kv, revision: revision, resource: resource))
                     case .progress:
                         continue
                     }
+                    if let event = selection.event(for: change, matching: &matching), case .dropped = continuation.yield(event) { break }
                 }
                 continuation.finish()
             } catch StoreError.compacted(let compacted) {
@@ -73,6 +59,23 @@ extension Registry {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// The objects a watch starts with, as the watch cache keeps them, and the revision they were read at.
+    private func initialEntries(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws
+        -> ([WatchCache.Entry], Int64) {
+        var listOptions = options
+        listOptions.limit = nil
+        listOptions.continueToken = nil
+        listOptions.resourceVersionMatch = nil
+        if let cached = try await cachedPage(resource, namespace: namespace, options: listOptions) {
+            return (cached.entries, cached.revision)
+        }
+        let list = try await listFromStore(resource, namespace: namespace, options: listOptions)
+        let entries = list.items.map { object in
+            WatchCache.entry(object, key: resource.key(namespace: object.namespace, name: object.name), resource: resource)
+        }
+        return (entries, Int64(list.resourceVersion) ?? 0)
     }
 
     func bookmark(_ resource: ResourceType, revision: Int64, initialEventsEnd: Bool = false) -> ObjectEvent {

@@ -46,6 +46,16 @@ public final class Registry: Sendable {
     /// A list served from the watch cache, or nil when only the store can answer (an exact past
     /// revision, or a continue token from a revision the cache has moved past).
     func listFromCache(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> ObjectList? {
+        guard let page = try await cachedPage(resource, namespace: namespace, options: options) else { return nil }
+        let prefix = resource.keyPrefix(namespace: namespace)
+        let token = page.continueAfter.map { ContinueToken(revision: page.revision, after: String($0.dropFirst(prefix.count))).encoded }
+        return ObjectList(contents: .encoded(page.entries.map(\.bytes)), resourceVersion: String(page.revision),
+                          continueToken: token, remainingItemCount: nil)
+    }
+
+    /// The watch cache's entries for a list, or nil when only the store can answer.
+    func cachedPage(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws
+        -> (entries: [WatchCache.Entry], revision: Int64, continueAfter: String?)? {
         if options.resourceVersionMatch == "Exact" { return nil }
         let cache = cache(for: resource)
         let prefix = resource.keyPrefix(namespace: namespace)
@@ -66,9 +76,7 @@ public final class Registry: Sendable {
         let page = cache.list(keyPrefix: prefix, startAfter: startAfter, limit: options.limit,
                               labels: options.labelSelector, fields: options.fieldSelector)
         if let pinned, page.revision != pinned { return nil }
-        let token = page.continueAfter.map { ContinueToken(revision: page.revision, after: String($0.dropFirst(prefix.count))).encoded }
-        return ObjectList(contents: .encoded(page.entries.map(\.bytes)), resourceVersion: String(page.revision),
-                          continueToken: token, remainingItemCount: nil)
+        return page
     }
 
     public func updateResources(_ change: (inout ResourceTable) -> Void) {

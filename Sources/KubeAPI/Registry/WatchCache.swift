@@ -4,7 +4,9 @@ import Synchronization
 /// The current objects of one resource, kept in memory from a single store
 /// watch, so lists are served without reading or decoding the store. Each
 /// object is kept encoded (with its resourceVersion) beside the labels and
-/// selectable fields that selectors need.
+/// selectable fields that selectors need. Recent changes are kept too, and
+/// handed to every watcher of the resource as they are applied: one store
+/// watch and one decoding per change, however many clients watch.
 final class WatchCache: Sendable {
     struct Entry: Sendable {
         let key: String
@@ -15,25 +17,94 @@ final class WatchCache: Sendable {
         let bytes: [UInt8]
     }
 
+    /// One change the cache applied. A deleted object's entry carries the deletion's revision.
+    struct Change: Sendable {
+        enum Kind: Sendable {
+            case put(created: Bool)
+            case delete
+        }
+
+        let kind: Kind
+        let revision: Int64
+        let entry: Entry
+    }
+
+    /// What one watcher is sent: the changes under its prefix that its selectors select.
+    struct Selection: Sendable {
+        let prefix: String
+        let labels: LabelSelector
+        let fields: FieldSelector
+        /// The watch began from a full list, so an object entering the selection is ADDED (not MODIFIED).
+        let beganFromList: Bool
+
+        /// The event a change is for this watcher, if any; `matching` holds the keys it currently selects,
+        /// so that an object leaving the selection is DELETED for it.
+        func event(for change: Change, matching: inout Set<String>) -> ObjectEvent? {
+            let entry = change.entry
+            guard entry.key.hasPrefix(prefix) else { return nil }
+            let selected = labels.matches(entry.labels) && (fields.isEmpty || fields.matches(entry.fields))
+            switch change.kind {
+            case .put(let created):
+                if selected {
+                    let added = matching.insert(entry.key).inserted && (created || beganFromList)
+                    return ObjectEvent(type: added ? .added : .modified, encoded: entry.bytes)
+                }
+                return matching.remove(entry.key) != nil ? ObjectEvent(type: .deleted, encoded: entry.bytes) : nil
+            case .delete:
+                return matching.remove(entry.key) != nil || selected ? ObjectEvent(type: .deleted, encoded: entry.bytes) : nil
+            }
+        }
+    }
+
+    /// Changes a watcher may have waiting before it is cut off (its client watches again).
+    static let watcherBufferLimit = 10_000
+    /// Changes kept for watchers that start at a recent revision.
+    static let recentLimit = 4096
+
+    private struct Subscriber {
+        let after: Int64
+        let selection: Selection
+        var matching: Set<String>
+        let continuation: Registry.EventStream.Continuation
+    }
+
     private struct State {
         var entries: [String: Entry] = [:]
         var sortedKeys: [String]?
         var revision: Int64 = -1
         var failed = false
+        /// The latest changes, oldest first; every change after `recentSince` is among them.
+        var recent: [Change] = []
+        var recentSince: Int64 = -1
+        var subscribers: [Int: Subscriber] = [:]
+        var nextSubscriber = 0
     }
 
     let prefix: String
+    let recentLimit: Int
     private let state = Mutex(State())
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(resource: ResourceType, store: any KubeStore) {
+    init(resource: ResourceType, store: any KubeStore, recentLimit: Int = WatchCache.recentLimit) {
         prefix = resource.keyPrefix(namespace: nil)
+        self.recentLimit = recentLimit
         let started = Task { [weak self] in _ = await self?.follow(resource: resource, store: store) }
         task.withLock { $0 = started }
     }
 
     func stop() {
         task.withLock { $0?.cancel() }
+        fail()
+    }
+
+    /// Marks the cache unusable and ends its watchers' streams.
+    private func fail() {
+        let ended = state.withLock { state in
+            state.failed = true
+            defer { state.subscribers.removeAll() }
+            return state.subscribers.values.map(\.continuation)
+        }
+        for continuation in ended { continuation.finish() }
     }
 
     private func follow(resource: ResourceType, store: any KubeStore) async {
@@ -41,43 +112,96 @@ final class WatchCache: Sendable {
             let initial = try await store.range(RangeRequest(prefix: prefix))
             var entries: [String: Entry] = [:]
             for kv in initial.items { entries[kv.key] = try Self.entry(kv, revision: kv.modRevision, resource: resource) }
-            apply(revision: initial.revision) { state in state.entries = entries; state.sortedKeys = nil }
+            apply(revision: initial.revision, change: nil) { state in
+                state.entries = entries
+                state.sortedKeys = nil
+                state.recentSince = initial.revision
+            }
             for try await event in try await store.watch(prefix: prefix, afterRevision: initial.revision) {
                 switch event {
                 case .put(let kv):
                     let entry = try Self.entry(kv, revision: kv.modRevision, resource: resource)
-                    apply(revision: kv.modRevision) { state in
+                    let change = Change(kind: .put(created: kv.version == 1), revision: kv.modRevision, entry: entry)
+                    apply(revision: kv.modRevision, change: change) { state in
                         if state.entries.updateValue(entry, forKey: kv.key) == nil { state.sortedKeys = nil }
                     }
                 case .delete(let kv, let revision):
-                    apply(revision: revision) { state in
+                    let change = Change(kind: .delete, revision: revision, entry: try Self.entry(kv, revision: revision, resource: resource))
+                    apply(revision: revision, change: change) { state in
                         state.entries.removeValue(forKey: kv.key)
                         state.sortedKeys = nil
                     }
                 case .progress(let revision):
-                    apply(revision: revision) { _ in }
+                    apply(revision: revision, change: nil) { _ in }
                 }
             }
         } catch {}
-        // The watch ended (compaction, a slow consumer, shutdown): lists go to the store until a new cache starts.
-        state.withLock { $0.failed = true }
+        // The watch ended (compaction, a slow consumer, shutdown): lists go to the store until a new cache starts,
+        // and watchers start again from their clients.
+        fail()
     }
 
     static func entry(_ kv: KeyValue, revision: Int64, resource: ResourceType) throws -> Entry {
         var object = try JSONCoding.decode(kv.value)
         object.resourceVersion = String(revision)
+        return entry(object, key: kv.key, resource: resource)
+    }
+
+    static func entry(_ object: JSON, key: String, resource: ResourceType) -> Entry {
         var fields = resource.strategy.selectableFields(object)
         fields["metadata.name"] = object.name
         if resource.namespaced { fields["metadata.namespace"] = object.namespace ?? "" }
-        return Entry(key: kv.key, namespace: object.namespace, name: object.name, labels: object.labels, fields: fields,
+        return Entry(key: key, namespace: object.namespace, name: object.name, labels: object.labels, fields: fields,
                      bytes: JSONCoding.encode(object))
     }
 
-    private func apply(revision: Int64, _ change: (inout State) -> Void) {
-        state.withLock { state in
-            change(&state)
+    private func apply(revision: Int64, change: Change?, _ update: (inout State) -> Void) {
+        let slow = state.withLock { state -> [Registry.EventStream.Continuation] in
+            update(&state)
             state.revision = max(state.revision, revision)
+            guard let change else { return [] }
+            state.recent.append(change)
+            if state.recent.count > recentLimit {
+                let dropped = state.recent.count - recentLimit / 2
+                state.recentSince = state.recent[dropped - 1].revision
+                state.recent.removeFirst(dropped)
+            }
+            var slow: [Registry.EventStream.Continuation] = []
+            for id in state.subscribers.keys where change.revision > state.subscribers[id]!.after {
+                guard let event = state.subscribers[id]!.selection.event(for: change, matching: &state.subscribers[id]!.matching) else {
+                    continue
+                }
+                if case .dropped = state.subscribers[id]!.continuation.yield(event) {
+                    slow.append(state.subscribers.removeValue(forKey: id)!.continuation)
+                }
+            }
+            return slow
         }
+        for continuation in slow { continuation.finish() }
+    }
+
+    /// Sends a watcher its events after `revision`: the recent changes' first, then each change's as it is
+    /// applied. False if the cache cannot give all of them (it is loading or failed, or `revision` is older
+    /// than it keeps); then nothing was sent.
+    func watch(after revision: Int64, selection: Selection, matching: Set<String>,
+               continuation: Registry.EventStream.Continuation) -> Bool {
+        let id = state.withLock { state -> Int? in
+            guard !state.failed, state.recentSince >= 0, revision >= state.recentSince else { return nil }
+            var matching = matching
+            for change in state.recent where change.revision > revision {
+                if let event = selection.event(for: change, matching: &matching) { continuation.yield(event) }
+            }
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            state.subscribers[id] = Subscriber(after: max(revision, state.revision), selection: selection, matching: matching,
+                                               continuation: continuation)
+            return id
+        }
+        guard let id else { return false }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return true
     }
 
     var isUsable: Bool { state.withLock { !$0.failed } }

@@ -43,11 +43,21 @@ enum WatchEncoding {
                            body: .stream(stream))
     }
 
+    /// `{"type":"ADDED","object":{…}}` and a newline, the object's encoding spliced in as it comes.
     static func encode(_ event: ObjectEvent, resource: ResourceType, asTable: Bool) -> [UInt8] {
-        var object = event.object
+        let object: [UInt8]
         if asTable, event.type != .bookmark, event.type != .error {
-            object = Tables.table([object], resource: resource, resourceVersion: object.resourceVersion ?? "", continueToken: nil)
+            let decoded = event.object
+            object = JSONCoding.encode(Tables.table([decoded], resource: resource, resourceVersion: decoded.resourceVersion ?? "",
+                                                    continueToken: nil))
+        } else {
+            object = event.encodedObject
         }
-        return JSONCoding.encode(["type": .string(event.type.rawValue), "object": object] as JSON) + [UInt8(ascii: "\n")]
+        var line: [UInt8] = []
+        line.reserveCapacity(object.count + 40)
+        line += Array("{\"type\":\"\(event.type.rawValue)\",\"object\":".utf8)
+        line += object
+        line += Array("}\n".utf8)
+        return line
     }
 }

@@ -170,10 +170,15 @@ struct APIBenchmark {
         let server = try await apiServer()
         // A multiple of the 8 writers, so every watcher gets exactly this many.
         let events = max(104, operationsPerRun / 10) / 8 * 8
+        // As informers do: list, then watch from the list's revision.
+        let list = await server.handle(request("GET", "/api/v1/namespaces/bench/pods"))
+        guard case .bytes(let listBytes) = list.body, let revision = try JSONCoding.decode(listBytes)[path: ["metadata", "resourceVersion"]]?.string else {
+            throw BenchFailure(status: list.status)
+        }
         let start = ContinuousClock.now
         let delivered = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<watchers {
-                let response = await server.handle(request("GET", "/api/v1/namespaces/bench/pods", query: ["watch": "true", "resourceVersion": "1"]))
+                let response = await server.handle(request("GET", "/api/v1/namespaces/bench/pods", query: ["watch": "true", "resourceVersion": revision]))
                 guard case .stream(let chunks) = response.body else { throw BenchFailure(status: response.status) }
                 group.addTask {
                     var count = 0
