@@ -144,15 +144,17 @@ final class WatchCache: Sendable {
     static func entry(_ kv: KeyValue, revision: Int64, resource: ResourceType) throws -> Entry {
         var object = try JSONCoding.decode(kv.value)
         object.resourceVersion = String(revision)
-        return entry(object, key: kv.key, resource: resource)
+        // The stored bytes with the revision spliced in are what encoding the object again would give.
+        return entry(object, key: kv.key, resource: resource,
+                     bytes: EncodedObject.settingResourceVersion(revision, in: kv.value) ?? JSONCoding.encode(object))
     }
 
-    static func entry(_ object: JSON, key: String, resource: ResourceType) -> Entry {
+    static func entry(_ object: JSON, key: String, resource: ResourceType, bytes: [UInt8]? = nil) -> Entry {
         var fields = resource.strategy.selectableFields(object)
         fields["metadata.name"] = object.name
         if resource.namespaced { fields["metadata.namespace"] = object.namespace ?? "" }
         return Entry(key: key, namespace: object.namespace, name: object.name, labels: object.labels, fields: fields,
-                     bytes: JSONCoding.encode(object))
+                     bytes: bytes ?? JSONCoding.encode(object))
     }
 
     private func apply(revision: Int64, change: Change?, _ update: (inout State) -> Void) {
