@@ -21,7 +21,7 @@ final class ClusterControlPlane: Sendable {
     private let serving: Task<Void, any Error>
     private let compacting: Task<Void, Never>
 
-    init(spec: ControlPlaneSpec, directory: URL, logger: Logger) async throws {
+    init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, logger: Logger) async throws {
         self.spec = spec
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteKubeStore(path: directory.appendingPathComponent("cluster.sqlite").path)
@@ -48,7 +48,7 @@ final class ClusterControlPlane: Sendable {
             try await running.run()
         }
         self.serving = serving
-        let compacting = Task { await StoreCompactor(store: store).run() }
+        let compacting = Task { await StoreCompactor(store: store, retention: historyRetention).run() }
         self.compacting = compacting
         // Serve before the cluster is reported ACTIVE.
         var listening = false

@@ -6,11 +6,13 @@ import Logging
 /// `<data dir>/clusters/<name>/`.
 public actor ClusterRuntimes: ControlPlaneHost {
     private let directory: URL
+    private let historyRetention: TimeInterval
     private let logger: Logger
     private var running: [String: ClusterControlPlane] = [:]
 
-    public init(directory: URL, logger: Logger) {
+    public init(directory: URL, historyRetention: TimeInterval = 300, logger: Logger) {
         self.directory = directory
+        self.historyRetention = historyRetention
         self.logger = logger
     }
 
@@ -26,7 +28,8 @@ public actor ClusterRuntimes: ControlPlaneHost {
         }
         let controlPlane: ClusterControlPlane
         do {
-            controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), logger: logger)
+            controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName),
+                                                         historyRetention: historyRetention, logger: logger)
         } catch {
             logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
             throw error

@@ -6,8 +6,9 @@ import KubeStore
 /// API server), so the data dir stays proportional to the live objects.
 struct StoreCompactor {
     let store: any KubeStore
-    var retention: TimeInterval = 300
-    var interval: Duration = .seconds(30)
+    let retention: TimeInterval
+    /// How often it samples the revision and compacts: a tenth of the retention, at most 30 seconds.
+    var interval: Duration { .milliseconds(Int(min(retention / 10, 30) * 1000)) }
 
     func run() async {
         // (time, revision) samples: compaction goes up to the newest revision older than the retention.

@@ -9,13 +9,16 @@ public struct SkiffConfiguration: Sendable {
     public var region: String
     /// Seconds that creating, deleting and updating EKS resources take.
     public var provisioningDelay: TimeInterval
+    /// Seconds of history each cluster's store keeps before compaction (about five minutes, as a real API server's etcd).
+    public var historyRetention: TimeInterval
 
     public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
-                provisioningDelay: TimeInterval = 1) {
+                provisioningDelay: TimeInterval = 1, historyRetention: TimeInterval = 300) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.region = region
         self.provisioningDelay = provisioningDelay
+        self.historyRetention = historyRetention
     }
 }

@@ -29,12 +29,16 @@ struct Up: AsyncParsableCommand {
     @Option(name: .customLong("provisioning-delay"),
             help: "Seconds that creating, deleting and updating clusters and node groups take.")
     var provisioningDelay: Double = 1
+    @Option(name: .customLong("history-retention"),
+            help: "Seconds of past revisions each cluster's store keeps for watches and continue tokens before compacting them.")
+    var historyRetention: Double = 300
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "notice"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535.") }
         guard provisioningDelay >= 0 else { throw ValidationError("--provisioning-delay cannot be negative.") }
+        guard historyRetention > 0 else { throw ValidationError("--history-retention must be positive.") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel).") }
     }
 
@@ -47,7 +51,7 @@ struct Up: AsyncParsableCommand {
         }
         let server = try SkiffServer(
             configuration: SkiffConfiguration(host: host, port: port, dataDirectory: dataDir.url, region: region,
-                                              provisioningDelay: provisioningDelay),
+                                              provisioningDelay: provisioningDelay, historyRetention: historyRetention),
             logger: Logger(label: "skiff"))
         try await server.run()
     }

@@ -31,8 +31,9 @@ def free_port():
 class Skiff:
     """One `skiff up` process; it can be stopped, killed and started again on the same data dir."""
 
-    def __init__(self, data_dir, provisioning_delay=0.2):
+    def __init__(self, data_dir, provisioning_delay=0.2, extra_args=()):
         self.data_dir = data_dir
+        self.extra_args = list(extra_args)
         self.port = free_port()
         self.provisioning_delay = provisioning_delay
         self.process = None
@@ -48,7 +49,7 @@ class Skiff:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(BINARY), "up", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--provisioning-delay", str(self.provisioning_delay)],
+             "--provisioning-delay", str(self.provisioning_delay), *self.extra_args],
             stdout=self.log, stderr=self.log)
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -175,6 +175,38 @@ dta: {{a: b}}
     assert "Error from server (Conflict)" in conflict.stderr and "the object has been modified" in conflict.stderr
     nowhere = cluster.kubectl("create", "configmap", "x", "-n", "no-such-namespace", check=False)
     assert 'namespaces "no-such-namespace" not found' in nowhere.stderr
+    # A request body over 3 MiB, and an object over etcd's 1.5 MiB in a smaller body: both too large.
+    for name, size in [("huge", 4 << 20), ("big", 2 << 20)]:
+        oversized = cluster.kubectl("create", "-f", "-", check=False, stdin=json.dumps(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": {"a": "x" * size}}))
+        assert "Error from server (RequestEntityTooLarge)" in oversized.stderr, oversized.stderr
+        assert cluster.kubectl("get", "configmap", name, "-n", namespace, check=False).returncode != 0
+
+
+def test_compacted_revisions_are_gone(tmp_path):
+    skiff = Skiff(tmp_path / "data", provisioning_delay=0.1, extra_args=["--history-retention", "1"]).start()
+    try:
+        cluster = Cluster(skiff, "compacting", tmp_path)
+        old = cluster.json("create", "configmap", "c0", "--from-literal=a=0")["metadata"]["resourceVersion"]
+        for index in range(1, 5):
+            cluster.kubectl("create", "configmap", f"c{index}")
+        first_page = json.loads(cluster.kubectl("get", "--raw", "/api/v1/namespaces/default/configmaps?limit=2").stdout)
+        token = first_page["metadata"]["continue"]
+        time.sleep(3)
+        cluster.kubectl("create", "configmap", "after")
+        time.sleep(1)
+        watch = cluster.kubectl("get", "--raw", f"/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={old}", timeout=20)
+        event = json.loads(watch.stdout.splitlines()[0])
+        assert event["type"] == "ERROR"
+        assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"
+        assert event["object"]["message"].startswith(f"too old resource version: {old} (")
+        expired = cluster.kubectl("get", "--raw", f"/api/v1/namespaces/default/configmaps?limit=2&continue={token}", check=False)
+        assert "Error from server (Expired)" in expired.stderr, expired.stderr
+        # Current objects are all there.
+        names = cluster.kubectl("get", "configmaps", "-o", "name").stdout.split()
+        assert {f"configmap/c{index}" for index in range(5)} | {"configmap/after"} <= set(names)
+    finally:
+        skiff.stop()
 
 
 def test_watch_sees_changes_in_order(cluster, namespace):
