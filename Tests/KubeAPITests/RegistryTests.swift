@@ -232,4 +232,33 @@ struct RegistryTests {
         }
         #expect(fromStore == ["c0", "c1", "c2", "c3", "c4", "c5", "live"])
     }
+
+    @Test func deletingAnOwnerDeletesOrOrphansItsDependentsOnly() async throws {
+        let configmaps = resource("configmaps")
+        let secrets = resource("secrets")
+        _ = try await registry.create(resource("namespaces"), namespace: nil, body: ["metadata": ["name": "other"]])
+        func owned(_ name: String, by owner: JSON) -> JSON {
+            ["metadata": ["name": .string(name), "ownerReferences": [["apiVersion": "v1", "kind": "ConfigMap", "name": .string(owner.name),
+                                                                      "uid": .string(owner.uid ?? "")]]]]
+        }
+        let owner = try await registry.create(configmaps, namespace: "default", body: configMap("owner"))
+        _ = try await registry.create(configmaps, namespace: "default", body: owned("dependent-map", by: owner))
+        _ = try await registry.create(secrets, namespace: "default", body: owned("dependent-secret", by: owner))
+        _ = try await registry.create(secrets, namespace: "default", body: ["metadata": ["name": "unrelated"]])
+        // The same uid named from another namespace is no dependent of a namespaced owner.
+        _ = try await registry.create(secrets, namespace: "other", body: owned("elsewhere", by: owner))
+        _ = try await registry.delete(configmaps, namespace: "default", name: "owner")
+        await #expect(throws: APIError.self) { try await registry.get(configmaps, namespace: "default", name: "dependent-map") }
+        await #expect(throws: APIError.self) { try await registry.get(secrets, namespace: "default", name: "dependent-secret") }
+        _ = try await registry.get(secrets, namespace: "default", name: "unrelated")
+        _ = try await registry.get(secrets, namespace: "other", name: "elsewhere")
+
+        let second = try await registry.create(configmaps, namespace: "default", body: configMap("second"))
+        _ = try await registry.create(secrets, namespace: "default", body: owned("kept", by: second))
+        var orphan = Registry.DeleteOptions()
+        orphan.propagationPolicy = "Orphan"
+        _ = try await registry.delete(configmaps, namespace: "default", name: "second", options: orphan)
+        let kept = try await registry.get(secrets, namespace: "default", name: "kept")
+        #expect(kept[path: ["metadata", "ownerReferences"]] == nil)
+    }
 }

@@ -1,3 +1,5 @@
+import KubeStore
+
 extension ResourceType {
     var isCustomResourceDefinition: Bool { group == "apiextensions.k8s.io" && resource == "customresourcedefinitions" }
     var isCustom: Bool { strategy is CustomResourceStrategy }
@@ -20,7 +22,11 @@ extension Registry {
         guard let resource = CustomResourceDefinitionStrategy.resourceTypes(definition).first else { return }
         let all = try await list(resource, namespace: nil, options: ListOptions()).items
         for object in all {
-            _ = try? await store.delete(resource.key(namespace: object.namespace, name: object.name), expectedRevision: nil)
+            do {
+                _ = try await store.delete(resource.key(namespace: object.namespace, name: object.name), expectedRevision: nil)
+            } catch StoreError.keyNotFound {
+                continue  // deleted meanwhile
+            }
         }
     }
 }

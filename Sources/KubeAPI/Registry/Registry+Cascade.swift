@@ -11,9 +11,10 @@ extension Registry {
         }
         guard runsNow else { return }
         for (type, dependent) in try await dependents(of: uid, owner: owner, resource: resource) {
+            let (namespace, name) = dependent
             do {
                 if policy == "Orphan" {
-                    _ = try await guaranteedUpdate(type, namespace: dependent.namespace, name: dependent.name, expectedRevision: nil,
+                    _ = try await guaranteedUpdate(type, namespace: namespace, name: name, expectedRevision: nil,
                                                    dryRun: false) { current in
                         var orphaned = current
                         let references = (current[path: ["metadata", "ownerReferences"]]?.array ?? []).filter { $0["uid"]?.string != uid }
@@ -23,7 +24,7 @@ extension Registry {
                 } else {
                     var options = DeleteOptions()
                     options.propagationPolicy = policy
-                    _ = try await delete(type, namespace: dependent.namespace, name: dependent.name, options: options)
+                    _ = try await delete(type, namespace: namespace, name: name, options: options)
                 }
             } catch let error as APIError where error.code == 404 {
                 continue
@@ -32,12 +33,21 @@ extension Registry {
     }
 
     /// Objects whose ownerReferences name `uid`: in the owner's namespace, or anywhere for a cluster-scoped owner.
-    func dependents(of uid: String, owner: JSON, resource: ResourceType) async throws -> [(ResourceType, JSON)] {
-        var found: [(ResourceType, JSON)] = []
+    /// Each kind's watch cache indexes its objects by owner; a kind whose cache cannot answer is listed.
+    func dependents(of uid: String, owner: JSON, resource: ResourceType) async throws -> [(ResourceType, (namespace: String?, name: String))] {
+        var found: [(ResourceType, (namespace: String?, name: String))] = []
+        // A consistent read: every dependent written before this delete.
+        let revision = try await store.currentRevision()
         for type in resources.all where !resource.namespaced || type.namespaced {
-            let objects = try await list(type, namespace: resource.namespaced ? owner.namespace : nil, options: Self.cachedRead).items
-            for object in objects where (object[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) {
-                found.append((type, object))
+            let namespace = resource.namespaced ? owner.namespace : nil
+            if let entries = await cache(for: type).dependents(of: uid, keyPrefix: type.keyPrefix(namespace: namespace), atLeast: revision,
+                                                               store: store) {
+                found += entries.map { (type, ($0.namespace, $0.name)) }
+                continue
+            }
+            for object in try await listFromStore(type, namespace: namespace, options: ListOptions())
+                .items where (object[path: ["metadata", "ownerReferences"]]?.array ?? []).contains(where: { $0["uid"]?.string == uid }) {
+                found.append((type, (object.namespace, object.name)))
             }
         }
         return found

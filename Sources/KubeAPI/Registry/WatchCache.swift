@@ -14,6 +14,8 @@ final class WatchCache: Sendable {
         let name: String
         let labels: [String: String]
         let fields: [String: String]
+        /// The uids its ownerReferences name.
+        let owners: [String]
         let bytes: [UInt8]
     }
 
@@ -70,6 +72,8 @@ final class WatchCache: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
+        /// Keys by the owner uids their objects' ownerReferences name, for the garbage collector.
+        var dependents: [String: Set<String>] = [:]
         var sortedKeys: [String]?
         var revision: Int64 = -1
         var failed = false
@@ -78,6 +82,17 @@ final class WatchCache: Sendable {
         var recentSince: Int64 = -1
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriber = 0
+
+        mutating func index(_ entry: Entry) {
+            for owner in entry.owners { dependents[owner, default: []].insert(entry.key) }
+        }
+
+        mutating func unindex(_ entry: Entry) {
+            for owner in entry.owners {
+                dependents[owner]?.remove(entry.key)
+                if dependents[owner]?.isEmpty == true { dependents.removeValue(forKey: owner) }
+            }
+        }
     }
 
     let prefix: String
@@ -114,6 +129,7 @@ final class WatchCache: Sendable {
             for kv in initial.items { entries[kv.key] = try Self.entry(kv, revision: kv.modRevision, resource: resource) }
             apply(revision: initial.revision, change: nil) { state in
                 state.entries = entries
+                for entry in entries.values { state.index(entry) }
                 state.sortedKeys = nil
                 state.recentSince = initial.revision
             }
@@ -123,12 +139,17 @@ final class WatchCache: Sendable {
                     let entry = try Self.entry(kv, revision: kv.modRevision, resource: resource)
                     let change = Change(kind: .put(created: kv.version == 1), revision: kv.modRevision, entry: entry)
                     apply(revision: kv.modRevision, change: change) { state in
-                        if state.entries.updateValue(entry, forKey: kv.key) == nil { state.sortedKeys = nil }
+                        if let previous = state.entries.updateValue(entry, forKey: kv.key) {
+                            state.unindex(previous)
+                        } else {
+                            state.sortedKeys = nil
+                        }
+                        state.index(entry)
                     }
                 case .delete(let kv, let revision):
                     let change = Change(kind: .delete, revision: revision, entry: try Self.entry(kv, revision: revision, resource: resource))
                     apply(revision: revision, change: change) { state in
-                        state.entries.removeValue(forKey: kv.key)
+                        if let previous = state.entries.removeValue(forKey: kv.key) { state.unindex(previous) }
                         state.sortedKeys = nil
                     }
                 case .progress(let revision):
@@ -153,8 +174,9 @@ final class WatchCache: Sendable {
         var fields = resource.strategy.selectableFields(object)
         fields["metadata.name"] = object.name
         if resource.namespaced { fields["metadata.namespace"] = object.namespace ?? "" }
+        let owners = (object[path: ["metadata", "ownerReferences"]]?.array ?? []).compactMap { $0["uid"]?.string }
         return Entry(key: key, namespace: object.namespace, name: object.name, labels: object.labels, fields: fields,
-                     bytes: bytes ?? JSONCoding.encode(object))
+                     owners: owners, bytes: bytes ?? JSONCoding.encode(object))
     }
 
     private func apply(revision: Int64, change: Change?, _ update: (inout State) -> Void) {
@@ -207,6 +229,15 @@ final class WatchCache: Sendable {
     }
 
     var isUsable: Bool { state.withLock { !$0.failed } }
+
+    /// The objects under `keyPrefix` whose ownerReferences name `owner`, as of `revision` or later;
+    /// nil if the cache cannot answer that (the caller reads the store).
+    func dependents(of owner: String, keyPrefix: String, atLeast revision: Int64, store: any KubeStore) async -> [Entry]? {
+        guard await catchUp(to: revision, store: store) else { return nil }
+        return state.withLock { state in
+            (state.dependents[owner] ?? []).filter { $0.hasPrefix(keyPrefix) }.sorted().compactMap { state.entries[$0] }
+        }
+    }
 
     /// Waits until the cache has applied `revision`, asking the store for progress markers meanwhile;
     /// false if it cannot soon (it failed, or is still loading), and the caller reads the store instead.
