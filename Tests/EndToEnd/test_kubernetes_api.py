@@ -392,8 +392,13 @@ spec:
 """
     assert "serverside-applied" in run("apply", "--server-side", "-f", "-", stdin=manifest(2, ["web", "sidecar"])).stdout
     run("scale", "deployment", "ssa", "--replicas=4", "-n", namespace)
+    scaled = cluster.json("get", "deployment", "ssa", "-n", namespace, "--show-managed-fields")
+    scalers = [m for m in scaled["metadata"]["managedFields"] if m.get("subresource") == "scale"]
+    assert len(scalers) == 1 and scalers[0]["operation"] == "Update"
+    assert scalers[0]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
     conflict = run("apply", "--server-side", "-f", "-", stdin=manifest(2, ["web", "sidecar"]), check=False)
     assert "Apply failed with 1 conflict" in conflict.stderr and ".spec.replicas" in conflict.stderr
+    assert f'with subresource "scale" using apps/v1: .spec.replicas' in conflict.stderr
     run("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=manifest(2, ["web"]))
     deployment = cluster.json("get", "deployment", "ssa", "-n", namespace)
     assert deployment["spec"]["replicas"] == 2

@@ -24,7 +24,7 @@ extension Registry {
         let intent = cleaned
         let includeStatus = target == .status || !resource.strategy.hasStatus
         let appliedFields = FieldSets.fields(of: intent, includeStatus: includeStatus)
-        let subresource = target == .status ? "status" : nil
+        let subresource = target.subresource
         let key = resource.key(namespace: namespace, name: name)
 
         if try await store.get(key) == nil {
@@ -40,7 +40,7 @@ extension Registry {
         return try await guaranteedUpdate(resource, namespace: namespace, name: name, expectedRevision: nil, dryRun: dryRun) { current in
             var entries = ManagedFieldsEntry.all(current)
             let isMine = { (entry: ManagedFieldsEntry) in entry.manager == manager && entry.operation == "Apply" && entry.subresource == subresource }
-            var conflicts: [(manager: String, apiVersion: String, paths: [FieldPath])] = []
+            var conflicts: [Conflict] = []
             for (index, entry) in entries.enumerated() where !isMine(entry) {
                 let clashing = entry.fields.intersection(appliedFields).filter {
                     $0.last != .itself && FieldSets.value(at: $0, in: intent) != FieldSets.value(at: $0, in: current)
@@ -49,7 +49,8 @@ extension Registry {
                 if force {
                     entries[index].fields.subtract(clashing)
                 } else {
-                    conflicts.append((entry.manager, entry.apiVersion, clashing.sorted { Self.renderer($0) < Self.renderer($1) }))
+                    conflicts.append(Conflict(manager: entry.manager, subresource: entry.subresource, apiVersion: entry.apiVersion,
+                                              paths: clashing.sorted { Self.renderer($0) < Self.renderer($1) }))
                 }
             }
             if !conflicts.isEmpty { throw Self.applyConflict(conflicts, resource: resource, name: name) }
@@ -74,17 +75,29 @@ extension Registry {
         }
     }
 
-    static func applyConflict(_ conflicts: [(manager: String, apiVersion: String, paths: [FieldPath])], resource: ResourceType,
-                              name: String) -> APIError {
+    /// Fields another manager set to other values than an apply asks for.
+    struct Conflict {
+        let manager: String
+        let subresource: String?
+        let apiVersion: String
+        let paths: [FieldPath]
+
+        /// `"kubectl-scale" with subresource "scale" using apps/v1`, as the API server names a manager.
+        var owner: String {
+            "\"\(manager)\"" + (subresource.map { " with subresource \"\($0)\"" } ?? "") + " using \(apiVersion)"
+        }
+    }
+
+    static func applyConflict(_ conflicts: [Conflict], resource: ResourceType, name: String) -> APIError {
         let registry = Registry.renderer
         let total = conflicts.reduce(0) { $0 + $1.paths.count }
         let parts = conflicts.map { conflict -> String in
             conflict.paths.count == 1
-                ? "conflict with \"\(conflict.manager)\" using \(conflict.apiVersion): \(registry(conflict.paths[0]))"
-                : "conflicts with \"\(conflict.manager)\" using \(conflict.apiVersion):\n" + conflict.paths.map { "- \(registry($0))" }.joined(separator: "\n")
+                ? "conflict with \(conflict.owner): \(registry(conflict.paths[0]))"
+                : "conflicts with \(conflict.owner):\n" + conflict.paths.map { "- \(registry($0))" }.joined(separator: "\n")
         }
         let causes: [JSON] = conflicts.flatMap { conflict in
-            conflict.paths.map { ["reason": "FieldManagerConflict", "message": .string("conflict with \"\(conflict.manager)\" using \(conflict.apiVersion)"),
+            conflict.paths.map { ["reason": "FieldManagerConflict", "message": .string("conflict with \(conflict.owner)"),
                                   "field": .string(registry($0))] }
         }
         var details = APIError.details(name: name, resource: resource.resource, group: resource.group)
@@ -113,7 +126,7 @@ extension Registry {
         let includeStatus = target == .status || !resource.strategy.hasStatus
         let changed = FieldSets.tree(of: object, against: current.map { .object($0) } ?? .none, includeStatus: includeStatus)
         let hasChanges = !FieldSets.isLeaf(changed)
-        let subresource = target == .status ? "status" : nil
+        let subresource = target.subresource
         var entries: [JSON] = []
         var own: Int?
         for var entry in current?[path: ["metadata", "managedFields"]]?.array ?? [] {

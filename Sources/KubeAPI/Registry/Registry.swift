@@ -284,6 +284,17 @@ public final class Registry: Sendable {
     public enum UpdateTarget: Sendable {
         case main
         case status
+        /// The `scale` subresource: a change of `spec.replicas`, recorded as the subresource's in managedFields.
+        case scale
+
+        /// The name managedFields record the write under.
+        var subresource: String? {
+            switch self {
+            case .main: nil
+            case .status: "status"
+            case .scale: "scale"
+            }
+        }
     }
 
     /// Replaces an object (PUT). A `resourceVersion` in the body must be the current one.
@@ -357,7 +368,7 @@ public final class Registry: Sendable {
         }
         if resource.strategy.hasStatus {
             switch target {
-            case .main:
+            case .main, .scale:
                 object["status"] = current["status"]
             case .status:
                 // Only status changes through the status subresource; metadata but labels, annotations and finalizers as before.

@@ -37,7 +37,7 @@ enum ScaleSubresource {
                                                               expectedRevision: try Registry.revision(expected), dryRun: dryRun) { current in
                 var object = current
                 object[path: ["spec", "replicas"]] = .int(replicas)
-                return try registry.merge(update: &object, over: current, resource: resource, target: .main, fieldManager: manager)
+                return try registry.merge(update: &object, over: current, resource: resource, target: .scale, fieldManager: manager)
             }
             return .json(scale(of: updated, resource: resource))
         default:
