@@ -375,6 +375,33 @@ def test_custom_resources_are_served_once_defined(cluster, namespace, kubectl):
     assert run("get", plural, "-n", namespace, check=False).returncode != 0
 
 
+def test_every_served_version_of_a_custom_resource_shows_the_same_objects(cluster, namespace):
+    schema = "schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}"
+    cluster.kubectl("apply", "-f", "-", stdin=f"""
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: widgets.example.com}}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {{plural: widgets, singular: widget, kind: Widget}}
+  versions:
+  - {{name: v1beta1, served: true, storage: false, {schema}}}
+  - {{name: v1, served: true, storage: true, {schema}}}
+""")
+    cluster.kubectl("apply", "-f", "-", stdin=f"apiVersion: example.com/v1beta1\nkind: Widget\nmetadata: {{name: w, namespace: {namespace}}}\nspec: {{size: 2}}\n")
+    for version in ["v1", "v1beta1"]:
+        one = cluster.json("get", f"widgets.{version}.example.com", "w", "-n", namespace)
+        assert one["apiVersion"] == f"example.com/{version}" and one["spec"] == {"size": 2}
+        listed = json.loads(cluster.kubectl("get", "--raw", f"/apis/example.com/{version}/namespaces/{namespace}/widgets").stdout)
+        assert [item["apiVersion"] for item in listed["items"]] == [f"example.com/{version}"]
+    patched = json.loads(cluster.kubectl("patch", "widgets.v1.example.com", "w", "-n", namespace, "--type=merge",
+                                         "-p", '{"spec":{"size":3}}', "-o", "json").stdout)
+    assert patched["apiVersion"] == "example.com/v1" and patched["spec"]["size"] == 3
+    assert cluster.json("get", "widgets.v1beta1.example.com", "w", "-n", namespace)["spec"]["size"] == 3
+    cluster.kubectl("delete", "crd", "widgets.example.com")
+
+
 @pytest.mark.parametrize("kubectl", KUBECTLS)
 def test_server_side_apply(cluster, namespace, kubectl):
     run = lambda *args, **kw: cluster.kubectl(*args, binary=kubectl, **kw)

@@ -80,6 +80,7 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
         guard let group = spec["group"]?.string, let plural = spec[path: ["names", "plural"]]?.string,
               let kind = spec[path: ["names", "kind"]]?.string, definition.deletionTimestamp == nil else { return [] }
         let names = spec["names"] ?? [:]
+        let storage = (spec["versions"]?.array ?? []).first { $0["storage"]?.bool == true }?["name"]?.string.map { "\(group)/\($0)" }
         return (spec["versions"]?.array ?? []).filter { $0["served"]?.bool != false }.compactMap { version in
             guard let name = version["name"]?.string else { return nil }
             let subresources = version["subresources"] ?? [:]
@@ -89,7 +90,7 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
                 categories: (names["categories"]?.array ?? []).compactMap(\.string),
                 subresources: ["status", "scale"].filter { subresources[$0] != nil },
                 strategy: CustomResourceStrategy(schema: StructuralSchema(schema: version[path: ["schema", "openAPIV3Schema"]] ?? ["type": "object"]),
-                                                 hasStatus: subresources["status"] != nil,
+                                                 hasStatus: subresources["status"] != nil, storageVersion: storage,
                                                  printerColumns: version["additionalPrinterColumns"]?.array ?? []))
         }
     }
@@ -99,6 +100,8 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
 struct CustomResourceStrategy: ResourceStrategy {
     let schema: StructuralSchema
     let hasStatus: Bool
+    /// `group/version` of the definition's storage version.
+    let storageVersion: String?
     let printerColumns: [JSON]
 
     func applyDefaults(_ object: inout JSON) {

@@ -3,6 +3,19 @@ import KubeStore
 extension ResourceType {
     var isCustomResourceDefinition: Bool { group == "apiextensions.k8s.io" && resource == "customresourcedefinitions" }
     var isCustom: Bool { strategy is CustomResourceStrategy }
+
+    /// An object as this version serves it. A custom resource's versions share their stored objects and,
+    /// with conversion strategy None (the only one without a webhook), differ in their apiVersion alone.
+    func convert(_ object: inout JSON) {
+        guard isCustom, object["apiVersion"]?.string != groupVersion else { return }
+        object["apiVersion"] = .string(groupVersion)
+    }
+
+    /// An object as it is stored: a custom resource in its definition's storage version.
+    func convertForStorage(_ object: inout JSON) {
+        guard let storage = (strategy as? CustomResourceStrategy)?.storageVersion, object["apiVersion"]?.string != storage else { return }
+        object["apiVersion"] = .string(storage)
+    }
 }
 
 extension Registry {

@@ -10,7 +10,7 @@ public final class Registry: Sendable {
     private let table: Mutex<ResourceTable>
     /// The cluster's service CIDR, from which Services get their cluster IPs.
     let serviceNetwork: ServiceNetwork?
-    /// Watch caches by resource key prefix, started on a resource's first list.
+    /// Watch caches by served version and key prefix, started on a resource's first list or watch.
     private let caches = Mutex<[String: WatchCache]>([:])
 
     /// Largest object stored, as etcd's request limit makes it on a real cluster.
@@ -35,10 +35,11 @@ public final class Registry: Sendable {
 
     func cache(for resource: ResourceType) -> WatchCache {
         caches.withLock { caches in
-            let prefix = resource.keyPrefix(namespace: nil)
-            if let cache = caches[prefix], cache.isUsable { return cache }
+            // Per served version: a custom resource's versions share their objects but not their apiVersion.
+            let name = resource.groupVersion + " " + resource.keyPrefix(namespace: nil)
+            if let cache = caches[name], cache.isUsable { return cache }
             let cache = WatchCache(resource: resource, store: store)
-            caches[prefix] = cache
+            caches[name] = cache
             return cache
         }
     }
@@ -85,9 +86,11 @@ public final class Registry: Sendable {
 
     // MARK: Reading stored objects
 
-    func object(from kv: KeyValue) throws -> JSON {
+    /// A stored object as `resource` serves it.
+    func object(from kv: KeyValue, as resource: ResourceType? = nil) throws -> JSON {
         var object = try JSONCoding.decode(kv.value)
         object.resourceVersion = String(kv.modRevision)
+        resource?.convert(&object)
         return object
     }
 
@@ -98,9 +101,10 @@ public final class Registry: Sendable {
         return object
     }
 
-    func stored(_ object: JSON) throws(APIError) -> [UInt8] {
+    func stored(_ object: JSON, as resource: ResourceType) throws(APIError) -> [UInt8] {
         var object = object
         object[path: ["metadata", "resourceVersion"]] = nil
+        resource.convertForStorage(&object)
         let bytes = JSONCoding.encode(object)
         if bytes.count > Self.maxObjectSize { throw .tooLarge("Request entity too large: limit is 3145728") }
         return bytes
@@ -120,7 +124,7 @@ public final class Registry: Sendable {
         guard let kv = try await store.get(resource.key(namespace: namespace, name: name)) else {
             throw APIError.notFound(resource.resource, group: resource.group, name: name)
         }
-        return try object(from: kv)
+        return try object(from: kv, as: resource)
     }
 
     // MARK: List
@@ -164,7 +168,7 @@ public final class Registry: Sendable {
             revision = page.revision
             for kv in page.items {
                 lastKey = kv.key
-                let object = try object(from: kv)
+                let object = try object(from: kv, as: resource)
                 if matches(object, resource: resource, options: options) {
                     items.append(object)
                     if let limit = options.limit, items.count == limit { break }
@@ -231,7 +235,7 @@ public final class Registry: Sendable {
         }
         if dryRun { return object }
         do {
-            let created = written(object, try await store.create(key, value: try stored(object)))
+            let created = written(object, try await store.create(key, value: try stored(object, as: resource)))
             if resource.isCustomResourceDefinition { try await syncCustomResources() }
             if resource.group.isEmpty, resource.resource == "resourcequotas", let namespace = created.namespace {
                 try await initializeQuotaStatus(created, namespace: namespace)
@@ -324,7 +328,7 @@ public final class Registry: Sendable {
             if let expectedRevision, expectedRevision != kv.modRevision {
                 throw APIError.conflict(resource.resource, group: resource.group, name: name)
             }
-            let current = try object(from: kv)
+            let current = try object(from: kv, as: resource)
             var updated = try change(current)
             // Nothing changed: no write, the same resourceVersion, as the real API server does.
             if updated == current { return current }
@@ -333,11 +337,11 @@ public final class Registry: Sendable {
                 // The last finalizer gone from an object being deleted: it goes.
                 if updated.deletionTimestamp != nil, updated.finalizers.isEmpty {
                     let (deleted, revision) = try await store.delete(key, expectedRevision: kv.modRevision)
-                    updated = try object(from: deleted)
+                    updated = try object(from: deleted, as: resource)
                     updated.resourceVersion = String(revision)
                     return updated
                 }
-                let result = written(updated, try await store.update(key, value: try stored(updated), expectedRevision: kv.modRevision))
+                let result = written(updated, try await store.update(key, value: try stored(updated, as: resource), expectedRevision: kv.modRevision))
                 if resource.isCustomResourceDefinition { try await syncCustomResources() }
                 return result
             } catch StoreError.conflict {
@@ -419,7 +423,7 @@ public final class Registry: Sendable {
             guard let kv = try await store.get(key) else {
                 throw APIError.notFound(resource.resource, group: resource.group, name: name)
             }
-            var current = try object(from: kv)
+            var current = try object(from: kv, as: resource)
             if let uid = options.preconditionUID, uid != current.uid {
                 throw APIError.conflict(resource.resource, group: resource.group, name: name,
                                         why: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current.uid ?? "")")
@@ -440,7 +444,7 @@ public final class Registry: Sendable {
                 if resource.resource == "namespaces" { current[path: ["status", "phase"]] = "Terminating" }
                 if options.dryRun { return current }
                 do {
-                    return written(current, try await store.update(key, value: try stored(current), expectedRevision: kv.modRevision))
+                    return written(current, try await store.update(key, value: try stored(current, as: resource), expectedRevision: kv.modRevision))
                 } catch StoreError.conflict {
                     continue
                 }
@@ -449,7 +453,7 @@ public final class Registry: Sendable {
             do {
                 if resource.isCustomResourceDefinition { try await deleteCustomResources(of: current) }
                 let (deleted, revision) = try await store.delete(key, expectedRevision: kv.modRevision)
-                var object = try object(from: deleted)
+                var object = try object(from: deleted, as: resource)
                 object.resourceVersion = String(revision)
                 if resource.isCustomResourceDefinition { try await syncCustomResources() }
                 try await cascade(from: current, resource: resource, policy: options.propagationPolicy ?? "Background", before: false)

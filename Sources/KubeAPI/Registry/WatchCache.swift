@@ -165,9 +165,11 @@ final class WatchCache: Sendable {
     static func entry(_ kv: KeyValue, revision: Int64, resource: ResourceType) throws -> Entry {
         var object = try JSONCoding.decode(kv.value)
         object.resourceVersion = String(revision)
-        // The stored bytes with the revision spliced in are what encoding the object again would give.
-        return entry(object, key: kv.key, resource: resource,
-                     bytes: EncodedObject.settingResourceVersion(revision, in: kv.value) ?? JSONCoding.encode(object))
+        let stored = object["apiVersion"]
+        resource.convert(&object)
+        // Unconverted, the stored bytes with the revision spliced in are what encoding the object again would give.
+        let spliced = object["apiVersion"] == stored ? EncodedObject.settingResourceVersion(revision, in: kv.value) : nil
+        return entry(object, key: kv.key, resource: resource, bytes: spliced)
     }
 
     static func entry(_ object: JSON, key: String, resource: ResourceType, bytes: [UInt8]? = nil) -> Entry {
