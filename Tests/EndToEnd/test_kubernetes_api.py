@@ -376,7 +376,8 @@ def test_custom_resources_are_served_once_defined(cluster, namespace, kubectl):
 
 
 def test_every_served_version_of_a_custom_resource_shows_the_same_objects(cluster, namespace):
-    schema = "schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}"
+    schema = ("schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}, "
+              "status: {type: object, properties: {count: {type: integer}, selector: {type: string}}}}}}")
     cluster.kubectl("apply", "-f", "-", stdin=f"""
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -387,7 +388,13 @@ spec:
   names: {{plural: widgets, singular: widget, kind: Widget}}
   versions:
   - {{name: v1beta1, served: true, storage: false, {schema}}}
-  - {{name: v1, served: true, storage: true, {schema}}}
+  - name: v1
+    served: true
+    storage: true
+    {schema}
+    subresources:
+      status: {{}}
+      scale: {{specReplicasPath: .spec.size, statusReplicasPath: .status.count, labelSelectorPath: .status.selector}}
 """)
     cluster.kubectl("apply", "-f", "-", stdin=f"apiVersion: example.com/v1beta1\nkind: Widget\nmetadata: {{name: w, namespace: {namespace}}}\nspec: {{size: 2}}\n")
     for version in ["v1", "v1beta1"]:
@@ -399,6 +406,13 @@ spec:
                                          "-p", '{"spec":{"size":3}}', "-o", "json").stdout)
     assert patched["apiVersion"] == "example.com/v1" and patched["spec"]["size"] == 3
     assert cluster.json("get", "widgets.v1beta1.example.com", "w", "-n", namespace)["spec"]["size"] == 3
+    # The scale subresource reads and writes where the definition says.
+    cluster.kubectl("scale", "widgets.v1.example.com", "w", "-n", namespace, "--replicas=7")
+    assert cluster.json("get", "widgets.v1.example.com", "w", "-n", namespace)["spec"]["size"] == 7
+    cluster.kubectl("patch", "widgets.v1.example.com", "w", "-n", namespace, "--subresource=status", "--type=merge",
+                    "-p", '{"status":{"count":4,"selector":"app=w"}}')
+    scale = json.loads(cluster.kubectl("get", "--raw", f"/apis/example.com/v1/namespaces/{namespace}/widgets/w/scale").stdout)
+    assert scale["spec"]["replicas"] == 7 and scale["status"] == {"replicas": 4, "selector": "app=w"}
     cluster.kubectl("delete", "crd", "widgets.example.com")
 
 

@@ -91,6 +91,7 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
                 subresources: ["status", "scale"].filter { subresources[$0] != nil },
                 strategy: CustomResourceStrategy(schema: StructuralSchema(schema: version[path: ["schema", "openAPIV3Schema"]] ?? ["type": "object"]),
                                                  hasStatus: subresources["status"] != nil, storageVersion: storage,
+                                                 scale: subresources["scale"].map(ScalePaths.init),
                                                  printerColumns: version["additionalPrinterColumns"]?.array ?? []))
         }
     }
@@ -102,6 +103,8 @@ struct CustomResourceStrategy: ResourceStrategy {
     let hasStatus: Bool
     /// `group/version` of the definition's storage version.
     let storageVersion: String?
+    /// Where the `scale` subresource finds replicas and the selector, if the definition has one.
+    let scale: ScalePaths?
     let printerColumns: [JSON]
 
     func applyDefaults(_ object: inout JSON) {
@@ -160,4 +163,23 @@ struct CustomResourceStrategy: ResourceStrategy {
         definition["properties"] = .object(properties)
         return definition
     }
+}
+
+/// A custom resource's `subresources.scale`: JSON paths (`.spec.replicas`) to its replica counts and selector.
+struct ScalePaths: Sendable {
+    let specReplicas: [String]
+    let statusReplicas: [String]
+    let labelSelector: [String]?
+
+    init(_ definition: JSON) {
+        func path(_ text: String?) -> [String]? {
+            text.map { $0.split(separator: ".").map(String.init) }
+        }
+        specReplicas = path(definition["specReplicasPath"]?.string) ?? ["spec", "replicas"]
+        statusReplicas = path(definition["statusReplicasPath"]?.string) ?? ["status", "replicas"]
+        labelSelector = path(definition["labelSelectorPath"]?.string)
+    }
+
+    /// The built-in workloads' paths.
+    static let workloads = ScalePaths(["specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"])
 }

@@ -1,16 +1,27 @@
 /// The `scale` subresource: an autoscaling/v1 `Scale` view of a workload's replicas.
 enum ScaleSubresource {
+    static func paths(_ resource: ResourceType) -> ScalePaths {
+        (resource.strategy as? CustomResourceStrategy)?.scale ?? .workloads
+    }
+
     static func scale(of object: JSON, resource: ResourceType) -> JSON {
-        let selector = (try? LabelSelector(object: object[path: ["spec", "selector"]] ?? [:]))?.requirements.compactMap { requirement -> String? in
-            if case .equals(let key, let value) = requirement { return "\(key)=\(value)" }
-            return nil
-        }.joined(separator: ",") ?? ""
+        let paths = paths(resource)
+        let selector: String
+        if resource.isCustom {
+            // A custom resource keeps its selector serialized, where labelSelectorPath points.
+            selector = paths.labelSelector.flatMap { object[path: $0]?.string } ?? ""
+        } else {
+            selector = (try? LabelSelector(object: object[path: ["spec", "selector"]] ?? [:]))?.requirements.compactMap { requirement -> String? in
+                if case .equals(let key, let value) = requirement { return "\(key)=\(value)" }
+                return nil
+            }.joined(separator: ",") ?? ""
+        }
         return ["kind": "Scale", "apiVersion": "autoscaling/v1",
                 "metadata": ["name": .string(object.name), "namespace": object["metadata"]?["namespace"] ?? .null,
                              "uid": object["metadata"]?["uid"] ?? .null, "resourceVersion": object["metadata"]?["resourceVersion"] ?? .null,
                              "creationTimestamp": object["metadata"]?["creationTimestamp"] ?? .null],
-                "spec": ["replicas": .int(object[path: ["spec", "replicas"]]?.int ?? 0)],
-                "status": ["replicas": .int(object[path: ["status", "replicas"]]?.int ?? 0), "selector": .string(selector)]]
+                "spec": ["replicas": .int(object[path: paths.specReplicas]?.int ?? 0)],
+                "status": ["replicas": .int(object[path: paths.statusReplicas]?.int ?? 0), "selector": .string(selector)]]
     }
 
     static func handle(_ request: APIRequest, resource: ResourceType, namespace: String?, name: String, registry: Registry,
@@ -36,7 +47,7 @@ enum ScaleSubresource {
             let updated = try await registry.guaranteedUpdate(resource, namespace: namespace, name: name,
                                                               expectedRevision: try Registry.revision(expected), dryRun: dryRun) { current in
                 var object = current
-                object[path: ["spec", "replicas"]] = .int(replicas)
+                object[path: paths(resource).specReplicas] = .int(replicas)
                 return try registry.merge(update: &object, over: current, resource: resource, target: .scale, fieldManager: manager)
             }
             return .json(scale(of: updated, resource: resource))
