@@ -103,7 +103,10 @@ final class ClusterControlPlane: Sendable {
             query[name] = value
         }
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // Repeated fields (one Impersonate-Group per group) combine as HTTP combines them: comma-separated.
+        for field in request.headers {
+            headers[field.name.canonicalName] = headers[field.name.canonicalName].map { "\($0), \(field.value)" } ?? field.value
+        }
         let path = request.uri.path.removingPercentEncoding ?? request.uri.path
         let apiRequest = APIRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: body, user: user)
         return response(await apiServer.handle(apiRequest))

@@ -85,6 +85,35 @@ def test_http2_and_http11_both_authenticate_by_client_certificate(cluster, tmp_p
 
 
 @pytest.mark.parametrize("kubectl", KUBECTLS)
+def test_auth_can_i_and_impersonation(cluster, namespace, kubectl):
+    run = lambda *args, **kw: cluster.kubectl(*args, binary=kubectl, **kw)
+    assert run("auth", "can-i", "create", "deployments", "-n", namespace).stdout.strip() == "yes"
+    denied = run("auth", "can-i", "get", "pods", "-n", namespace, "--as=jane", check=False)
+    assert denied.stdout.strip() == "no" and denied.returncode == 1
+    assert run("auth", "can-i", "get", "pods", "--as=jane", "--as-group=system:masters").stdout.strip() == "yes"
+    forbidden = run("get", "pods", "-n", namespace, "--as=jane", check=False)
+    assert (f'Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" in API group "" '
+            f'in the namespace "{namespace}"') in forbidden.stderr
+    rules = run("auth", "can-i", "--list", "--as=jane").stdout
+    assert "selfsubjectaccessreviews.authorization.k8s.io" in rules and "*.*" not in rules
+    assert "*.*" in run("auth", "can-i", "--list").stdout
+    # A review asked for someone else, through the API.
+    review = json.loads(run("create", "-f", "-", "-o", "json", stdin=json.dumps({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+        "spec": {"user": "ops", "groups": ["system:masters"], "resourceAttributes": {"verb": "delete", "resource": "nodes"}}})).stdout)
+    assert review["status"]["allowed"] is True
+
+
+def test_whoami_names_the_user_and_groups(cluster):
+    table = cluster.kubectl("auth", "whoami").stdout.split("\n")
+    assert table[1].split() == ["Username", "kubernetes-admin"] and "system:masters" in table[2]
+    impersonated = cluster.kubectl("auth", "whoami", "--as=system:serviceaccount:ci:builder", "-o", "json").stdout
+    assert json.loads(impersonated)["status"]["userInfo"] == {
+        "username": "system:serviceaccount:ci:builder",
+        "groups": ["system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"]}
+
+
+@pytest.mark.parametrize("kubectl", KUBECTLS)
 def test_discovery_and_explain(cluster, kubectl):
     resources = cluster.kubectl("api-resources", binary=kubectl).stdout
     for line in ["pods", "po", "deployments", "deploy", "customresourcedefinitions"]:

@@ -150,7 +150,7 @@ extension Registry {
     /// The namespace's current use of each tracked quota resource.
     func quotaUsed(tracked: [String], namespace: String) async throws -> [String: Quantity] {
         var used: [String: Quantity] = [:]
-        for type in resources.all where type.namespaced {
+        for type in resources.all where type.namespaced && type.isStored {
             let key = type.group.isEmpty ? type.resource : "\(type.resource).\(type.group)"
             let relevant = tracked.contains("count/\(key)") || tracked.contains(type.resource) && type.group.isEmpty
                 || (type.resource == "pods" && type.group.isEmpty && tracked.contains { $0.hasPrefix("requests.") || $0.hasPrefix("limits.") || $0 == "cpu" || $0 == "memory" })

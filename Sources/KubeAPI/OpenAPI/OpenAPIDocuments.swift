@@ -28,6 +28,11 @@ enum OpenAPIDocuments {
                 op["parameters"] = .array(parameters)
                 return op
             }
+            guard resource.isStored else {
+                // A review: created, answered, never stored.
+                paths["\(root)\(scope)/\(resource.resource)"] = ["post": operation("create", "post", write: true)]
+                continue
+            }
             paths["\(root)\(scope)/\(resource.resource)"] = [
                 "get": operation("list", "list", write: false), "post": operation("create", "post", write: true),
                 "delete": operation("deleteCollection", "deletecollection", write: false),

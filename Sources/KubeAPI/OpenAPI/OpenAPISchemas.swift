@@ -26,6 +26,11 @@ enum OpenAPISchemas {
             }
             var properties: [String: JSON] = [:]
             collect(fields, into: &properties, schema: schema, reference: reference)
+            if kinds[message] != nil || message.hasSuffix("List") && fields.values.contains(where: { $0.name == "items" }) {
+                // Go inlines TypeMeta into every kind and list; the wire schema has no field for it.
+                properties["apiVersion"] = ["type": "string"]
+                properties["kind"] = ["type": "string"]
+            }
             var definition: JSON = ["type": "object", "properties": .object(properties)]
             if let gvks = kinds[message] { definition["x-kubernetes-group-version-kind"] = .array(gvks) }
             result[definitionName(message)] = definition

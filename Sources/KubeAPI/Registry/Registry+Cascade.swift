@@ -38,7 +38,7 @@ extension Registry {
         var found: [(ResourceType, (namespace: String?, name: String))] = []
         // A consistent read: every dependent written before this delete.
         let revision = try await store.currentRevision()
-        for type in resources.all where !resource.namespaced || type.namespaced {
+        for type in resources.all where (!resource.namespaced || type.namespaced) && type.isStored {
             let namespace = resource.namespaced ? owner.namespace : nil
             if let entries = await cache(for: type).dependents(of: uid, keyPrefix: type.keyPrefix(namespace: namespace), atLeast: revision,
                                                                store: store) {

@@ -135,7 +135,7 @@ extension Registry {
     public func finalizeNamespace(_ name: String) async throws {
         guard let namespaces = resources.find(group: "", version: "v1", resource: "namespaces") else { return }
         var remaining = 0
-        for resource in resources.all where resource.namespaced {
+        for resource in resources.all where resource.namespaced && resource.isStored {
             let list = try await self.list(resource, namespace: name, options: ListOptions())
             for object in list.items {
                 do {

@@ -111,5 +111,15 @@ public struct ResourceTable: Sendable {
         ResourceType(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition",
                      namespaced: false, shortNames: ["crd", "crds"], categories: ["api-extensions"], subresources: ["status"],
                      strategy: CustomResourceDefinitionStrategy()),
+        ResourceType(group: "authentication.k8s.io", version: "v1", resource: "selfsubjectreviews", kind: "SelfSubjectReview",
+                     namespaced: false, verbs: ["create"]),
+        ResourceType(group: "authorization.k8s.io", version: "v1", resource: "localsubjectaccessreviews", kind: "LocalSubjectAccessReview",
+                     namespaced: true, verbs: ["create"]),
+        ResourceType(group: "authorization.k8s.io", version: "v1", resource: "selfsubjectaccessreviews", kind: "SelfSubjectAccessReview",
+                     namespaced: false, verbs: ["create"]),
+        ResourceType(group: "authorization.k8s.io", version: "v1", resource: "selfsubjectrulesreviews", kind: "SelfSubjectRulesReview",
+                     namespaced: false, verbs: ["create"]),
+        ResourceType(group: "authorization.k8s.io", version: "v1", resource: "subjectaccessreviews", kind: "SubjectAccessReview",
+                     namespaced: false, verbs: ["create"]),
     ])
 }

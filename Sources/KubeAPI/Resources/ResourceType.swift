@@ -24,11 +24,13 @@ public struct ResourceType: Sendable {
     public let nameRule: NameRule
     /// Subresources served beside the resource (`status`, `scale`, `binding`, `eviction`).
     public let subresources: [String]
+    /// What clients may do with it: every verb for stored kinds, `create` alone for reviews.
+    public let verbs: [String]
     public let strategy: any ResourceStrategy
 
     public init(group: String, version: String, resource: String, kind: String, namespaced: Bool,
                 shortNames: [String] = [], categories: [String] = [], nameRule: NameRule = .subdomain,
-                subresources: [String] = [], strategy: any ResourceStrategy = GenericStrategy()) {
+                subresources: [String] = [], verbs: [String] = ResourceType.verbs, strategy: any ResourceStrategy = GenericStrategy()) {
         self.group = group
         self.version = version
         self.resource = resource
@@ -38,8 +40,12 @@ public struct ResourceType: Sendable {
         self.categories = categories
         self.nameRule = nameRule
         self.subresources = subresources
+        self.verbs = verbs
         self.strategy = strategy
     }
+
+    /// Kept in the store (not a review answered on the spot).
+    public var isStored: Bool { verbs.contains("get") }
 
     public var singular: String { kind.lowercased() }
     public var groupVersion: String { group.isEmpty ? version : "\(group)/\(version)" }

@@ -1,18 +1,5 @@
 import Foundation
 
-/// Decides whether a user may take an action; RBAC implements this later.
-public protocol Authorizer: Sendable {
-    func allows(_ user: UserInfo, verb: String, resource: ResourceType?, namespace: String?, name: String?) async -> Bool
-}
-
-/// Members of `system:masters` may do anything, as on every Kubernetes cluster.
-public struct MastersAuthorizer: Authorizer {
-    public init() {}
-
-    public func allows(_ user: UserInfo, verb: String, resource: ResourceType?, namespace: String?, name: String?) async -> Bool {
-        user.groups.contains("system:masters")
-    }
-}
 
 /// The Kubernetes REST surface of one cluster: discovery, version, health and
 /// every resource verb, answered from the registry.
@@ -33,7 +20,7 @@ public struct APIServer: Sendable {
     public func handle(_ request: APIRequest) async -> APIResponse {
         do {
             if request.body.count > Self.maxRequestBody { throw APIError.tooLarge() }
-            return try await route(request)
+            return try await route(try await Impersonation.apply(request, authorizer: authorizer))
         } catch let error as APIError {
             return .error(error)
         } catch {
@@ -92,7 +79,9 @@ public struct APIServer: Sendable {
         }
         let isWatch = info.watchPath || ["true", "1"].contains(request.query["watch"] ?? "")
         let verb = Self.verb(method: request.method, named: info.name != nil, watch: isWatch)
-        guard await authorizer.allows(request.user, verb: verb, resource: resource, namespace: namespace, name: info.name) else {
+        let attributes = ResourceAttributes(verb: verb, group: resource.group, version: resource.version, resource: resource.resource,
+                                            subresource: info.subresource, namespace: namespace, name: info.name)
+        guard await authorizer.authorize(AuthorizationRequest(user: request.user, resource: attributes)).allowed else {
             let scope = namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"
             throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group))\(info.name.map { " \"\($0)\"" } ?? "") is forbidden: User \"\(request.user.name)\" cannot \(verb) resource \"\(resource.resource)\" in API group \"\(resource.group)\"\(scope)",
                                      resource: resource.resource, group: resource.group, name: info.name ?? "")
@@ -113,6 +102,14 @@ public struct APIServer: Sendable {
             }
         }
         let target: Registry.UpdateTarget = info.subresource == "status" ? .status : .main
+        if !resource.isStored {
+            guard request.method == "POST", info.name == nil else {
+                throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+            }
+            let review = try await AccessReviews.review(resource, body: try Self.decodeBody(request), user: request.user,
+                                                        namespace: namespace, authorizer: authorizer)
+            return .json(review, status: 201)
+        }
 
         switch (request.method, info.name) {
         case ("GET", nil) where isWatch, ("GET", .some) where isWatch:

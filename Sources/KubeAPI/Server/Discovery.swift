@@ -40,7 +40,7 @@ enum Discovery {
                         "responseKind": ["group": .string(resource.group), "version": .string(resource.version), "kind": .string(resource.kind)],
                         "scope": .string(resource.namespaced ? "Namespaced" : "Cluster"),
                         "singularResource": .string(resource.singular),
-                        "verbs": .array(ResourceType.verbs.map(JSON.string)),
+                        "verbs": .array(resource.verbs.map(JSON.string)),
                     ]
                     if !resource.shortNames.isEmpty { entry["shortNames"] = .array(resource.shortNames.map(JSON.string)) }
                     if !resource.categories.isEmpty { entry["categories"] = .array(resource.categories.map(JSON.string)) }
@@ -93,7 +93,7 @@ enum Discovery {
         for resource in resources {
             var entry: JSON = ["name": .string(resource.resource), "singularName": .string(resource.singular),
                                "namespaced": .bool(resource.namespaced), "kind": .string(resource.kind),
-                               "verbs": .array(ResourceType.verbs.map(JSON.string))]
+                               "verbs": .array(resource.verbs.map(JSON.string))]
             if !resource.shortNames.isEmpty { entry["shortNames"] = .array(resource.shortNames.map(JSON.string)) }
             if !resource.categories.isEmpty { entry["categories"] = .array(resource.categories.map(JSON.string)) }
             entries.append(entry)

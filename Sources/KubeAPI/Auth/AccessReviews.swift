@@ -1,0 +1,79 @@
+/// The review resources the API server answers without storing anything: who the caller is
+/// (`SelfSubjectReview`, `kubectl auth whoami`) and what a user may do (`SubjectAccessReview` and its
+/// self and local forms, `kubectl auth can-i`; `SelfSubjectRulesReview`, `kubectl auth can-i --list`).
+enum AccessReviews {
+    static func review(_ resource: ResourceType, body: JSON, user: UserInfo, namespace: String?,
+                       authorizer: any Authorizer) async throws -> JSON {
+        if let kind = body["kind"]?.string, !kind.isEmpty, kind != resource.kind {
+            throw APIError.badRequest("the object provided is unrecognized (must be of type \(resource.kind))")
+        }
+        var review = body
+        review["apiVersion"] = .string(resource.groupVersion)
+        review["kind"] = .string(resource.kind)
+        var metadata = review["metadata"]?.object ?? [:]
+        metadata["creationTimestamp"] = .null
+        if let namespace { metadata["namespace"] = .string(namespace) }
+        review["metadata"] = .object(metadata)
+        let spec = body["spec"] ?? [:]
+        switch resource.resource {
+        case "selfsubjectreviews":
+            review["status"] = ["userInfo": ["username": .string(user.name), "groups": .array(user.groups.map(JSON.string))]]
+        case "selfsubjectrulesreviews":
+            let rules = await authorizer.rules(for: user, namespace: spec["namespace"]?.string ?? "")
+            review["status"] = status(of: rules)
+        case "selfsubjectaccessreviews":
+            review["status"] = try await decide(spec, user: user, kind: resource.kind, namespace: nil, authorizer: authorizer)
+        default:
+            // subjectaccessreviews and localsubjectaccessreviews: about the user the spec names.
+            let subject = UserInfo(name: spec["user"]?.string ?? "", groups: (spec["groups"]?.array ?? []).compactMap(\.string))
+            if subject.name.isEmpty, subject.groups.isEmpty {
+                throw APIError.invalid(kind: resource.kind, group: resource.group, name: "",
+                                       causes: [.invalid("spec.user", "", "at least one of user or group must be specified")])
+            }
+            review["status"] = try await decide(spec, user: subject, kind: resource.kind, namespace: namespace, authorizer: authorizer)
+        }
+        return review
+    }
+
+    /// The decision on a review's resource or non-resource attributes (exactly one of them is given).
+    static func decide(_ spec: JSON, user: UserInfo, kind: String, namespace: String?, authorizer: any Authorizer) async throws -> JSON {
+        let resource = spec["resourceAttributes"]?.object
+        let nonResource = spec["nonResourceAttributes"]?.object
+        guard (resource == nil) != (nonResource == nil) else {
+            throw APIError.invalid(kind: kind, group: "authorization.k8s.io", name: "",
+                                   causes: [.invalid("spec.resourceAttributes", spec["resourceAttributes"] ?? .null,
+                                                     "exactly one of nonResourceAttributes or resourceAttributes must be specified")])
+        }
+        let request: AuthorizationRequest
+        if let resource {
+            func text(_ key: String) -> String? { resource[key]?.string.flatMap { $0.isEmpty ? nil : $0 } }
+            if let namespace, let named = text("namespace"), named != namespace {
+                throw APIError.invalid(kind: kind, group: "authorization.k8s.io", name: "",
+                                       causes: [.invalid("spec.resourceAttributes.namespace", .string(named), "must match metadata.namespace")])
+            }
+            request = AuthorizationRequest(user: user, resource: ResourceAttributes(
+                verb: text("verb") ?? "", group: text("group") ?? "", version: text("version") ?? "", resource: text("resource") ?? "",
+                subresource: text("subresource"), namespace: namespace ?? text("namespace"), name: text("name")))
+        } else {
+            request = AuthorizationRequest(user: user, nonResource: NonResourceAttributes(
+                verb: nonResource?["verb"]?.string ?? "", path: nonResource?["path"]?.string ?? ""))
+        }
+        let decision = await authorizer.authorize(request)
+        var status: JSON = ["allowed": .bool(decision.allowed)]
+        if !decision.reason.isEmpty { status["reason"] = .string(decision.reason) }
+        return status
+    }
+
+    static func status(of rules: AuthorizationRules) -> JSON {
+        func strings(_ values: [String]) -> JSON { .array(values.map(JSON.string)) }
+        return [
+            "resourceRules": .array(rules.resourceRules.map { rule in
+                var json: JSON = ["verbs": strings(rule.verbs), "apiGroups": strings(rule.apiGroups), "resources": strings(rule.resources)]
+                if !rule.resourceNames.isEmpty { json["resourceNames"] = strings(rule.resourceNames) }
+                return json
+            }),
+            "nonResourceRules": .array(rules.nonResourceRules.map { ["verbs": strings($0.verbs), "nonResourceURLs": strings($0.nonResourceURLs)] }),
+            "incomplete": .bool(rules.incomplete),
+        ]
+    }
+}
