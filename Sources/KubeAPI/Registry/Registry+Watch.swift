@@ -34,16 +34,7 @@ extension Registry {
             var matching = matching
             do {
                 for try await event in events {
-                    let change: WatchCache.Change
-                    switch event {
-                    case .put(let kv):
-                        change = .init(kind: .put(created: kv.version == 1), revision: kv.modRevision,
-                                       entry: try WatchCache.entry(kv, revision: kv.modRevision, resource: resource))
-                    case .delete(let kv, let revision):
-                        change = .init(kind: .delete, revision: revision, entry: try WatchCache.entry(kv, revision: revision, resource: resource))
-                    case .progress:
-                        continue
-                    }
+                    guard let change = try WatchCache.change(event, resource: resource) else { continue }
                     if let event = selection.event(for: change, matching: &matching), case .dropped = continuation.yield(event) { break }
                 }
                 continuation.finish()

@@ -134,32 +134,42 @@ final class WatchCache: Sendable {
                 state.recentSince = initial.revision
             }
             for try await event in try await store.watch(prefix: prefix, afterRevision: initial.revision) {
-                switch event {
-                case .put(let kv):
-                    let entry = try Self.entry(kv, revision: kv.modRevision, resource: resource)
-                    let change = Change(kind: .put(created: kv.version == 1), revision: kv.modRevision, entry: entry)
-                    apply(revision: kv.modRevision, change: change) { state in
-                        if let previous = state.entries.updateValue(entry, forKey: kv.key) {
+                guard let change = try Self.change(event, resource: resource) else {
+                    if case .progress(let revision) = event { apply(revision: revision, change: nil) { _ in } }
+                    continue
+                }
+                let entry = change.entry
+                apply(revision: change.revision, change: change) { state in
+                    switch change.kind {
+                    case .put:
+                        if let previous = state.entries.updateValue(entry, forKey: entry.key) {
                             state.unindex(previous)
                         } else {
                             state.sortedKeys = nil
                         }
                         state.index(entry)
-                    }
-                case .delete(let kv, let revision):
-                    let change = Change(kind: .delete, revision: revision, entry: try Self.entry(kv, revision: revision, resource: resource))
-                    apply(revision: revision, change: change) { state in
-                        if let previous = state.entries.removeValue(forKey: kv.key) { state.unindex(previous) }
+                    case .delete:
+                        if let previous = state.entries.removeValue(forKey: entry.key) { state.unindex(previous) }
                         state.sortedKeys = nil
                     }
-                case .progress(let revision):
-                    apply(revision: revision, change: nil) { _ in }
                 }
             }
         } catch {}
         // The watch ended (compaction, a slow consumer, shutdown): lists go to the store until a new cache starts,
         // and watchers start again from their clients.
         fail()
+    }
+
+    /// A store event as a change of the resource's objects; nil for a progress marker.
+    static func change(_ event: WatchEvent, resource: ResourceType) throws -> Change? {
+        switch event {
+        case .put(let kv):
+            Change(kind: .put(created: kv.version == 1), revision: kv.modRevision, entry: try entry(kv, revision: kv.modRevision, resource: resource))
+        case .delete(let kv, let revision):
+            Change(kind: .delete, revision: revision, entry: try entry(kv, revision: revision, resource: resource))
+        case .progress:
+            nil
+        }
     }
 
     static func entry(_ kv: KeyValue, revision: Int64, resource: ResourceType) throws -> Entry {
