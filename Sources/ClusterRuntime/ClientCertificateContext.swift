@@ -5,22 +5,22 @@ import NIOSSL
 import Synchronization
 import X509
 
-/// Users by connection: a TLS connection's client certificate does not change, so it is read once.
+/// Client certificates by connection: a TLS connection's certificate does not change, so it is read once.
 /// `channel` is the TCP connection, never an HTTP/2 stream.
-final class ConnectionUsers: Sendable {
-    static let shared = ConnectionUsers()
-    private let users = Mutex<[ObjectIdentifier: UserInfo?]>([:])
+final class ConnectionCertificates: Sendable {
+    static let shared = ConnectionCertificates()
+    private let subjects = Mutex<[ObjectIdentifier: CertificateSubject?]>([:])
 
-    func user(for channel: any Channel, read: () async -> UserInfo?) async -> UserInfo? {
+    func subject(for channel: any Channel, read: () async -> CertificateSubject?) async -> CertificateSubject? {
         let key = ObjectIdentifier(channel)
-        if let known = users.withLock({ $0[key] }) { return known }
-        let user = await read()
-        let isNew = users.withLock { users in
-            defer { users[key] = .some(user) }
-            return users[key] == nil
+        if let known = subjects.withLock({ $0[key] }) { return known }
+        let subject = await read()
+        let isNew = subjects.withLock { subjects in
+            defer { subjects[key] = .some(subject) }
+            return subjects[key] == nil
         }
-        if isNew { channel.closeFuture.whenComplete { [self] _ in _ = users.withLock { $0.removeValue(forKey: key) } } }
-        return user
+        if isNew { channel.closeFuture.whenComplete { [self] _ in _ = subjects.withLock { $0.removeValue(forKey: key) } } }
+        return subject
     }
 }
 
@@ -39,24 +39,22 @@ struct ClientCertificateContext: RequestContext {
         self.connection = connection
     }
 
-    /// The user a verified client certificate names: its common name, and its organizations as groups.
-    /// The TLS layer already checked the certificate against the cluster CA.
-    func certificateUser() async -> UserInfo? {
-        await ConnectionUsers.shared.user(for: connection) { await readCertificateUser() }
+    /// The subject of the client certificate the TLS layer verified against the cluster CA, if one was presented.
+    func certificateSubject() async -> CertificateSubject? {
+        await ConnectionCertificates.shared.subject(for: connection) { await readCertificateSubject() }
     }
 
-    private func readCertificateUser() async -> UserInfo? {
+    private func readCertificateSubject() async -> CertificateSubject? {
         guard let peer = try? await connection.nioSSL_peerCertificate().get(),
               let certificate = try? Certificate(derEncoded: peer.toDERBytes()) else { return nil }
         var name: String?
-        var groups: [String] = []
+        var organizations: [String] = []
         for rdn in certificate.subject {
             for attribute in rdn {
                 if attribute.type == .RDNAttributeType.commonName { name = String(describing: attribute.value) }
-                if attribute.type == .RDNAttributeType.organizationName { groups.append(String(describing: attribute.value)) }
+                if attribute.type == .RDNAttributeType.organizationName { organizations.append(String(describing: attribute.value)) }
             }
         }
-        guard let name else { return nil }
-        return UserInfo(name: name, groups: groups + ["system:authenticated"])
+        return CertificateSubject(commonName: name, organizations: organizations)
     }
 }

@@ -32,8 +32,9 @@ final class ClusterControlPlane: Sendable {
         self.apiServer = apiServer
 
         let tls = try Self.tlsConfiguration(spec)
+        let authenticator = AuthenticatorChain([ClientCertificateAuthenticator()])
         let responder = CallbackResponder<ClientCertificateContext> { request, context in
-            await Self.respond(request, context: context, apiServer: apiServer)
+            await Self.respond(request, context: context, authenticator: authenticator, apiServer: apiServer)
         }
         var serverLogger = logger
         serverLogger[metadataKey: "cluster"] = .string(spec.clusterName)
@@ -86,9 +87,13 @@ final class ClusterControlPlane: Sendable {
         return tls
     }
 
-    static func respond(_ request: Request, context: ClientCertificateContext, apiServer: APIServer) async -> Response {
+    static func respond(_ request: Request, context: ClientCertificateContext, authenticator: any Authenticator,
+                        apiServer: APIServer) async -> Response {
         var request = request
-        guard let user = await context.certificateUser() else {
+        let authorization = request.headers[.authorization] ?? ""
+        let bearer = authorization.lowercased().hasPrefix("bearer ") ? String(authorization.dropFirst("bearer ".count)) : nil
+        let credentials = Credentials(clientCertificate: await context.certificateSubject(), bearerToken: bearer)
+        guard case .user(let user) = await authenticator.authenticate(credentials) else {
             return response(.error(.unauthorized))
         }
         let body: [UInt8]

@@ -90,8 +90,8 @@ public struct AuthorizationRules: Sendable {
 }
 
 /// Members of `system:masters` may do anything, as on every Kubernetes cluster; every authenticated user
-/// may ask what it is and what it may do, and read discovery, as the default roles `system:basic-user`,
-/// `system:discovery` and `system:public-info-viewer` allow.
+/// may ask what it is and what it may do, and read discovery, as the default roles `system:basic-user` and
+/// `system:discovery` allow; anyone, anonymous too, may read health and version (`system:public-info-viewer`).
 public struct MastersAuthorizer: Authorizer {
     public init() {}
 
@@ -99,19 +99,20 @@ public struct MastersAuthorizer: Authorizer {
         ("authorization.k8s.io", "selfsubjectaccessreviews"), ("authorization.k8s.io", "selfsubjectrulesreviews"),
         ("authentication.k8s.io", "selfsubjectreviews"),
     ]
-    static let discoveryPaths = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz",
-                                 "/version", "/version/"]
+    static let publicInfoPaths = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
+    static let discoveryPaths = ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*"]
+    static var authenticatedPaths: [String] { (discoveryPaths + publicInfoPaths).sorted() }
 
     public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
-        if request.user.groups.contains("system:masters") { return AuthorizationDecision(allowed: true) }
-        guard request.user.groups.contains("system:authenticated") else { return AuthorizationDecision(allowed: false) }
-        if let resource = request.resource {
-            let isSelfReview = resource.verb == "create" && Self.selfReviews.contains { $0 == (resource.group, resource.resource) }
-            return AuthorizationDecision(allowed: isSelfReview)
+        let groups = request.user.groups
+        if groups.contains("system:masters") { return AuthorizationDecision(allowed: true) }
+        if let path = request.nonResource?.path, request.verb == "get" {
+            let paths = groups.contains("system:authenticated") ? Self.authenticatedPaths : Self.publicInfoPaths
+            return AuthorizationDecision(allowed: paths.contains { $0.hasSuffix("*") ? path.hasPrefix($0.dropLast()) : path == $0 })
         }
-        guard let path = request.nonResource?.path, request.verb == "get" else { return AuthorizationDecision(allowed: false) }
-        let allowed = Self.discoveryPaths.contains { $0.hasSuffix("*") ? path.hasPrefix($0.dropLast()) : path == $0 }
-        return AuthorizationDecision(allowed: allowed)
+        guard let resource = request.resource, groups.contains("system:authenticated") else { return AuthorizationDecision(allowed: false) }
+        let isSelfReview = resource.verb == "create" && Self.selfReviews.contains { $0 == (resource.group, resource.resource) }
+        return AuthorizationDecision(allowed: isSelfReview)
     }
 
     public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
@@ -121,7 +122,7 @@ public struct MastersAuthorizer: Authorizer {
                   resourceNames: []),
             .init(verbs: ["create"], apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"], resourceNames: []),
         ]
-        var nonResourceRules: [AuthorizationRules.NonResourceRule] = [.init(verbs: ["get"], nonResourceURLs: Self.discoveryPaths)]
+        var nonResourceRules: [AuthorizationRules.NonResourceRule] = [.init(verbs: ["get"], nonResourceURLs: Self.authenticatedPaths)]
         if user.groups.contains("system:masters") {
             // What the cluster-admin ClusterRole, bound to system:masters on every cluster, grants.
             resourceRules.insert(.init(verbs: ["*"], apiGroups: ["*"], resources: ["*"], resourceNames: []), at: 0)

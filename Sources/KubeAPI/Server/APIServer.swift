@@ -30,6 +30,15 @@ public struct APIServer: Sendable {
 
     private func route(_ request: APIRequest) async throws -> APIResponse {
         let path = request.path.count > 1 && request.path.hasSuffix("/") ? String(request.path.dropLast()) : request.path
+        if RequestInfo.parse(path) == nil {
+            // Discovery, OpenAPI, health and version are non-resource paths, authorized by path.
+            let verb = request.method.lowercased()
+            guard await authorizer.authorize(AuthorizationRequest(user: request.user,
+                                                                  nonResource: NonResourceAttributes(verb: verb, path: request.path))).allowed else {
+                throw APIError(code: 403, reason: "Forbidden", message: "forbidden: User \"\(request.user.name)\" cannot \(verb) path \"\(request.path)\"",
+                               details: [:])
+            }
+        }
         switch path {
         case "/healthz", "/livez", "/readyz":
             return APIResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .bytes(Array("ok".utf8)))
