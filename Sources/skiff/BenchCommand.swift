@@ -3,7 +3,17 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
-                                                    subcommands: [API.self])
+                                                    subcommands: [API.self, Serve.self])
+
+    /// The HTTPS layer's server, run by `bench api` as a child process.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(shouldDisplay: false)
+        @Option(name: .customLong("work-dir")) var workDir: String
+
+        func run() async throws {
+            try await ControlPlaneProcess.serve(directory: URL(fileURLWithPath: workDir))
+        }
+    }
 
     struct API: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

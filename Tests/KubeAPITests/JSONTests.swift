@@ -52,6 +52,14 @@ struct JSONTests {
         #expect(EncodedObject.settingResourceVersion(1, in: JSONCoding.encode(["metadata": ["resourceVersion": "3"]] as JSON)) == nil)
     }
 
+    @Test func continueTokensAreWhatTheAPIServerWrites() throws {
+        let token = ContinueToken(revision: 7, after: "a/b").encoded
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        #expect(String(decoding: try #require(Data(base64Encoded: base64)), as: UTF8.self) == #"{"v":"meta.k8s.io/v1","rv":7,"start":"a/b"}"#)
+        #expect(try ContinueToken.decode(token).start == "a/b")
+    }
+
     @Test func timestampsAreRFC3339AtSecondsInUTC() {
         #expect(Timestamps.format(Date(timeIntervalSince1970: 1_795_511_736.9)) == "2026-11-24T09:15:36Z")
         #expect(Timestamps.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")

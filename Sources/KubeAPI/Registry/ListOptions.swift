@@ -27,9 +27,15 @@ struct ContinueToken: Codable {
         start = key
     }
 
+    /// Base64url of `{"v":"meta.k8s.io/v1","rv":…,"start":"…"}`, as the API server writes it.
     var encoded: String {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        var writer = JSONWriter()
+        writer.bytes += Array("{\"v\":".utf8)
+        writer.write(string: v)
+        writer.bytes += Array(",\"rv\":\(rv),\"start\":".utf8)
+        writer.write(string: start)
+        writer.bytes.append(UInt8(ascii: "}"))
+        return Data(writer.bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 

@@ -114,6 +114,7 @@ struct APIBenchmark {
     func apiLayer() async throws {
         for clients in [1, 8, 32] {
             let server = try await apiServer()
+            defer { server.registry.shutdown() }
             let perClient = max(1, operationsPerRun / clients)
             let creates = try await measure("create", layer: "api", clients: clients, perClient: perClient) { client, index in
                 let response = await server.handle(request("POST", "/api/v1/namespaces/bench/pods", body: Self.pod(client * perClient + index)))
@@ -140,6 +141,7 @@ struct APIBenchmark {
     /// List latency and memory as the number of pods grows.
     func lists() async throws {
         let server = try await apiServer()
+        defer { server.registry.shutdown() }
         var created = 0
         let before = BenchOutput.residentBytes()
         for size in listSizes {
@@ -168,6 +170,7 @@ struct APIBenchmark {
     /// Events per second delivered to many watchers of one resource.
     func watches() async throws {
         let server = try await apiServer()
+        defer { server.registry.shutdown() }
         // A multiple of the 8 writers, so every watcher gets exactly this many.
         let events = max(104, operationsPerRun / 10) / 8 * 8
         // As informers do: list, then watch from the list's revision.

@@ -10,6 +10,8 @@ struct Measurement {
     let latencies: [Double]
     /// CPU time the whole process spent (load generator included), user and system.
     let cpuSeconds: Double
+    /// CPU time a server in a process of its own spent, where there is one.
+    var serverCPUSeconds: Double?
 
     var throughput: Double { Double(operations) / seconds }
 
@@ -26,7 +28,8 @@ struct Measurement {
                                        ("p50_ms", (percentile(0.5) * 1e5).rounded() / 100),
                                        ("p99_ms", (percentile(0.99) * 1e5).rounded() / 100),
                                        ("cpu_us_per_op", (cpuSeconds / Double(operations) * 1e6).rounded())]
-        return BenchOutput.json(fields)
+        let server: [(String, Any)] = serverCPUSeconds.map { [("server_cpu_us_per_op", ($0 / Double(operations) * 1e6).rounded())] } ?? []
+        return BenchOutput.json(fields + server)
     }
 }
 
