@@ -261,4 +261,29 @@ struct RegistryTests {
         let kept = try await registry.get(secrets, namespace: "default", name: "kept")
         #expect(kept[path: ["metadata", "ownerReferences"]] == nil)
     }
+
+    @Test(.timeLimit(.minutes(1))) func aWatchStartsWithEveryObjectHoweverMany() async throws {
+        let configmaps = resource("configmaps")
+        let count = WatchCache.watcherBufferLimit + 50
+        let store = registry.store
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<16 {
+                group.addTask {
+                    for index in stride(from: writer, to: count, by: 16) {
+                        let object: JSON = ["apiVersion": "v1", "kind": "ConfigMap",
+                                            "metadata": ["name": .string("cm-\(index)"), "namespace": "default"]]
+                        _ = try await store.create(configmaps.key(namespace: "default", name: "cm-\(index)"), value: JSONCoding.encode(object))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await registry.watch(configmaps, namespace: "default", options: ListOptions())
+        var added = 0
+        for try await event in events where event.type == .added {
+            added += 1
+            if added == count { break }
+        }
+        #expect(added == count)
+    }
 }

@@ -20,7 +20,8 @@ extension Registry {
         }
         let selection = WatchCache.Selection(prefix: resource.keyPrefix(namespace: namespace), labels: options.labelSelector,
                                              fields: options.fieldSelector, beganFromList: sendInitial)
-        let (stream, continuation) = EventStream.makeStream(bufferingPolicy: .bufferingOldest(WatchCache.watcherBufferLimit))
+        // Room for every initial object; the limit is on the live events a slow client lets pile up.
+        let (stream, continuation) = EventStream.makeStream(bufferingPolicy: .bufferingOldest(initial.count + 1 + WatchCache.watcherBufferLimit))
         for entry in initial { continuation.yield(ObjectEvent(type: .added, encoded: entry.bytes)) }
         if options.sendInitialEvents == true && options.allowWatchBookmarks {
             continuation.yield(bookmark(resource, revision: after, initialEventsEnd: true))
