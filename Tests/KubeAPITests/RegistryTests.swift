@@ -209,11 +209,11 @@ struct RegistryTests {
         let everything = WatchCache.Selection(prefix: configmaps.keyPrefix(namespace: nil), labels: LabelSelector(requirements: []),
                                               fields: FieldSelector(terms: []), beganFromList: false)
         let (unserved, unservedContinuation) = Registry.EventStream.makeStream()
-        #expect(!cache.watch(after: start, selection: everything, matching: [], continuation: unservedContinuation))
+        #expect(nil == cache.watch(after: start, selection: everything, matching: [], continuation: unservedContinuation))
         unservedContinuation.finish()
         for try await _ in unserved { Issue.record("a watch the cache refused got an event") }
         let (recent, continuation) = Registry.EventStream.makeStream()
-        #expect(cache.watch(after: start + 4, selection: everything, matching: [], continuation: continuation))
+        #expect(nil != cache.watch(after: start + 4, selection: everything, matching: [], continuation: continuation))
         _ = try await registry.create(configmaps, namespace: "default", body: configMap("live"))
         var names: [String] = []
         for try await event in recent {
@@ -285,5 +285,40 @@ struct RegistryTests {
             if added == count { break }
         }
         #expect(added == count)
+    }
+
+    @Test(.timeLimit(.minutes(1)), arguments: [true, false])
+    func bookmarksComeAfterTheEventsTheyCover(fromTheCache: Bool) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bookmarks-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let registry = Registry(store: try SQLiteKubeStore(path: directory.appendingPathComponent("c.sqlite").path),
+                                bookmarkInterval: .milliseconds(20))
+        try await registry.bootstrap()
+        let configmaps = resource("configmaps")
+        var options = ListOptions()
+        options.allowWatchBookmarks = true
+        if fromTheCache {
+            _ = try await registry.list(configmaps, namespace: "default", options: ListOptions())  // starts the cache
+        } else {
+            options.resourceVersion = String(try await registry.store.currentRevision())  // no cache yet: a store watch
+        }
+        let events = try await registry.watch(configmaps, namespace: "default", options: options)
+        var written: Int64 = 0
+        for index in 0..<20 {
+            written = Int64(try await registry.create(configmaps, namespace: "default", body: configMap("b\(index)")).resourceVersion ?? "") ?? 0
+        }
+        var seen: Int64 = 0
+        for try await event in events {
+            let revision = Int64(event.object.resourceVersion ?? "") ?? 0
+            if event.type == .bookmark {
+                // Never ahead of an event not yet sent.
+                #expect(revision <= seen || seen == 0 && revision < written)
+                if seen == written { break }
+            } else {
+                seen = max(seen, revision)
+            }
+        }
+        #expect(seen == written)
+        registry.shutdown()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeStore
+import Synchronization
 
 extension Registry {
     public typealias EventStream = AsyncThrowingStream<ObjectEvent, any Error>
@@ -24,19 +25,44 @@ extension Registry {
         let (stream, continuation) = EventStream.makeStream(bufferingPolicy: .bufferingOldest(initial.count + 1 + WatchCache.watcherBufferLimit))
         for entry in initial { continuation.yield(ObjectEvent(type: .added, encoded: entry.bytes)) }
         if options.sendInitialEvents == true && options.allowWatchBookmarks {
-            continuation.yield(bookmark(resource, revision: after, initialEventsEnd: true))
+            continuation.yield(Self.bookmark(resource, revision: after, initialEventsEnd: true))
         }
         let matching = Set(initial.map(\.key))
-        if cache(for: resource).watch(after: after, selection: selection, matching: matching, continuation: continuation) {
+        let cache = cache(for: resource)
+        if let id = cache.watch(after: after, selection: selection, matching: matching, continuation: continuation) {
+            if options.allowWatchBookmarks {
+                let bookmarks = Task { [bookmarkInterval] in
+                    while (try? await Task.sleep(for: bookmarkInterval)) != nil { cache.bookmark(id, resource: resource) }
+                }
+                continuation.onTermination = { [weak cache] _ in
+                    bookmarks.cancel()
+                    cache?.unsubscribe(id)
+                }
+            }
             return stream
         }
         let events = try await store.watch(prefix: selection.prefix, afterRevision: after)
+        // The revision every event up to has been sent; a bookmark is sent under the same lock, after them.
+        let delivered = DeliveredRevision(after)
+        let bookmarks = Task { [bookmarkInterval] in
+            guard options.allowWatchBookmarks else { return }
+            while (try? await Task.sleep(for: bookmarkInterval)) != nil {
+                delivered.revision.withLock { _ = continuation.yield(Self.bookmark(resource, revision: $0)) }
+            }
+        }
         let task = Task {
             var matching = matching
             do {
                 for try await event in events {
+                    if case .progress(let revision) = event { delivered.revision.withLock { $0 = max($0, revision) } }
                     guard let change = try WatchCache.change(event, resource: resource) else { continue }
-                    if let event = selection.event(for: change, matching: &matching), case .dropped = continuation.yield(event) { break }
+                    let dropped = delivered.revision.withLock { delivered -> Bool in
+                        delivered = max(delivered, change.revision)
+                        guard let event = selection.event(for: change, matching: &matching) else { return false }
+                        if case .dropped = continuation.yield(event) { return true }
+                        return false
+                    }
+                    if dropped { break }
                 }
                 continuation.finish()
             } catch StoreError.compacted(let compacted) {
@@ -49,7 +75,10 @@ extension Registry {
                 continuation.finish(throwing: error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
+        continuation.onTermination = { _ in
+            task.cancel()
+            bookmarks.cancel()
+        }
         return stream
     }
 
@@ -70,7 +99,7 @@ extension Registry {
         return (entries, Int64(list.resourceVersion) ?? 0)
     }
 
-    func bookmark(_ resource: ResourceType, revision: Int64, initialEventsEnd: Bool = false) -> ObjectEvent {
+    static func bookmark(_ resource: ResourceType, revision: Int64, initialEventsEnd: Bool = false) -> ObjectEvent {
         var metadata: JSON = ["resourceVersion": .string(String(revision))]
         if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
         return ObjectEvent(type: .bookmark, object: ["kind": .string(resource.kind), "apiVersion": .string(resource.groupVersion),
@@ -143,5 +172,14 @@ extension Registry {
         if let kv = try await store.get(key) {
             _ = try? await store.delete(key, expectedRevision: kv.modRevision)
         }
+    }
+}
+
+/// How far a store-fed watch has sent its events.
+final class DeliveredRevision: Sendable {
+    let revision: Mutex<Int64>
+
+    init(_ revision: Int64) {
+        self.revision = Mutex(revision)
     }
 }

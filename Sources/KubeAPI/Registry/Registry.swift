@@ -16,10 +16,15 @@ public final class Registry: Sendable {
     /// Largest object stored, as etcd's request limit makes it on a real cluster.
     public static let maxObjectSize = 1_572_864
 
-    public init(store: any KubeStore, resources: ResourceTable = .builtIn, serviceNetwork: ServiceNetwork? = nil) {
+    /// How often a watch that asked for bookmarks gets one (about a minute, as from a real API server).
+    let bookmarkInterval: Duration
+
+    public init(store: any KubeStore, resources: ResourceTable = .builtIn, serviceNetwork: ServiceNetwork? = nil,
+                bookmarkInterval: Duration = .seconds(60)) {
         self.store = store
         table = Mutex(resources)
         self.serviceNetwork = serviceNetwork
+        self.bookmarkInterval = bookmarkInterval
     }
 
     public var resources: ResourceTable { table.withLock { $0 } }

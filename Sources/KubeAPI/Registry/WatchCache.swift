@@ -217,10 +217,10 @@ final class WatchCache: Sendable {
     }
 
     /// Sends a watcher its events after `revision`: the recent changes' first, then each change's as it is
-    /// applied. False if the cache cannot give all of them (it is loading or failed, or `revision` is older
-    /// than it keeps); then nothing was sent.
+    /// applied. Returns the watcher's id; nil if the cache cannot give all of them (it is loading or failed,
+    /// or `revision` is older than it keeps), and then nothing was sent.
     func watch(after revision: Int64, selection: Selection, matching: Set<String>,
-               continuation: Registry.EventStream.Continuation) -> Bool {
+               continuation: Registry.EventStream.Continuation) -> Int? {
         let id = state.withLock { state -> Int? in
             guard !state.failed, state.recentSince >= 0, revision >= state.recentSince else { return nil }
             var matching = matching
@@ -233,11 +233,22 @@ final class WatchCache: Sendable {
                                                continuation: continuation)
             return id
         }
-        guard let id else { return false }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        guard let id else { return nil }
+        continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
+        return id
+    }
+
+    func unsubscribe(_ id: Int) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
+    }
+
+    /// Sends watcher `id` a bookmark at the revision the cache has applied: after every event up to it,
+    /// so a client that resumes from it misses nothing.
+    func bookmark(_ id: Int, resource: ResourceType) {
+        state.withLock { state in
+            guard let subscriber = state.subscribers[id] else { return }
+            _ = subscriber.continuation.yield(Registry.bookmark(resource, revision: max(subscriber.after, state.revision)))
         }
-        return true
     }
 
     var isUsable: Bool { state.withLock { !$0.failed } }

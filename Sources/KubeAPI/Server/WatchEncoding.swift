@@ -2,9 +2,6 @@ import Foundation
 
 /// A watch on the wire: one JSON event per line, `{"type":"ADDED","object":{…}}`, as a chunked stream.
 enum WatchEncoding {
-    /// How often an idle watch that asked for bookmarks gets one.
-    static let bookmarkInterval: Duration = .seconds(60)
-
     static func response(_ events: Registry.EventStream, resource: ResourceType, asTable: Bool, options: ListOptions,
                          registry: Registry) -> APIResponse {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
@@ -23,15 +20,6 @@ enum WatchEncoding {
                     group.addTask {
                         try? await Task.sleep(until: deadline, clock: .continuous)
                         continuation.finish()
-                    }
-                }
-                if options.allowWatchBookmarks {
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try? await Task.sleep(for: bookmarkInterval)
-                            guard let revision = try? await registry.store.currentRevision(), !Task.isCancelled else { return }
-                            continuation.yield(encode(registry.bookmark(resource, revision: revision), resource: resource, asTable: false))
-                        }
                     }
                 }
                 await group.next()
