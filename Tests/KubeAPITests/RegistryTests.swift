@@ -321,4 +321,21 @@ struct RegistryTests {
         #expect(seen == written)
         registry.shutdown()
     }
+
+    @Test func aNewStorageVersionJoinsTheStoredVersions() async throws {
+        let definitions = resource("customresourcedefinitions", group: "apiextensions.k8s.io")
+        func definition(storage: String) -> JSON {
+            let schema: JSON = ["openAPIV3Schema": ["type": "object"]]
+            return ["metadata": ["name": "gears.example.com"],
+                    "spec": ["group": "example.com", "scope": "Namespaced", "names": ["plural": "gears", "kind": "Gear"],
+                             "versions": [["name": "v1", "served": true, "storage": .bool(storage == "v1"), "schema": schema],
+                                          ["name": "v2", "served": true, "storage": .bool(storage == "v2"), "schema": schema]]]]
+        }
+        let created = try await registry.create(definitions, namespace: nil, body: definition(storage: "v1"))
+        #expect(created[path: ["status", "storedVersions"]] == ["v1"])
+        var changed = definition(storage: "v2")
+        changed[path: ["metadata", "resourceVersion"]] = created["metadata"]?["resourceVersion"]
+        let updated = try await registry.update(definitions, namespace: nil, name: "gears.example.com", body: changed)
+        #expect(updated[path: ["status", "storedVersions"]] == ["v1", "v2"])
+    }
 }

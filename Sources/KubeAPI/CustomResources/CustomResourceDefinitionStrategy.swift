@@ -30,6 +30,14 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
         ]
     }
 
+    /// A new storage version joins `status.storedVersions`: objects may now be stored at either.
+    func prepareForUpdate(_ object: inout JSON, old: JSON) {
+        guard let storage = (object[path: ["spec", "versions"]]?.array ?? []).first(where: { $0["storage"]?.bool == true })?["name"],
+              var stored = object[path: ["status", "storedVersions"]]?.array, !stored.contains(storage) else { return }
+        stored.append(storage)
+        object[path: ["status", "storedVersions"]] = .array(stored)
+    }
+
     func validate(_ object: JSON) -> [FieldError] {
         var errors: [FieldError] = []
         let spec = object["spec"] ?? [:]

@@ -295,6 +295,7 @@ public final class Registry: Sendable {
         }
         if resource.group.isEmpty, resource.resource == "services" { Self.carryServiceAddresses(&object, from: current) }
         resource.strategy.applyDefaults(&object)
+        resource.strategy.prepareForUpdate(&object, old: current)
         if object["spec"] != nil, object["spec"] != current["spec"] {
             object[path: ["metadata", "generation"]] = .int(current.generation + 1)
         }

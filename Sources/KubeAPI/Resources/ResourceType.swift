@@ -94,6 +94,8 @@ public protocol ResourceStrategy: Sendable {
     func applyDefaults(_ object: inout JSON)
     /// Prepares a new object: e.g. its initial status.
     func prepareForCreate(_ object: inout JSON)
+    /// Prepares an update of `old`, after what the update may not change has been carried over.
+    func prepareForUpdate(_ object: inout JSON, old: JSON)
     func validate(_ object: JSON) -> [FieldError]
     func validateUpdate(_ object: JSON, old: JSON) -> [FieldError]
     /// The values of the fields a field selector may name, beyond `metadata.name` and `metadata.namespace`.
@@ -109,6 +111,7 @@ extension ResourceStrategy {
     public var hasStatus: Bool { false }
     public func applyDefaults(_ object: inout JSON) {}
     public func prepareForCreate(_ object: inout JSON) {}
+    public func prepareForUpdate(_ object: inout JSON, old: JSON) {}
     public func validate(_ object: JSON) -> [FieldError] { [] }
     public func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] { validate(object) }
     public func selectableFields(_ object: JSON) -> [String: String] { [:] }
