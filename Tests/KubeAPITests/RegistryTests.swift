@@ -338,4 +338,11 @@ struct RegistryTests {
         let updated = try await registry.update(definitions, namespace: nil, name: "gears.example.com", body: changed)
         #expect(updated[path: ["status", "storedVersions"]] == ["v1", "v2"])
     }
+
+    @Test func aBodyOfAnotherKindIsABadRequest() async throws {
+        await #expect { try await registry.create(resource("secrets"), namespace: "default", body: configMap("wrong")) } throws: { error in
+            let error = error as? APIError
+            return error?.code == 400 && error?.message.hasPrefix("ConfigMap in version \"v1\" cannot be handled as a Secret: ") == true
+        }
+    }
 }

@@ -5,7 +5,7 @@ enum AccessReviews {
     static func review(_ resource: ResourceType, body: JSON, user: UserInfo, namespace: String?,
                        authorizer: any Authorizer) async throws -> JSON {
         if let kind = body["kind"]?.string, !kind.isEmpty, kind != resource.kind {
-            throw APIError.badRequest("the object provided is unrecognized (must be of type \(resource.kind))")
+            throw Registry.wrongKind(kind, apiVersion: body["apiVersion"]?.string ?? resource.groupVersion, for: resource)
         }
         var review = body
         review["apiVersion"] = .string(resource.groupVersion)

@@ -154,11 +154,19 @@ public final class Registry: Sendable {
     func checkTypeMeta(_ object: JSON, resource: ResourceType) throws(APIError) {
         guard object.object != nil else { throw .badRequest("the body of the request must be a JSON object") }
         if let kind = object["kind"]?.string, !kind.isEmpty, kind != resource.kind {
-            throw .badRequest("the API version in the data (\(object["apiVersion"]?.string ?? "")) does not match the expected API version (\(resource.groupVersion))")
+            throw Self.wrongKind(kind, apiVersion: object["apiVersion"]?.string ?? resource.groupVersion, for: resource)
         }
         if let apiVersion = object["apiVersion"]?.string, !apiVersion.isEmpty, apiVersion != resource.groupVersion {
             throw .badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(resource.groupVersion))")
         }
+    }
+
+    /// A body of another kind than the resource's, as the API server's decoder refuses it.
+    static func wrongKind(_ kind: String, apiVersion: String, for resource: ResourceType) -> APIError {
+        let version = apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
+        // Go's package names: `v1` for the wire version, the group's first label (`core` for the legacy group) internally.
+        let internalPackage = resource.group.isEmpty ? "core" : String(resource.group.split(separator: ".")[0])
+        return .badRequest("\(kind) in version \"\(version)\" cannot be handled as a \(resource.kind): converting (\(version).\(kind)) to (\(internalPackage).\(resource.kind)): unknown conversion")
     }
 
     func requireActiveNamespace(_ namespace: String, creating resource: ResourceType) async throws {
