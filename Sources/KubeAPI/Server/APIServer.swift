@@ -125,7 +125,7 @@ public struct APIServer: Sendable {
             var options = try ListOptions(query: request.query)
             if let name = info.name { options.fieldSelector = FieldSelector(terms: options.fieldSelector.terms + [.init(field: "metadata.name", value: name, equal: true)]) }
             let events = try await registry.watch(resource, namespace: namespace, options: options)
-            return WatchEncoding.response(events, resource: resource, asTable: asTable, options: options, registry: registry)
+            return WatchEncoding.response(events, resource: resource, asTable: asTable, options: options)
         case ("GET", nil):
             let options = try ListOptions(query: request.query)
             let list = try await registry.list(resource, namespace: namespace, options: options)

@@ -2,8 +2,7 @@ import Foundation
 
 /// A watch on the wire: one JSON event per line, `{"type":"ADDED","object":{…}}`, as a chunked stream.
 enum WatchEncoding {
-    static func response(_ events: Registry.EventStream, resource: ResourceType, asTable: Bool, options: ListOptions,
-                         registry: Registry) -> APIResponse {
+    static func response(_ events: Registry.EventStream, resource: ResourceType, asTable: Bool, options: ListOptions) -> APIResponse {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let task = Task {
             let deadline = options.timeoutSeconds.map { ContinuousClock.now + .seconds($0) }
