@@ -90,6 +90,14 @@ def test_http2_and_http11_both_authenticate_by_client_certificate(cluster, tmp_p
         anonymous = subprocess.run(["curl", "-s", flag, "--cacert", ca, "-o", "/dev/null", "-w", "%{http_version} %{http_code}", url],
                                    capture_output=True, text=True)
         assert anonymous.stdout == f"{version} 403"
+    # Health checks one by one, and the priority-and-fairness headers that tell clients not to throttle themselves.
+    health = subprocess.run(["curl", "-s", "-D", "-", "--cacert", ca, "--cert", certificate, "--key", key,
+                             cluster.description["endpoint"] + "/livez?verbose"], capture_output=True, text=True).stdout.lower()
+    assert "x-kubernetes-pf-flowschema-uid:" in health and "x-kubernetes-pf-prioritylevel-uid:" in health
+    assert "[+]ping ok" in health and health.rstrip().endswith("livez check passed")
+    ping = subprocess.run(["curl", "-s", "--cacert", ca, "--cert", certificate, "--key", key, cluster.description["endpoint"] + "/livez/ping"],
+                          capture_output=True, text=True)
+    assert ping.stdout == "ok"
 
 
 @pytest.mark.parametrize("kubectl", KUBECTLS)

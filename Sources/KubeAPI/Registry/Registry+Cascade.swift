@@ -36,8 +36,9 @@ extension Registry {
     /// Each kind's watch cache indexes its objects by owner; a kind whose cache cannot answer is listed.
     func dependents(of uid: String, owner: JSON, resource: ResourceType) async throws -> [(ResourceType, (namespace: String?, name: String))] {
         var found: [(ResourceType, (namespace: String?, name: String))] = []
-        // A consistent read: every dependent written before this delete.
-        let revision = try await store.currentRevision()
+        // The caches as they are, as the garbage collector reads its informers: waiting for every kind's cache
+        // to reach the store's latest revision would cost each delete a round of progress requests.
+        let revision: Int64 = 0
         for type in resources.all where (!resource.namespaced || type.namespaced) && type.isStored {
             let namespace = resource.namespaced ? owner.namespace : nil
             if let entries = await cache(for: type).dependents(of: uid, keyPrefix: type.keyPrefix(namespace: namespace), atLeast: revision,

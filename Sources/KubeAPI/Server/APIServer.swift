@@ -8,6 +8,7 @@ public struct APIServer: Sendable {
     let version: VersionInfo
     let authorizer: any Authorizer
     let openAPICache = OpenAPICache()
+    let priorityAndFairness = (flowSchemaUID: UUID().uuidString.lowercased(), priorityLevelUID: UUID().uuidString.lowercased())
     /// Request bodies over 3 MiB are refused, as by the real API server.
     public static let maxRequestBody = 3 * 1024 * 1024
 
@@ -18,14 +19,20 @@ public struct APIServer: Sendable {
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
+        var response: APIResponse
         do {
             if request.body.count > Self.maxRequestBody { throw APIError.tooLarge() }
-            return try await route(try await Impersonation.apply(request, authorizer: authorizer))
+            response = try await route(try await Impersonation.apply(request, authorizer: authorizer))
         } catch let error as APIError {
-            return .error(error)
+            response = .error(error)
         } catch {
-            return .error(.internalError(String(describing: error)))
+            response = .error(.internalError(String(describing: error)))
         }
+        // API Priority and Fairness classified the request, as on every current cluster: clients that see these
+        // headers (controller-runtime, Flux) leave rate limiting to the server.
+        response.headers += [("X-Kubernetes-Pf-Flowschema-Uid", priorityAndFairness.flowSchemaUID),
+                             ("X-Kubernetes-Pf-Prioritylevel-Uid", priorityAndFairness.priorityLevelUID)]
+        return response
     }
 
     private func route(_ request: APIRequest) async throws -> APIResponse {
@@ -39,9 +46,8 @@ public struct APIServer: Sendable {
                                details: [:])
             }
         }
+        if let health = Health.response(path: path, verbose: request.query["verbose"] != nil) { return health }
         switch path {
-        case "/healthz", "/livez", "/readyz":
-            return APIResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .bytes(Array("ok".utf8)))
         case "/version":
             return .json(version.json)
         case "/api", "/apis":
