@@ -11,16 +11,30 @@ final class ConnectionCertificates: Sendable {
     static let shared = ConnectionCertificates()
     private let subjects = Mutex<[ObjectIdentifier: CertificateSubject?]>([:])
 
-    func subject(for channel: any Channel, read: () async -> CertificateSubject?) async -> CertificateSubject? {
+    func subject(for channel: any Channel) async -> CertificateSubject? {
         let key = ObjectIdentifier(channel)
         if let known = subjects.withLock({ $0[key] }) { return known }
-        let subject = await read()
+        let subject = await Self.read(channel)
         let isNew = subjects.withLock { subjects in
             defer { subjects[key] = .some(subject) }
             return subjects[key] == nil
         }
         if isNew { channel.closeFuture.whenComplete { [self] _ in _ = subjects.withLock { $0.removeValue(forKey: key) } } }
         return subject
+    }
+
+    private static func read(_ connection: any Channel) async -> CertificateSubject? {
+        guard let peer = try? await connection.nioSSL_peerCertificate().get(),
+              let certificate = try? Certificate(derEncoded: peer.toDERBytes()) else { return nil }
+        var name: String?
+        var organizations: [String] = []
+        for rdn in certificate.subject {
+            for attribute in rdn {
+                if attribute.type == .RDNAttributeType.commonName { name = String(describing: attribute.value) }
+                if attribute.type == .RDNAttributeType.organizationName { organizations.append(String(describing: attribute.value)) }
+            }
+        }
+        return CertificateSubject(commonName: name, organizations: organizations)
     }
 }
 
@@ -41,20 +55,6 @@ struct ClientCertificateContext: RequestContext {
 
     /// The subject of the client certificate the TLS layer verified against the cluster CA, if one was presented.
     func certificateSubject() async -> CertificateSubject? {
-        await ConnectionCertificates.shared.subject(for: connection) { await readCertificateSubject() }
-    }
-
-    private func readCertificateSubject() async -> CertificateSubject? {
-        guard let peer = try? await connection.nioSSL_peerCertificate().get(),
-              let certificate = try? Certificate(derEncoded: peer.toDERBytes()) else { return nil }
-        var name: String?
-        var organizations: [String] = []
-        for rdn in certificate.subject {
-            for attribute in rdn {
-                if attribute.type == .RDNAttributeType.commonName { name = String(describing: attribute.value) }
-                if attribute.type == .RDNAttributeType.organizationName { organizations.append(String(describing: attribute.value)) }
-            }
-        }
-        return CertificateSubject(commonName: name, organizations: organizations)
+        await ConnectionCertificates.shared.subject(for: connection)
     }
 }

@@ -3,7 +3,8 @@ import EKS
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdHTTP2
+import HummingbirdCore
+import NIOHTTP1
 import KubeAPI
 import KubeStore
 import Logging
@@ -40,7 +41,15 @@ final class ClusterControlPlane: Sendable {
         serverLogger[metadataKey: "cluster"] = .string(spec.clusterName)
         // true once the server listens, false if it stops before that (e.g. the port is taken).
         let started = AsyncStream<Bool>.makeStream()
-        let running = Application(responder: responder, server: try .http2Upgrade(tlsConfiguration: tls),
+        var negotiating = tls
+        negotiating.applicationProtocols = ["h2", "http/1.1"]
+        let sslContext = try NIOSSLContext(configuration: negotiating)
+        let server = HTTPServerBuilder { httpResponder in
+            ClusterServerChannel(sslContext: sslContext, http1: HTTP1Channel(responder: httpResponder)) { head, body, stream in
+                await Self.serveStream(head: head, body: body, stream: stream, authenticator: authenticator, apiServer: apiServer)
+            }
+        }
+        let running = Application(responder: responder, server: server,
                                   configuration: .init(address: .hostname(spec.host, port: spec.port), serverName: "Skiff"),
                                   onServerRunning: { _ in started.continuation.yield(true) },
                                   logger: serverLogger)
@@ -90,31 +99,46 @@ final class ClusterControlPlane: Sendable {
     static func respond(_ request: Request, context: ClientCertificateContext, authenticator: any Authenticator,
                         apiServer: APIServer) async -> Response {
         var request = request
-        let authorization = request.headers[.authorization] ?? ""
-        let bearer = authorization.lowercased().hasPrefix("bearer ") ? String(authorization.dropFirst("bearer ".count)) : nil
-        let credentials = Credentials(clientCertificate: await context.certificateSubject(), bearerToken: bearer)
-        guard case .user(let user) = await authenticator.authenticate(credentials) else {
-            return response(.error(.unauthorized))
-        }
-        let body: [UInt8]
-        do {
-            body = Array(buffer: try await request.collectBody(upTo: APIServer.maxRequestBody + 1))
-        } catch {
-            return response(.error(.tooLarge()))
-        }
-        // As Go's ParseQuery reads it (kubectl writes spaces as `+`): from the raw query, decoded once.
-        var query: [String: String] = [:]
-        for (name, value) in SignableRequest.decodeForm(request.uri.query ?? "", plusIsSpace: true) where query[name] == nil {
-            query[name] = value
-        }
+        let body = try? Array(buffer: await request.collectBody(upTo: APIServer.maxRequestBody))
+        let fields = request.headers.map { ($0.name.canonicalName, $0.value) }
+        return response(await serve(method: request.method.rawValue, path: request.uri.path, query: request.uri.query, fields: fields,
+                                    body: body, certificate: await context.certificateSubject(), authenticator: authenticator,
+                                    apiServer: apiServer))
+    }
+
+    /// One request, from either protocol: authenticated, then answered by the API server. A nil body was too large.
+    static func serve(method: String, path: String, query rawQuery: String?, fields: [(String, String)], body: [UInt8]?,
+                      certificate: CertificateSubject?, authenticator: any Authenticator, apiServer: APIServer) async -> APIResponse {
         var headers: [String: String] = [:]
         // Repeated fields (one Impersonate-Group per group) combine as HTTP combines them: comma-separated.
-        for field in request.headers {
-            headers[field.name.canonicalName] = headers[field.name.canonicalName].map { "\($0), \(field.value)" } ?? field.value
+        for (name, value) in fields {
+            let name = name.lowercased()
+            headers[name] = headers[name].map { "\($0), \(value)" } ?? value
         }
-        let path = request.uri.path.removingPercentEncoding ?? request.uri.path
-        let apiRequest = APIRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: body, user: user)
-        return response(await apiServer.handle(apiRequest))
+        let authorization = headers["authorization"] ?? ""
+        let bearer = authorization.lowercased().hasPrefix("bearer ") ? String(authorization.dropFirst("bearer ".count)) : nil
+        guard case .user(let user) = await authenticator.authenticate(Credentials(clientCertificate: certificate, bearerToken: bearer)) else {
+            return .error(.unauthorized)
+        }
+        guard let body else { return .error(.tooLarge()) }
+        // As Go's ParseQuery reads it (kubectl writes spaces as `+`): from the raw query, decoded once.
+        var query: [String: String] = [:]
+        for (name, value) in SignableRequest.decodeForm(rawQuery ?? "", plusIsSpace: true) where query[name] == nil {
+            query[name] = value
+        }
+        let apiRequest = APIRequest(method: method, path: path.removingPercentEncoding ?? path, query: query, headers: headers,
+                                    body: body, user: user)
+        return await apiServer.handle(apiRequest)
+    }
+
+    /// The HTTP/2 side of `serve`: the stream's request, with the certificate of the connection it came on.
+    static func serveStream(head: HTTPRequestHead, body: [UInt8]?, stream: any Channel, authenticator: any Authenticator,
+                            apiServer: APIServer) async -> APIResponse {
+        let uri = head.uri
+        let (path, query) = uri.firstIndex(of: "?").map { (String(uri[..<$0]), String(uri[uri.index(after: $0)...])) } ?? (uri, nil)
+        let certificate = await ConnectionCertificates.shared.subject(for: stream.parent ?? stream)
+        return await serve(method: head.method.rawValue, path: path, query: query, fields: head.headers.map { ($0.name, $0.value) },
+                           body: body, certificate: certificate, authenticator: authenticator, apiServer: apiServer)
     }
 
     static func response(_ response: APIResponse) -> Response {
