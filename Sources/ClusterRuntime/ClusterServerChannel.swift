@@ -93,7 +93,9 @@ final class HTTP2StreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     let serve: Serve
     private var head: HTTPRequestHead?
-    private var body: [UInt8]? = []
+    private var body: [UInt8] = []
+    /// The body passed the limit: it is dropped, and the request answered 413.
+    private var tooLarge = false
 
     init(serve: @escaping Serve) {
         self.serve = serve
@@ -104,15 +106,15 @@ final class HTTP2StreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             self.head = head
         case .body(let buffer):
-            // Past the limit the body is dropped, and the request answered 413.
-            if let collected = body, collected.count + buffer.readableBytes <= APIServer.maxRequestBody {
-                body = collected + buffer.readableBytesView
+            if tooLarge || body.count + buffer.readableBytes > APIServer.maxRequestBody {
+                tooLarge = true
+                body = []
             } else {
-                body = nil
+                body.append(contentsOf: buffer.readableBytesView)
             }
         case .end:
             guard let head else { return }
-            respond(head: head, body: body, channel: context.channel)
+            respond(head: head, body: tooLarge ? nil : body, channel: context.channel)
         }
     }
 
@@ -122,12 +124,11 @@ final class HTTP2StreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             let response = await serve(head, body, channel)
             var headers = HTTPHeaders()
             for (name, value) in response.headers where name != "Transfer-Encoding" { headers.add(name: name, value: value) }
+            if case .bytes(let bytes) = response.body { headers.replaceOrAdd(name: "content-length", value: String(bytes.count)) }
             let responseHead = HTTPResponseHead(version: .http2, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
             switch response.body {
             case .bytes(let bytes):
-                headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
-                let sized = HTTPResponseHead(version: .http2, status: responseHead.status, headers: headers)
-                channel.write(HTTPServerResponsePart.head(sized), promise: nil)
+                channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
                 channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))), promise: nil)
                 channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
             case .stream(let chunks):
