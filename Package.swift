@@ -61,7 +61,6 @@ let package = Package(
         .target(name: "ClusterRuntime", dependencies: [
             "Auth", "EKS", "KubeAPI", "KubeStore", "PKI",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -42,15 +42,13 @@ final class ConnectionCertificates: Sendable {
 /// presented in the TLS handshake can authenticate the request.
 struct ClientCertificateContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    /// The TLS connection: the request's own channel over HTTP/1.1; over HTTP/2 the request arrives on a
-    /// stream channel, a child of the connection. A connection's parent is the listening socket, which has none.
+    /// The TLS connection. Only HTTP/1.1 requests come through Hummingbird, on the connection's own channel;
+    /// HTTP/2 streams go to `HTTP2StreamHandler`, which asks the stream's parent.
     let connection: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        var connection = source.channel
-        while let parent = connection.parent, parent.parent != nil { connection = parent }
-        self.connection = connection
+        connection = source.channel
     }
 
     /// The subject of the client certificate the TLS layer verified against the cluster CA, if one was presented.
