@@ -101,7 +101,7 @@ public struct MastersAuthorizer: Authorizer {
     ]
     static let publicInfoPaths = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
     static let discoveryPaths = ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*"]
-    static var authenticatedPaths: [String] { (discoveryPaths + publicInfoPaths).sorted() }
+    static let authenticatedPaths = (discoveryPaths + publicInfoPaths).sorted()
 
     public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
         let groups = request.user.groups

@@ -98,8 +98,12 @@ extension JSONParser {
             }
             throw failure("unexpected end")
         default:
-            while position < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[position]) {
-                position += 1
+            // A number or literal: up to the next delimiter.
+            while position < bytes.count {
+                switch bytes[position] {
+                case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"): return
+                default: position += 1
+                }
             }
         }
     }
