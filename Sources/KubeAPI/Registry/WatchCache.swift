@@ -202,16 +202,14 @@ final class WatchCache: Sendable {
                 state.recentSince = state.recent[dropped - 1].revision
                 state.recent.removeFirst(dropped)
             }
-            var slow: [Registry.EventStream.Continuation] = []
-            for id in state.subscribers.keys where change.revision > state.subscribers[id]!.after {
-                guard let event = state.subscribers[id]!.selection.event(for: change, matching: &state.subscribers[id]!.matching) else {
-                    continue
-                }
-                if case .dropped = state.subscribers[id]!.continuation.yield(event) {
-                    slow.append(state.subscribers.removeValue(forKey: id)!.continuation)
-                }
+            // Each watcher by position, edited in place: no hashing per watcher and change.
+            var slow: [Int] = []
+            for index in state.subscribers.values.indices where change.revision > state.subscribers.values[index].after {
+                let selection = state.subscribers.values[index].selection
+                guard let event = selection.event(for: change, matching: &state.subscribers.values[index].matching) else { continue }
+                if case .dropped = state.subscribers.values[index].continuation.yield(event) { slow.append(state.subscribers.keys[index]) }
             }
-            return slow
+            return slow.compactMap { state.subscribers.removeValue(forKey: $0)?.continuation }
         }
         for continuation in slow { continuation.finish() }
     }
