@@ -32,9 +32,11 @@ let package = Package(
         .target(name: "KubeStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // What every Kubernetes component shares: JSON documents, metadata, selectors, quantities, errors, typed views.
+        .target(name: "KubeModel"),
         // The Kubernetes API: resources, registry, discovery, tables, watch, patch (no HTTP).
         .target(name: "KubeAPI", dependencies: [
-            "KubeStore",
+            "KubeModel", "KubeStore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -59,7 +61,7 @@ let package = Package(
         ]),
         // Each cluster's control plane: store, API server over TLS, compaction.
         .target(name: "ClusterRuntime", dependencies: [
-            "Auth", "EKS", "KubeAPI", "KubeStore", "PKI",
+            "Auth", "EKS", "KubeAPI", "KubeModel", "KubeStore", "PKI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -84,7 +86,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "skiff", dependencies: [
-            "SkiffServer", "Auth", "KubeAPI", "KubeStore", "ClusterRuntime", "EKS", "PKI",
+            "SkiffServer", "Auth", "KubeAPI", "KubeModel", "KubeStore", "ClusterRuntime", "EKS", "PKI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -97,6 +99,7 @@ let package = Package(
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
         .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),
-        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeStore"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeModel", "KubeStore"]),
+        .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KubeModel
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",

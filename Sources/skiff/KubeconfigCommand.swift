@@ -3,6 +3,7 @@ import Auth
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import KubeModel
 #endif
 
 /// `skiff kubeconfig --cluster NAME`: asks the running Skiff for an administrator kubeconfig,

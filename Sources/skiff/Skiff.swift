@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import RegionStore
 import SkiffServer
+import KubeModel
 
 @main
 struct Skiff: AsyncParsableCommand {

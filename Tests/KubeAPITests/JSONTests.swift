@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KubeModel
 @testable import KubeAPI
 
 struct JSONTests {

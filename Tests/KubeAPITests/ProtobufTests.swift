@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KubeModel
 @testable import KubeAPI
 
 /// Protobuf bodies built in code, as kubectl's typed clients encode them.

@@ -1,6 +1,7 @@
 import Foundation
 import KubeStore
 import Testing
+import KubeModel
 @testable import KubeAPI
 
 /// The registry's object semantics against a real store.

@@ -1,6 +1,7 @@
 import Foundation
 import KubeStore
 import Testing
+import KubeModel
 @testable import KubeAPI
 
 struct ServerSideApplyTests {

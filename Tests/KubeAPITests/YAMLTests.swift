@@ -1,4 +1,5 @@
 import Testing
+import KubeModel
 @testable import KubeAPI
 
 struct YAMLTests {

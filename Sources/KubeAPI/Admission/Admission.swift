@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The admission the API server applies before storing: LimitRange defaults
 /// and bounds for containers, and ResourceQuota limits on a namespace.
 extension Registry {

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The review resources the API server answers without storing anything: who the caller is
 /// (`SelfSubjectReview`, `kubectl auth whoami`) and what a user may do (`SubjectAccessReview` and its
 /// self and local forms, `kubectl auth can-i`; `SelfSubjectRulesReview`, `kubectl auth can-i --list`).

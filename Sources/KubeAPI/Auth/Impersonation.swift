@@ -1,3 +1,5 @@
+import KubeModel
+
 /// `Impersonate-User`, `Impersonate-Group`, `Impersonate-Uid` and `Impersonate-Extra-*` (`kubectl --as`,
 /// `--as-group`): the request runs as the named user if its sender may impersonate each name given.
 enum Impersonation {

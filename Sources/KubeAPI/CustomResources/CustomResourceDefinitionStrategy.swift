@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// CustomResourceDefinitions: checked, defaulted, and reported `Established`
 /// at once (Skiff serves a new kind as soon as its definition is stored).

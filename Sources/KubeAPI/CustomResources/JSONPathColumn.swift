@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The simple JSONPath of `additionalPrinterColumns` (`.spec.replicas`, `.status.conditions[0].type`).
 enum JSONPathColumn {
     static func evaluate(_ path: String, in object: JSON) -> JSON? {

@@ -1,4 +1,5 @@
 import KubeStore
+import KubeModel
 
 extension ResourceType {
     var isCustomResourceDefinition: Bool { group == "apiextensions.k8s.io" && resource == "customresourcedefinitions" }

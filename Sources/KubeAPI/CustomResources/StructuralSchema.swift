@@ -1,3 +1,5 @@
+import KubeModel
+
 /// An OpenAPI v3 schema of a CustomResourceDefinition, as the API server uses
 /// it: checking a custom resource's values, pruning fields the schema does not
 /// declare, and filling in `default`s.

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// Edits of encoded objects that leave the rest of their bytes as they are.
 enum EncodedObject {
     /// The object with `metadata.resourceVersion` set, where its metadata has none: a stored object as

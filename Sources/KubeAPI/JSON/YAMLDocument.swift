@@ -1,10 +1,11 @@
 import Yams
+import KubeModel
 
 /// YAML request bodies (`application/yaml`, and `application/apply-patch+yaml` from clients other than
 /// kubectl), read into the JSON they stand for, as the API server converts them.
 enum YAMLDocument {
     static func json(from text: String) throws(APIError) -> JSON {
-        let node: Node?
+        let node: Yams.Node?
         do {
             node = try Yams.compose(yaml: text)
         } catch {
@@ -14,7 +15,7 @@ enum YAMLDocument {
         return json(node)
     }
 
-    static func json(_ node: Node) -> JSON {
+    static func json(_ node: Yams.Node) -> JSON {
         switch node {
         case .scalar(let scalar):
             // Quoted scalars keep the `str` tag; plain ones are resolved (`1`, `true`, `null`, `1.5`).

@@ -1,4 +1,5 @@
 import Synchronization
+import KubeModel
 
 /// The encoded OpenAPI documents (megabytes), built once per version of the resource table.
 final class OpenAPICache: Sendable {

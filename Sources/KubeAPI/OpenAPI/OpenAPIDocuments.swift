@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KubeModel
 
 /// `/openapi/v2` and `/openapi/v3`: the paths of every served resource, each
 /// operation marked with its group-version-kind and the query parameters it

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// OpenAPI schemas of the built-in types, derived from the protobuf schema
 /// table: every field with its type, the group-version-kind of each top-level
 /// kind, and the strategic-merge keys kubectl uses for client-side apply.

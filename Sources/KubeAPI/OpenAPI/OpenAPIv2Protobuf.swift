@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The OpenAPI v2 document in the protobuf form (gnostic's `openapi_v2.Document`)
 /// that kubectl up to 1.28 asks for with
 /// `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf`.

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// JSON merge patch (RFC 7386): objects merge, `null` removes, everything else replaces.
 enum MergePatch {
     static func apply(_ patch: JSON, to target: JSON) -> JSON {

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// Strategic merge patch, as kubectl sends it for built-in kinds: like a
 /// merge patch, but lists whose items have a merge key (containers by name,
 /// container ports by containerPort…) merge item by item, and the `$patch`,

@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// Reads `application/vnd.kubernetes.protobuf` bodies, which kubectl's typed
 /// clients send (`kubectl create deployment`, `create namespace`…), into the

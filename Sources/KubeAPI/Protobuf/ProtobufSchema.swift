@@ -1,4 +1,5 @@
 import Synchronization
+import KubeModel
 
 /// The protobuf wire schema of the served Kubernetes types: per message, its
 /// fields by number with their JSON names and types (generated table).

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// `fieldValidation=Strict|Warn|Ignore`: unknown fields in a request body are
 /// refused, reported as warnings, or dropped silently, as the API server does.
 public enum FieldValidation: String, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// The query parameters of list and watch calls.
 public struct ListOptions: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// A field of an object as managed fields name it: a path of object fields,
 /// list items by their merge keys (`k:{"name":"web"}`), set members

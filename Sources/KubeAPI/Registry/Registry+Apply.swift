@@ -1,4 +1,5 @@
 import KubeStore
+import KubeModel
 
 extension Registry {
     /// Server-side apply: the applied configuration is `manager`'s whole intent. Fields other managers

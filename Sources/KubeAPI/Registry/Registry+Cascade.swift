@@ -1,3 +1,5 @@
+import KubeModel
+
 extension Registry {
     /// Cascading deletion through `ownerReferences`, carried out as the garbage collector would:
     /// `Foreground` deletes the dependents before the owner, `Background` after it, `Orphan` keeps

@@ -1,4 +1,5 @@
 import KubeStore
+import KubeModel
 
 /// Lists: from the watch cache where it can answer, else from the store.
 extension Registry {

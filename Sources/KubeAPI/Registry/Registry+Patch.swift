@@ -1,3 +1,5 @@
+import KubeModel
+
 extension Registry {
     public enum PatchType: String, Sendable {
         case json = "application/json-patch+json"

@@ -1,6 +1,7 @@
 import Foundation
 import KubeStore
 import Synchronization
+import KubeModel
 
 extension Registry {
     public typealias EventStream = AsyncThrowingStream<ObjectEvent, any Error>

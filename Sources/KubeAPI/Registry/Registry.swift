@@ -1,6 +1,7 @@
 import Foundation
 import KubeStore
 import Synchronization
+import KubeModel
 
 /// Create, read, update, delete, list and watch for every resource, once:
 /// the object-metadata rules the real API server applies to all kinds, with

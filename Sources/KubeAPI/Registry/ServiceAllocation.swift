@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// Cluster IPs from the cluster's service CIDR and node ports from 30000–32767,
 /// handed out when a Service is created, as the API server's allocators do.

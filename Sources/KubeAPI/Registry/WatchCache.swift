@@ -1,5 +1,6 @@
 import KubeStore
 import Synchronization
+import KubeModel
 
 /// The current objects of one resource, kept in memory from a single store
 /// watch, so lists are served without reading or decoding the store. Each

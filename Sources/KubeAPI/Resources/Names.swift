@@ -1,3 +1,5 @@
+import KubeModel
+
 /// Kubernetes' name rules and the messages it gives for breaking them.
 enum Names {
     static let labelMessage = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"

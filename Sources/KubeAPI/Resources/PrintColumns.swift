@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// A strategy that only prints: the columns `kubectl get` shows for a kind with nothing else particular.
 struct PrintingStrategy: ResourceStrategy {

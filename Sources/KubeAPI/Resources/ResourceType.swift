@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// One served resource: its group, version, names and scope, and the strategy
 /// that holds everything particular to it. Discovery, routing, RBAC and

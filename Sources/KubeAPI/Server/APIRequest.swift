@@ -1,3 +1,5 @@
+import KubeModel
+
 /// Who is making a request, as the authenticator established it.
 public struct UserInfo: Sendable, Equatable {
     public let name: String

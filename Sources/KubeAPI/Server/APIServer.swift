@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 
 /// The Kubernetes REST surface of one cluster: discovery, version, health and

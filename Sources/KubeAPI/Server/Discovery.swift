@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The discovery documents kubectl reads to learn what a cluster serves.
 enum Discovery {
     static func coreVersions() -> JSON {

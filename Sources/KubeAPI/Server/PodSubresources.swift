@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// `pods/binding` (a scheduler assigns a pod to a node) and `pods/eviction`
 /// (a pod is deleted only if its PodDisruptionBudgets allow it).

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The `scale` subresource: an autoscaling/v1 `Scale` view of a workload's replicas.
 enum ScaleSubresource {
     static func paths(_ resource: ResourceType) -> ScalePaths {

@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// Server-side printing: the `Table` kubectl asks for with `Accept: application/json;as=Table;g=meta.k8s.io;v=v1`.
 enum Tables {

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// What `/version` reports: the cluster's Kubernetes version, as EKS builds it.
 public struct VersionInfo: Sendable {
     public let major: String

@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// A watch on the wire: one JSON event per line, `{"type":"ADDED","object":{…}}`, as a chunked stream.
 enum WatchEncoding {

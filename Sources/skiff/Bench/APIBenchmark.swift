@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 import KubeStore
+import KubeModel
 
 /// `skiff bench api`: the Kubernetes API of one cluster, in process, layer by
 /// layer (the store alone, then the API server's request handling), with

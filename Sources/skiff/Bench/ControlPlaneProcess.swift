@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import PKI
 import SkiffServer
+import KubeModel
 
 /// The benchmark's control plane in a process of its own (`skiff bench serve`), so that the server's CPU
 /// time is measured apart from the load generator's.

@@ -9,6 +9,7 @@ import NIOHTTP1
 import NIOSSL
 import PKI
 import SkiffServer
+import KubeModel
 
 /// The same operations as `APIBenchmark`, through a real cluster control plane in a process of its own:
 /// HTTPS with a client certificate, over HTTP/2 (one connection, a stream per request, as client-go does)

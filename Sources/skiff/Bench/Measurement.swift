@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// Latency samples of one scenario, and what a script reads from them.
 struct Measurement {

@@ -1,8 +1,9 @@
 import Foundation
+import KubeModel
 
 /// What every workload with a pod template shares: template defaults, a
 /// selector that must match the template's labels, and `replicas`.
-enum Workload {
+enum WorkloadTemplates {
     static func defaultTemplate(_ object: inout JSON) {
         guard var spec = object[path: ["spec", "template", "spec"]] else { return }
         PodDefaults.apply(toSpec: &spec)
@@ -59,7 +60,7 @@ struct DeploymentStrategy: ResourceStrategy {
     var hasStatus: Bool { true }
 
     func applyDefaults(_ object: inout JSON) {
-        Workload.defaultTemplate(&object)
+        WorkloadTemplates.defaultTemplate(&object)
         setIfAbsent(&object, "spec", [:])
         var spec = object["spec"] ?? [:]
         setIfAbsent(&spec, "replicas", 1)
@@ -77,10 +78,10 @@ struct DeploymentStrategy: ResourceStrategy {
         object["spec"] = spec
     }
 
-    func validate(_ object: JSON) -> [FieldError] { Workload.validate(object) }
+    func validate(_ object: JSON) -> [FieldError] { WorkloadTemplates.validate(object) }
 
     func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] {
-        Workload.validate(object) + Workload.validateSelectorUnchanged(object, old: old)
+        WorkloadTemplates.validate(object) + WorkloadTemplates.validateSelectorUnchanged(object, old: old)
     }
 
     var columns: [TableColumn] {
@@ -94,13 +95,13 @@ struct DeploymentStrategy: ResourceStrategy {
     }
 
     func cells(_ object: JSON, now: Date) -> [JSON] {
-        let containers = Workload.containers(object)
+        let containers = WorkloadTemplates.containers(object)
         return [.string(object.name),
-                .string("\(Workload.count(object, ["status", "readyReplicas"]))/\(Workload.count(object, ["spec", "replicas"]))"),
-                .int(Workload.count(object, ["status", "updatedReplicas"])),
-                .int(Workload.count(object, ["status", "availableReplicas"])),
+                .string("\(WorkloadTemplates.count(object, ["status", "readyReplicas"]))/\(WorkloadTemplates.count(object, ["spec", "replicas"]))"),
+                .int(WorkloadTemplates.count(object, ["status", "updatedReplicas"])),
+                .int(WorkloadTemplates.count(object, ["status", "availableReplicas"])),
                 .string(Age.since(object.creationTimestamp, now: now)),
-                .string(containers.names), .string(containers.images), .string(Workload.selectorText(object))]
+                .string(containers.names), .string(containers.images), .string(WorkloadTemplates.selectorText(object))]
     }
 }
 
@@ -108,14 +109,14 @@ struct ReplicaSetStrategy: ResourceStrategy {
     var hasStatus: Bool { true }
 
     func applyDefaults(_ object: inout JSON) {
-        Workload.defaultTemplate(&object)
+        WorkloadTemplates.defaultTemplate(&object)
         object[path: ["spec", "replicas"]] = object[path: ["spec", "replicas"]] ?? 1
     }
 
-    func validate(_ object: JSON) -> [FieldError] { Workload.validate(object) }
+    func validate(_ object: JSON) -> [FieldError] { WorkloadTemplates.validate(object) }
 
     func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] {
-        Workload.validate(object) + Workload.validateSelectorUnchanged(object, old: old)
+        WorkloadTemplates.validate(object) + WorkloadTemplates.validateSelectorUnchanged(object, old: old)
     }
 
     var columns: [TableColumn] {
@@ -128,11 +129,11 @@ struct ReplicaSetStrategy: ResourceStrategy {
     }
 
     func cells(_ object: JSON, now: Date) -> [JSON] {
-        let containers = Workload.containers(object)
-        return [.string(object.name), .int(Workload.count(object, ["spec", "replicas"])),
-                .int(Workload.count(object, ["status", "replicas"])), .int(Workload.count(object, ["status", "readyReplicas"])),
+        let containers = WorkloadTemplates.containers(object)
+        return [.string(object.name), .int(WorkloadTemplates.count(object, ["spec", "replicas"])),
+                .int(WorkloadTemplates.count(object, ["status", "replicas"])), .int(WorkloadTemplates.count(object, ["status", "readyReplicas"])),
                 .string(Age.since(object.creationTimestamp, now: now)),
-                .string(containers.names), .string(containers.images), .string(Workload.selectorText(object))]
+                .string(containers.names), .string(containers.images), .string(WorkloadTemplates.selectorText(object))]
     }
 }
 
@@ -140,7 +141,7 @@ struct StatefulSetStrategy: ResourceStrategy {
     var hasStatus: Bool { true }
 
     func applyDefaults(_ object: inout JSON) {
-        Workload.defaultTemplate(&object)
+        WorkloadTemplates.defaultTemplate(&object)
         var spec = object["spec"] ?? [:]
         setIfAbsent(&spec, "replicas", 1)
         setIfAbsent(&spec, "podManagementPolicy", "OrderedReady")
@@ -150,10 +151,10 @@ struct StatefulSetStrategy: ResourceStrategy {
         object["spec"] = spec
     }
 
-    func validate(_ object: JSON) -> [FieldError] { Workload.validate(object) }
+    func validate(_ object: JSON) -> [FieldError] { WorkloadTemplates.validate(object) }
 
     func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] {
-        Workload.validate(object) + Workload.validateSelectorUnchanged(object, old: old)
+        WorkloadTemplates.validate(object) + WorkloadTemplates.validateSelectorUnchanged(object, old: old)
     }
 
     var columns: [TableColumn] {
@@ -163,9 +164,9 @@ struct StatefulSetStrategy: ResourceStrategy {
     }
 
     func cells(_ object: JSON, now: Date) -> [JSON] {
-        let containers = Workload.containers(object)
+        let containers = WorkloadTemplates.containers(object)
         return [.string(object.name),
-                .string("\(Workload.count(object, ["status", "readyReplicas"]))/\(Workload.count(object, ["spec", "replicas"]))"),
+                .string("\(WorkloadTemplates.count(object, ["status", "readyReplicas"]))/\(WorkloadTemplates.count(object, ["spec", "replicas"]))"),
                 .string(Age.since(object.creationTimestamp, now: now)), .string(containers.names), .string(containers.images)]
     }
 }
@@ -174,17 +175,17 @@ struct DaemonSetStrategy: ResourceStrategy {
     var hasStatus: Bool { true }
 
     func applyDefaults(_ object: inout JSON) {
-        Workload.defaultTemplate(&object)
+        WorkloadTemplates.defaultTemplate(&object)
         var spec = object["spec"] ?? [:]
         setIfAbsent(&spec, "revisionHistoryLimit", 10)
         setIfAbsent(&spec, "updateStrategy", ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 1, "maxSurge": 0]])
         object["spec"] = spec
     }
 
-    func validate(_ object: JSON) -> [FieldError] { Workload.validate(object) }
+    func validate(_ object: JSON) -> [FieldError] { WorkloadTemplates.validate(object) }
 
     func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] {
-        Workload.validate(object) + Workload.validateSelectorUnchanged(object, old: old)
+        WorkloadTemplates.validate(object) + WorkloadTemplates.validateSelectorUnchanged(object, old: old)
     }
 
     var columns: [TableColumn] {
@@ -197,7 +198,7 @@ struct DaemonSetStrategy: ResourceStrategy {
             .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return [.string(object.name)]
             + ["desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled", "numberAvailable"]
-                .map { JSON.int(Workload.count(object, ["status", $0])) }
+                .map { JSON.int(WorkloadTemplates.count(object, ["status", $0])) }
             + [.string(selector.isEmpty ? "<none>" : selector), .string(Age.since(object.creationTimestamp, now: now))]
     }
 }
@@ -206,7 +207,7 @@ struct JobStrategy: ResourceStrategy {
     var hasStatus: Bool { true }
 
     func applyDefaults(_ object: inout JSON) {
-        Workload.defaultTemplate(&object)
+        WorkloadTemplates.defaultTemplate(&object)
         var spec = object["spec"] ?? [:]
         setIfAbsent(&spec, "parallelism", 1)
         setIfAbsent(&spec, "completions", 1)
@@ -229,7 +230,7 @@ struct JobStrategy: ResourceStrategy {
     }
 
     func validate(_ object: JSON) -> [FieldError] {
-        var errors = Workload.validate(object, needsSelector: false)
+        var errors = WorkloadTemplates.validate(object, needsSelector: false)
         if let policy = object[path: ["spec", "template", "spec", "restartPolicy"]]?.string, policy == "Always" {
             errors.append(.notSupported("spec.template.spec.restartPolicy", .string(policy), ["OnFailure", "Never"]))
         }
@@ -243,17 +244,17 @@ struct JobStrategy: ResourceStrategy {
     }
 
     func cells(_ object: JSON, now: Date) -> [JSON] {
-        let succeeded = Workload.count(object, ["status", "succeeded"])
+        let succeeded = WorkloadTemplates.count(object, ["status", "succeeded"])
         let completions = object[path: ["spec", "completions"]]?.int.map(String.init) ?? "1"
         let conditions = object[path: ["status", "conditions"]]?.array ?? []
         let status = conditions.first { $0["status"]?.string == "True" }?["type"]?.string ?? "Running"
         let start = object[path: ["status", "startTime"]]?.string.flatMap(Timestamps.parse)
         let end = object[path: ["status", "completionTime"]]?.string.flatMap(Timestamps.parse) ?? now
-        let containers = Workload.containers(object)
+        let containers = WorkloadTemplates.containers(object)
         return [.string(object.name), .string(status), .string("\(succeeded)/\(completions)"),
                 .string(start.map { Age.format(end.timeIntervalSince($0)) } ?? ""),
                 .string(Age.since(object.creationTimestamp, now: now)),
-                .string(containers.names), .string(containers.images), .string(Workload.selectorText(object))]
+                .string(containers.names), .string(containers.images), .string(WorkloadTemplates.selectorText(object))]
     }
 }
 

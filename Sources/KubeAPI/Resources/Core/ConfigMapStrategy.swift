@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 struct ConfigMapStrategy: ResourceStrategy {
     func validate(_ object: JSON) -> [FieldError] {

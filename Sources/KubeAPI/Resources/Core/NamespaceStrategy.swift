@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 struct NamespaceStrategy: ResourceStrategy {
     var hasStatus: Bool { true }

@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The defaults the API server fills into a pod spec (also inside the pod
 /// templates of Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs).
 enum PodDefaults {

@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 struct PodStrategy: ResourceStrategy {
     var hasStatus: Bool { true }

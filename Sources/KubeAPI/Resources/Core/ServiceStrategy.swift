@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 struct ServiceStrategy: ResourceStrategy {
     var hasStatus: Bool { true }

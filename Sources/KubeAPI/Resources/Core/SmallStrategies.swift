@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 struct NodeStrategy: ResourceStrategy {
     var hasStatus: Bool { true }

@@ -1,15 +1,17 @@
 /// Writes `JSON` values with sorted keys, so equal objects encode to equal bytes.
-struct JSONWriter {
-    var bytes: [UInt8] = []
+package struct JSONWriter {
+    package var bytes: [UInt8] = []
 
-    static func encode(_ value: JSON) -> [UInt8] {
+    package init() {}
+
+    package static func encode(_ value: JSON) -> [UInt8] {
         var writer = JSONWriter()
         writer.bytes.reserveCapacity(512)
         writer.write(value)
         return writer.bytes
     }
 
-    mutating func write(_ value: JSON) {
+    package mutating func write(_ value: JSON) {
         switch value {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let flag): bytes.append(contentsOf: flag ? "true".utf8 : "false".utf8)
@@ -45,7 +47,7 @@ struct JSONWriter {
         }
     }
 
-    mutating func write(integer: Int64) {
+    package mutating func write(integer: Int64) {
         guard integer != 0 else { bytes.append(UInt8(ascii: "0")); return }
         if integer < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = integer.magnitude
@@ -63,7 +65,7 @@ struct JSONWriter {
         }
     }
 
-    mutating func write(string: String) {
+    package mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copied whole.
         if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

@@ -24,11 +24,11 @@ public struct APIError: Error, Equatable, Sendable {
     }
 
     /// `pods "web"`, or `deployments.apps "web"` for a named group.
-    static func qualified(_ resource: String, group: String) -> String {
+    package static func qualified(_ resource: String, group: String) -> String {
         group.isEmpty ? resource : "\(resource).\(group)"
     }
 
-    static func details(name: String, resource: String, group: String) -> JSON {
+    package static func details(name: String, resource: String, group: String) -> JSON {
         var details: JSON = ["name": .string(name), "kind": .string(resource)]
         if !group.isEmpty { details["group"] = .string(group) }
         return details
@@ -123,6 +123,13 @@ public struct FieldError: Error, Equatable, Sendable, CustomStringConvertible {
     public let value: JSON?
     public let detail: String
 
+    public init(kind: Kind, field: String, value: JSON?, detail: String) {
+        self.kind = kind
+        self.field = field
+        self.value = value
+        self.detail = detail
+    }
+
     public static func invalid(_ field: String, _ value: JSON, _ detail: String) -> FieldError {
         FieldError(kind: .invalid, field: field, value: value, detail: detail)
     }
@@ -141,7 +148,7 @@ public struct FieldError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The text after the field name, as the API server writes it.
-    var summary: String {
+    package var summary: String {
         switch kind {
         case .invalid:
             "Invalid value: \(Self.render(value ?? .null))\(detail.isEmpty ? "" : ": \(detail)")"
@@ -160,11 +167,11 @@ public struct FieldError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(field): \(summary)" }
 
-    var cause: JSON {
+    package var cause: JSON {
         ["reason": .string(kind.rawValue), "message": .string(summary), "field": .string(field)]
     }
 
-    static func render(_ value: JSON) -> String {
+    package static func render(_ value: JSON) -> String {
         switch value {
         case .string(let text): "\"\(text)\""
         case .int(let number): String(number)

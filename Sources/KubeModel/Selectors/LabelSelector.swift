@@ -48,7 +48,7 @@ public struct LabelSelector: Sendable, Equatable {
     }
 
     /// Splits on commas outside parentheses.
-    static func splitTerms(_ text: String) -> [String] {
+    package static func splitTerms(_ text: String) -> [String] {
         var terms: [String] = [], current = "", depth = 0
         for character in text {
             switch character {
@@ -62,7 +62,7 @@ public struct LabelSelector: Sendable, Equatable {
         return terms
     }
 
-    static func requirement(_ term: String) throws(APIError) -> Requirement {
+    package static func requirement(_ term: String) throws(APIError) -> Requirement {
         let invalid = APIError.badRequest("unable to parse requirement: found '\(term)', expected: identifier")
         for (op, make) in [("!=", Requirement.notEquals), ("==", Requirement.equals), ("=", Requirement.equals)] as [(String, (String, String) -> Requirement)] {
             if let range = term.range(of: op) {
@@ -109,6 +109,12 @@ public struct FieldSelector: Sendable, Equatable {
         public let field: String
         public let value: String
         public let equal: Bool
+
+        public init(field: String, value: String, equal: Bool) {
+            self.field = field
+            self.value = value
+            self.equal = equal
+        }
     }
 
     public let terms: [Term]

@@ -1,13 +1,13 @@
 /// A byte-level JSON parser (RFC 8259) producing `JSON` values: objects are
 /// the bulk of every request and stored value, so this is on every hot path.
-struct JSONParser {
-    struct Failure: Error, CustomStringConvertible {
+package struct JSONParser {
+    package struct Failure: Error, CustomStringConvertible {
         let offset: Int
         let reason: String
-        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+        package var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSON {
+    package static func parse(_ bytes: [UInt8]) throws(Failure) -> JSON {
         try bytes.withUnsafeBufferPointer { buffer throws(Failure) -> JSON in
             var parser = JSONParser(bytes: buffer)
             parser.skipSpace()
@@ -19,18 +19,18 @@ struct JSONParser {
     }
 
     /// Deeper nesting is refused, as the API server refuses it.
-    static let maxDepth = 10_000
+    package static let maxDepth = 10_000
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    var position = 0
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package var position = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    package init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    func failure(_ reason: String) -> Failure { Failure(offset: position, reason: reason) }
+    package func failure(_ reason: String) -> Failure { Failure(offset: position, reason: reason) }
 
-    mutating func skipSpace() {
+    package mutating func skipSpace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -39,7 +39,7 @@ struct JSONParser {
         }
     }
 
-    mutating func value(depth: Int) throws(Failure) -> JSON {
+    package mutating func value(depth: Int) throws(Failure) -> JSON {
         guard depth < Self.maxDepth else { throw failure("nested too deeply") }
         guard position < bytes.count else { throw failure("unexpected end") }
         switch bytes[position] {
@@ -53,7 +53,7 @@ struct JSONParser {
         }
     }
 
-    mutating func literal(_ word: StaticString) throws(Failure) {
+    package mutating func literal(_ word: StaticString) throws(Failure) {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw failure("unexpected end") }
         for index in 0..<count where bytes[position + index] != word.utf8Start[index] {
@@ -62,7 +62,7 @@ struct JSONParser {
         position += count
     }
 
-    mutating func object(depth: Int) throws(Failure) -> JSON {
+    package mutating func object(depth: Int) throws(Failure) -> JSON {
         position += 1
         var fields: [String: JSON] = [:]
         skipSpace()
@@ -87,7 +87,7 @@ struct JSONParser {
         }
     }
 
-    mutating func array(depth: Int) throws(Failure) -> JSON {
+    package mutating func array(depth: Int) throws(Failure) -> JSON {
         position += 1
         var items: [JSON] = []
         skipSpace()
@@ -106,7 +106,7 @@ struct JSONParser {
         }
     }
 
-    mutating func string() throws(Failure) -> String {
+    package mutating func string() throws(Failure) -> String {
         position += 1
         let start = position
         // Fast path: no escapes.
@@ -159,7 +159,7 @@ struct JSONParser {
         throw failure("unterminated string")
     }
 
-    mutating func hex4() throws(Failure) -> UInt32 {
+    package mutating func hex4() throws(Failure) -> UInt32 {
         guard position + 4 <= bytes.count else { throw failure("unexpected end") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -177,7 +177,7 @@ struct JSONParser {
         return value
     }
 
-    mutating func number() throws(Failure) -> JSON {
+    package mutating func number() throws(Failure) -> JSON {
         let start = position
         var integral = true
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
@@ -199,7 +199,7 @@ struct JSONParser {
         return .double(value)
     }
 
-    static func isNumberByte(_ byte: UInt8) -> Bool {
+    package static func isNumberByte(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
             || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
     }
