@@ -40,6 +40,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // How a cluster's own components reach its API: the in-process client, informers on the watch cache,
+        // the work queue, the controller loop, leader election.
+        .target(name: "KubeClient", dependencies: [
+            "KubeAPI", "KubeModel",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The controllers of kube-controller-manager, and the manager that runs them under a Lease.
+        .target(name: "Controllers", dependencies: [
+            "KubeAPI", "KubeClient", "KubeModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Certificate authorities and certificates.
         .target(name: "PKI", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -61,7 +73,8 @@ let package = Package(
         ]),
         // Each cluster's control plane: store, API server over TLS, compaction.
         .target(name: "ClusterRuntime", dependencies: [
-            "Auth", "EKS", "KubeAPI", "KubeModel", "KubeStore", "PKI",
+            "Auth", "EKS", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -101,5 +114,7 @@ let package = Package(
         .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeModel", "KubeStore"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeAPI", "KubeModel", "KubeStore"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeClient", "KubeAPI", "KubeModel", "KubeStore"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Auth
+import Controllers
 import EKS
 import Foundation
 import HTTPTypes
@@ -11,24 +12,26 @@ import Logging
 import NIOCore
 import NIOSSL
 import PKI
+import ServiceLifecycle
 
 /// One cluster's control plane: its store (a SQLite file of its own), its
-/// registry, and its API server on its own port, over TLS with a serving
-/// certificate from the cluster's CA.
+/// registry, and a ServiceGroup of the components that serve and act on it:
+/// the API server on its own port (TLS with a serving certificate from the
+/// cluster's CA), the store's compactor, and the controller manager.
 final class ClusterControlPlane: Sendable {
     let spec: ControlPlaneSpec
     let store: SQLiteKubeStore
     let apiServer: APIServer
-    private let serving: Task<Void, any Error>
-    private let compacting: Task<Void, Never>
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
 
-    init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, logger: Logger) async throws {
+    init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String, logger: Logger) async throws {
         self.spec = spec
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteKubeStore(path: directory.appendingPathComponent("cluster.sqlite").path)
         self.store = store
         let registry = Registry(store: store, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr))
-        try await registry.bootstrap()
+        try await ClusterBootstrap.run(registry)
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion))
         self.apiServer = apiServer
 
@@ -49,17 +52,22 @@ final class ClusterControlPlane: Sendable {
                 await Self.serveStream(head: head, body: body, stream: stream, authenticator: authenticator, apiServer: apiServer)
             }
         }
-        let running = Application(responder: responder, server: server,
+        let serving = Application(responder: responder, server: server,
                                   configuration: .init(address: .hostname(spec.host, port: spec.port), serverName: "Skiff"),
                                   onServerRunning: { _ in started.continuation.yield(true) },
                                   logger: serverLogger)
-        let serving = Task {
+        var groupLogger = logger
+        groupLogger[metadataKey: "cluster"] = .string(spec.clusterName)
+        // Stopped in reverse order: the controllers first, the API server last.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: APIServerService(application: serving)), .init(service: StoreCompactor(store: store, retention: historyRetention)),
+                       .init(service: ControllerManager(server: apiServer, identity: identity, logger: groupLogger))],
+            gracefulShutdownSignals: [], cancellationSignals: [], logger: groupLogger))
+        self.group = group
+        self.running = Task {
             defer { started.continuation.yield(false) }
-            try await running.run()
+            try await group.run()
         }
-        self.serving = serving
-        let compacting = Task { await StoreCompactor(store: store, retention: historyRetention).run() }
-        self.compacting = compacting
         // Serve before the cluster is reported ACTIVE.
         var listening = false
         for await signal in started.stream {
@@ -67,17 +75,25 @@ final class ClusterControlPlane: Sendable {
             break
         }
         guard listening else {
-            compacting.cancel()
+            await group.triggerGracefulShutdown()
+            _ = try? await self.running.value
+            registry.shutdown()
             throw ControlPlaneError.couldNotListen(spec.endpoint)
         }
     }
 
+    /// Stops the components in reverse order; what has not stopped within a few seconds (a client's
+    /// open watch holds the API server) is cancelled.
     func stop() async {
+        await group.triggerGracefulShutdown()
+        let running = self.running
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(3))
+            running.cancel()
+        }
+        _ = try? await running.value
+        deadline.cancel()
         apiServer.registry.shutdown()
-        serving.cancel()
-        compacting.cancel()
-        _ = try? await serving.value
-        await compacting.value
     }
 
     static func tlsConfiguration(_ spec: ControlPlaneSpec) throws -> TLSConfiguration {
@@ -156,6 +172,16 @@ final class ClusterControlPlane: Sendable {
                 try await writer.finish(nil)
             })
         }
+    }
+}
+
+/// The API server in the control plane's group. Stopping cancels it: open watches and idle HTTP/2
+/// connections end at once, as the old server did, rather than holding the cluster's shutdown.
+struct APIServerService<App: Service>: Service {
+    let application: App
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await application.run() }
     }
 }
 

@@ -8,10 +8,14 @@ public actor ClusterRuntimes: ControlPlaneHost {
     private let directory: URL
     private let historyRetention: TimeInterval
     private let logger: Logger
+    /// This replica's name in leader elections (stable across restarts of the same replica).
+    private let identity: String
     private var running: [String: ClusterControlPlane] = [:]
 
-    public init(directory: URL, historyRetention: TimeInterval = 300, logger: Logger) {
+    public init(directory: URL, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
+                logger: Logger) {
         self.directory = directory
+        self.identity = identity
         self.historyRetention = historyRetention
         self.logger = logger
     }
@@ -29,7 +33,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
         let controlPlane: ClusterControlPlane
         do {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName),
-                                                         historyRetention: historyRetention, logger: logger)
+                                                         historyRetention: historyRetention, identity: identity, logger: logger)
         } catch {
             logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
             throw error

@@ -1,16 +1,21 @@
 import Foundation
 import KubeStore
+import ServiceLifecycle
 
 /// Compacts a cluster's store on its own, keeping about five minutes of
 /// history (what a watch or a `continue` token may still need, as on a real
 /// API server), so the data dir stays proportional to the live objects.
-struct StoreCompactor {
+struct StoreCompactor: Service {
     let store: any KubeStore
     let retention: TimeInterval
     /// How often it samples the revision and compacts: a tenth of the retention, at most 30 seconds.
     var interval: Duration { .milliseconds(Int(min(retention / 10, 30) * 1000)) }
 
-    func run() async {
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { await compactWhileRunning() }
+    }
+
+    func compactWhileRunning() async {
         // (time, revision) samples: compaction goes up to the newest revision older than the retention.
         var samples: [(Date, Int64)] = []
         while !Task.isCancelled {

@@ -29,7 +29,8 @@ public struct SkiffServer: Sendable {
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
-                                   historyRetention: configuration.historyRetention, logger: logger)
+                                   historyRetention: configuration.historyRetention,
+                                   identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
             endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }),

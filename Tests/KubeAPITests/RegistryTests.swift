@@ -14,7 +14,7 @@ struct RegistryTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         registry = Registry(store: try SQLiteKubeStore(path: directory.appendingPathComponent("c.sqlite").path),
                             serviceNetwork: ServiceNetwork(cidr: "10.100.0.0/16"))
-        try await registry.bootstrap()
+        try await ClusterBootstrap.run(registry)
     }
 
     func resource(_ name: String, group: String = "") -> ResourceType {
@@ -108,12 +108,50 @@ struct RegistryTests {
         var held = configMap("held")
         held[path: ["metadata", "finalizers"]] = ["example.com/hold"]
         _ = try await registry.create(resource("configmaps"), namespace: "going", body: held)
-        let terminating = try await registry.deleteNamespace("going", options: .init())
-        #expect(terminating[path: ["status", "phase"]] == "Terminating")
+        let terminating = try await registry.delete(namespaces, namespace: nil, name: "going")
+        #expect(terminating[path: ["status", "phase"]] == "Terminating" && terminating.deletionTimestamp != nil)
         await #expect { try await registry.create(resource("configmaps"), namespace: "going", body: configMap("late")) } throws: { error in
             (error as? APIError)?.code == 403
         }
-        await #expect(throws: APIError.self) { try await registry.deleteNamespace("default", options: .init()) }
+        await #expect { try await registry.delete(namespaces, namespace: nil, name: "default") } throws: { error in
+            (error as? APIError)?.code == 403
+        }
+        // Once the namespace controller has emptied it and cleared spec.finalizers, it goes.
+        var finalized = terminating
+        finalized[path: ["spec", "finalizers"]] = []
+        let request = APIRequest(method: "PUT", path: "/api/v1/namespaces/going/finalize", query: [:], headers: [:],
+                                 body: JSONCoding.encode(finalized), user: UserInfo(name: "admin", groups: ["system:masters"]))
+        let response = await APIServer(registry: registry, version: VersionInfo(patchVersion: "1.34.1")).handle(request)
+        #expect(response.status == 200)
+        await #expect(throws: APIError.notFound("namespaces", name: "going")) {
+            try await registry.get(namespaces, namespace: nil, name: "going")
+        }
+    }
+
+    @Test func concurrentCreatesNeverShareAnAddress() async throws {
+        // A /28 has 14 usable addresses, the kubernetes service takes one: 13 for 20 concurrent creates.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubeapi-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let small = Registry(store: try SQLiteKubeStore(path: directory.appendingPathComponent("c.sqlite").path),
+                             serviceNetwork: ServiceNetwork(cidr: "10.100.0.0/28"))
+        try await ClusterBootstrap.run(small)
+        let services = resource("services")
+        let addresses = await withTaskGroup(of: String?.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    let body: JSON = ["metadata": ["name": .string("s\(index)")], "spec": ["ports": [["port": 80]]]]
+                    return try? await small.create(services, namespace: "default", body: body)[path: ["spec", "clusterIP"]]?.string
+                }
+            }
+            return await group.reduce(into: [String]()) { if let address = $1 { $0.append(address) } }
+        }
+        #expect(addresses.count == 13 && Set(addresses).count == 13 && !addresses.contains("10.100.0.1"))
+        // A deleted Service's address is free again.
+        _ = try await small.delete(services, namespace: "default", name: "s0")
+        _ = try? await small.delete(services, namespace: "default", name: "s1")
+        let again = try await small.create(services, namespace: "default", body: ["metadata": ["name": "again"], "spec": ["ports": [["port": 80]]]])
+        #expect(again[path: ["spec", "clusterIP"]]?.string?.hasPrefix("10.100.0.") == true)
+        small.shutdown()
     }
 
     @Test func listsFilterAndPage() async throws {
@@ -166,7 +204,7 @@ struct RegistryTests {
             "metadata": ["name": "web"], "spec": ["type": "NodePort", "ports": [["port": 80]]]])
         let ip = created[path: ["spec", "clusterIP"]]?.string ?? ""
         #expect(ip.hasPrefix("10.100.") && ip != "10.100.0.1")
-        #expect(Registry.nodePortRange.contains(created[path: ["spec", "ports"]]?.array?[0]["nodePort"]?.int ?? 0))
+        #expect((30000...32767).contains(created[path: ["spec", "ports"]]?.array?[0]["nodePort"]?.int ?? 0))
         #expect(created[path: ["spec", "ports"]]?.array?[0]["targetPort"] == 80)
     }
 
@@ -234,33 +272,21 @@ struct RegistryTests {
         #expect(fromStore == ["c0", "c1", "c2", "c3", "c4", "c5", "live"])
     }
 
-    @Test func deletingAnOwnerDeletesOrOrphansItsDependentsOnly() async throws {
+    @Test func propagationPoliciesLeaveTheirFinalizerForTheGarbageCollector() async throws {
         let configmaps = resource("configmaps")
-        let secrets = resource("secrets")
-        _ = try await registry.create(resource("namespaces"), namespace: nil, body: ["metadata": ["name": "other"]])
-        func owned(_ name: String, by owner: JSON) -> JSON {
-            ["metadata": ["name": .string(name), "ownerReferences": [["apiVersion": "v1", "kind": "ConfigMap", "name": .string(owner.name),
-                                                                      "uid": .string(owner.uid ?? "")]]]]
+        for (name, policy, finalizer) in [("fore", "Foreground", "foregroundDeletion"), ("orphaned", "Orphan", "orphan")] {
+            _ = try await registry.create(configmaps, namespace: "default", body: configMap(name))
+            var options = Registry.DeleteOptions()
+            options.propagationPolicy = policy
+            let marked = try await registry.delete(configmaps, namespace: "default", name: name, options: options)
+            #expect(marked.finalizers == [finalizer] && marked.deletionTimestamp != nil)
+            // The collector's work done, the finalizer goes and so does the object.
+            _ = try await registry.patch(configmaps, namespace: "default", name: name, type: .merge, patch: ["metadata": ["finalizers": nil]])
+            await #expect(throws: APIError.notFound("configmaps", name: name)) { try await registry.get(configmaps, namespace: "default", name: name) }
         }
-        let owner = try await registry.create(configmaps, namespace: "default", body: configMap("owner"))
-        _ = try await registry.create(configmaps, namespace: "default", body: owned("dependent-map", by: owner))
-        _ = try await registry.create(secrets, namespace: "default", body: owned("dependent-secret", by: owner))
-        _ = try await registry.create(secrets, namespace: "default", body: ["metadata": ["name": "unrelated"]])
-        // The same uid named from another namespace is no dependent of a namespaced owner.
-        _ = try await registry.create(secrets, namespace: "other", body: owned("elsewhere", by: owner))
-        _ = try await registry.delete(configmaps, namespace: "default", name: "owner")
-        await #expect(throws: APIError.self) { try await registry.get(configmaps, namespace: "default", name: "dependent-map") }
-        await #expect(throws: APIError.self) { try await registry.get(secrets, namespace: "default", name: "dependent-secret") }
-        _ = try await registry.get(secrets, namespace: "default", name: "unrelated")
-        _ = try await registry.get(secrets, namespace: "other", name: "elsewhere")
-
-        let second = try await registry.create(configmaps, namespace: "default", body: configMap("second"))
-        _ = try await registry.create(secrets, namespace: "default", body: owned("kept", by: second))
-        var orphan = Registry.DeleteOptions()
-        orphan.propagationPolicy = "Orphan"
-        _ = try await registry.delete(configmaps, namespace: "default", name: "second", options: orphan)
-        let kept = try await registry.get(secrets, namespace: "default", name: "kept")
-        #expect(kept[path: ["metadata", "ownerReferences"]] == nil)
+        _ = try await registry.create(configmaps, namespace: "default", body: configMap("background"))
+        _ = try await registry.delete(configmaps, namespace: "default", name: "background")
+        await #expect(throws: APIError.self) { try await registry.get(configmaps, namespace: "default", name: "background") }
     }
 
     @Test(.timeLimit(.minutes(1))) func aWatchStartsWithEveryObjectHoweverMany() async throws {
@@ -294,7 +320,7 @@ struct RegistryTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let registry = Registry(store: try SQLiteKubeStore(path: directory.appendingPathComponent("c.sqlite").path),
                                 bookmarkInterval: .milliseconds(20))
-        try await registry.bootstrap()
+        try await ClusterBootstrap.run(registry)
         let configmaps = resource("configmaps")
         var options = ListOptions()
         options.allowWatchBookmarks = true

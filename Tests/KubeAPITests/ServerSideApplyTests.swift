@@ -12,7 +12,7 @@ struct ServerSideApplyTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ssa-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         registry = Registry(store: try SQLiteKubeStore(path: directory.appendingPathComponent("c.sqlite").path))
-        try await registry.bootstrap()
+        try await ClusterBootstrap.run(registry)
     }
 
     func deployment(replicas: Int64, containers: [String], labels: JSON = ["team": "a"]) -> JSON {

@@ -1,16 +1,51 @@
 import KubeModel
 
-/// The admission the API server applies before storing: LimitRange defaults
-/// and bounds for containers, and ResourceQuota limits on a namespace.
-extension Registry {
-    func admit(_ object: inout JSON, resource: ResourceType, namespace: String?) async throws {
-        guard let namespace, resource.namespaced else { return }
-        if resource.group.isEmpty, resource.resource == "pods" {
-            try await applyLimitRanges(&object, namespace: namespace)
-        }
-        try await checkQuotas(object, resource: resource, namespace: namespace)
-    }
+/// One admission plugin: it sees every create before it is stored, after defaulting, and may change
+/// (mutate) or refuse it, as kube-apiserver's admission chain does.
+public protocol AdmissionPlugin: Sendable {
+    func admit(_ object: inout JSON, resource: ResourceType, namespace: String?, registry: Registry) async throws
+}
 
+/// The plugins every Skiff API server runs, in kube-apiserver's order.
+public enum Admission {
+    public static let defaultPlugins: [any AdmissionPlugin] = [NamespaceLifecycle(), LimitRanger(), ResourceQuotaAdmission()]
+}
+
+/// Objects are created only in namespaces that exist and are not being deleted.
+struct NamespaceLifecycle: AdmissionPlugin {
+    func admit(_ object: inout JSON, resource: ResourceType, namespace: String?, registry: Registry) async throws {
+        guard let namespace, resource.namespaced else { return }
+        guard let namespaces = registry.resources.find(group: "", version: "v1", resource: "namespaces") else { return }
+        let current: JSON
+        do {
+            current = try await registry.get(namespaces, namespace: nil, name: namespace)
+        } catch let error as APIError where error.code == 404 {
+            throw APIError.notFound("namespaces", name: namespace)
+        }
+        if current[path: ["status", "phase"]]?.string == "Terminating" {
+            throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group)) is forbidden: unable to create new content in namespace \(namespace) because it is being terminated",
+                                     resource: resource.resource, group: resource.group)
+        }
+    }
+}
+
+/// Container defaults and bounds from the namespace's LimitRanges.
+struct LimitRanger: AdmissionPlugin {
+    func admit(_ object: inout JSON, resource: ResourceType, namespace: String?, registry: Registry) async throws {
+        guard let namespace, resource.group.isEmpty, resource.resource == "pods" else { return }
+        try await registry.applyLimitRanges(&object, namespace: namespace)
+    }
+}
+
+/// Refuses what would take a namespace past a ResourceQuota, and records the new usage.
+struct ResourceQuotaAdmission: AdmissionPlugin {
+    func admit(_ object: inout JSON, resource: ResourceType, namespace: String?, registry: Registry) async throws {
+        guard let namespace, resource.namespaced else { return }
+        try await registry.checkQuotas(object, resource: resource, namespace: namespace)
+    }
+}
+
+extension Registry {
     /// Admission reads the watch cache as it is (resourceVersion 0), as admission plugins read informers.
     static var cachedRead: ListOptions {
         var options = ListOptions()
@@ -63,7 +98,7 @@ extension Registry {
     }
 
     /// What an object adds to each quota resource name it counts toward.
-    static func quotaUsage(of object: JSON, resource: ResourceType) -> [String: Quantity] {
+    public static func quotaUsage(of object: JSON, resource: ResourceType) -> [String: Quantity] {
         var usage: [String: Quantity] = ["count/\(resource.group.isEmpty ? resource.resource : "\(resource.resource).\(resource.group)")": Quantity(value: 1)]
         if resource.group.isEmpty, ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers",
                                     "resourcequotas"].contains(resource.resource) {
@@ -142,28 +177,32 @@ extension Registry {
         }
     }
 
-    /// A new quota starts with the namespace's current usage in its status.
-    func initializeQuotaStatus(_ quota: JSON, namespace: String) async throws {
-        let tracked = Array((quota[path: ["spec", "hard"]]?.object ?? [:]).keys)
-        let used = try await quotaUsed(tracked: tracked, namespace: namespace)
-        try await recordUsage(quota, tracked: tracked, used: used, adding: [:], namespace: namespace)
+    /// Whether objects of `type` count toward any of the tracked quota resource names.
+    public static func countsTowardQuota(_ type: ResourceType, tracked: [String]) -> Bool {
+        guard type.namespaced, type.isStored else { return false }
+        let key = type.group.isEmpty ? type.resource : "\(type.resource).\(type.group)"
+        return tracked.contains("count/\(key)") || tracked.contains(type.resource) && type.group.isEmpty
+            || (type.resource == "pods" && type.group.isEmpty && tracked.contains { $0.hasPrefix("requests.") || $0.hasPrefix("limits.") || $0 == "cpu" || $0 == "memory" })
+    }
+
+    /// What `objects` of `type` add up to, for the tracked names: objects being deleted and finished pods no longer count.
+    public static func quotaTotal(_ objects: [JSON], type: ResourceType, tracked: [String]) -> [String: Quantity] {
+        var used: [String: Quantity] = [:]
+        for object in objects where object.deletionTimestamp == nil {
+            if type.resource == "pods", type.group.isEmpty, ["Succeeded", "Failed"].contains(object[path: ["status", "phase"]]?.string) { continue }
+            for (name, quantity) in quotaUsage(of: object, resource: type) where tracked.contains(name) {
+                used[name] = (used[name] ?? Quantity(value: 0)) + quantity
+            }
+        }
+        return used
     }
 
     /// The namespace's current use of each tracked quota resource.
     func quotaUsed(tracked: [String], namespace: String) async throws -> [String: Quantity] {
         var used: [String: Quantity] = [:]
-        for type in resources.all where type.namespaced && type.isStored {
-            let key = type.group.isEmpty ? type.resource : "\(type.resource).\(type.group)"
-            let relevant = tracked.contains("count/\(key)") || tracked.contains(type.resource) && type.group.isEmpty
-                || (type.resource == "pods" && type.group.isEmpty && tracked.contains { $0.hasPrefix("requests.") || $0.hasPrefix("limits.") || $0 == "cpu" || $0 == "memory" })
-            guard relevant else { continue }
-            for object in try await list(type, namespace: namespace, options: Self.cachedRead).items where object.deletionTimestamp == nil {
-                // Finished pods no longer count, as on a real cluster.
-                if type.resource == "pods", ["Succeeded", "Failed"].contains(object[path: ["status", "phase"]]?.string) { continue }
-                for (name, quantity) in Self.quotaUsage(of: object, resource: type) where tracked.contains(name) {
-                    used[name] = (used[name] ?? Quantity(value: 0)) + quantity
-                }
-            }
+        for type in resources.all where Self.countsTowardQuota(type, tracked: tracked) {
+            let objects = try await list(type, namespace: namespace, options: Self.cachedRead).items
+            used.merge(Self.quotaTotal(objects, type: type, tracked: tracked)) { $0 + $1 }
         }
         return used
     }

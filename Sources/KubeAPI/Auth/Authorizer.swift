@@ -89,7 +89,9 @@ public struct AuthorizationRules: Sendable {
     public static let none = AuthorizationRules(resourceRules: [], nonResourceRules: [], incomplete: false)
 }
 
-/// Members of `system:masters` may do anything, as on every Kubernetes cluster; every authenticated user
+/// Members of `system:masters` may do anything, as on every Kubernetes cluster; so, until RBAC and its
+/// bootstrap roles are enforced, may the control plane's own components (the controller manager and its
+/// controllers' service accounts, the scheduler, node agents); every authenticated user
 /// may ask what it is and what it may do, and read discovery, as the default roles `system:basic-user` and
 /// `system:discovery` allow; anyone, anonymous too, may read health and version (`system:public-info-viewer`).
 public struct MastersAuthorizer: Authorizer {
@@ -103,9 +105,16 @@ public struct MastersAuthorizer: Authorizer {
     static let discoveryPaths = ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*"]
     static let authenticatedPaths = (discoveryPaths + publicInfoPaths).sorted()
 
+    /// The control plane's own identities.
+    static func isControlPlaneComponent(_ user: UserInfo) -> Bool {
+        ["system:kube-controller-manager", "system:kube-scheduler"].contains(user.name)
+            || user.name.hasPrefix("system:serviceaccount:kube-system:") && user.name.hasSuffix("-controller")
+            || user.name.hasPrefix("system:node:") && user.groups.contains("system:nodes")
+    }
+
     public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
         let groups = request.user.groups
-        if groups.contains("system:masters") { return AuthorizationDecision(allowed: true) }
+        if groups.contains("system:masters") || Self.isControlPlaneComponent(request.user) { return AuthorizationDecision(allowed: true) }
         if let path = request.nonResource?.path, request.verb == "get" {
             let paths = groups.contains("system:authenticated") ? Self.authenticatedPaths : Self.publicInfoPaths
             return AuthorizationDecision(allowed: paths.contains { $0.hasSuffix("*") ? path.hasPrefix($0.dropLast()) : path == $0 })

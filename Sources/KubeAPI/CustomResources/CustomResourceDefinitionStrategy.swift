@@ -39,6 +39,32 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
         object[path: ["status", "storedVersions"]] = .array(stored)
     }
 
+    // The served kinds follow the stored definitions.
+    func beginCreate(_ object: inout JSON, context: WriteContext) async throws -> FinishWrite? {
+        Self.syncWhenStored(context)
+    }
+
+    func beginUpdate(_ object: inout JSON, old: JSON, context: WriteContext) async throws -> FinishWrite? {
+        Self.syncWhenStored(context)
+    }
+
+    /// Deleting a definition deletes its custom resources first, as the API server's cleanup finalizer does.
+    func beginDelete(_ object: JSON, context: WriteContext) async throws {
+        if !context.dryRun, object.finalizers.isEmpty { try await context.registry.deleteCustomResources(of: object) }
+    }
+
+    func afterDelete(_ object: JSON, context: WriteContext) async {
+        try? await context.registry.deleteCustomResources(of: object)
+        try? await context.registry.syncCustomResources()
+    }
+
+    static func syncWhenStored(_ context: WriteContext) -> FinishWrite {
+        let registry = context.registry
+        return { succeeded in
+            if succeeded { try? await registry.syncCustomResources() }
+        }
+    }
+
     func validate(_ object: JSON) -> [FieldError] {
         var errors: [FieldError] = []
         let spec = object["spec"] ?? [:]

@@ -30,7 +30,9 @@ extension Registry {
         }
         let matching = Set(initial.map(\.key))
         let cache = cache(for: resource)
-        if let id = cache.watch(after: after, selection: selection, matching: matching, continuation: continuation) {
+        // The cache may still hold changes the store has compacted away: those are gone for clients too (410).
+        let compacted = sendInitial ? 0 : try await store.compactedRevision()
+        if after >= compacted, let id = cache.watch(after: after, selection: selection, matching: matching, continuation: continuation) {
             if options.allowWatchBookmarks {
                 let bookmarks = Task { [bookmarkInterval] in
                     while (try? await Task.sleep(for: bookmarkInterval)) != nil { cache.bookmark(id, resource: resource) }
@@ -105,74 +107,6 @@ extension Registry {
         if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
         return ObjectEvent(type: .bookmark, object: ["kind": .string(resource.kind), "apiVersion": .string(resource.groupVersion),
                                                      "metadata": metadata])
-    }
-}
-
-extension Registry {
-    /// The namespaces every cluster starts with; the first two may never be deleted.
-    public static let initialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
-
-    /// Creates what every cluster starts with, where missing: the initial namespaces and the
-    /// `kubernetes` service, which takes the first address of the service CIDR.
-    public func bootstrap() async throws {
-        guard let namespaces = resources.find(group: "", version: "v1", resource: "namespaces"),
-              let services = resources.find(group: "", version: "v1", resource: "services") else { return }
-        var initial: [(ResourceType, String?, JSON)] = Self.initialNamespaces.map {
-            (namespaces, nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string($0)]])
-        }
-        if let network = serviceNetwork {
-            initial.append((services, "default", [
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
-                "spec": ["clusterIP": .string(network.apiServiceIP), "type": "ClusterIP",
-                         "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 443]]],
-            ]))
-        }
-        for (resource, namespace, body) in initial {
-            do {
-                _ = try await create(resource, namespace: namespace, body: body)
-            } catch let error as APIError where error.reason == "AlreadyExists" {
-                continue
-            }
-        }
-        try await syncCustomResources()
-    }
-
-    /// Deletes a namespace: marks it Terminating, deletes everything in it, and removes it once empty.
-    public func deleteNamespace(_ name: String, options: DeleteOptions) async throws -> JSON {
-        guard let namespaces = resources.find(group: "", version: "v1", resource: "namespaces") else {
-            throw APIError.notFound("namespaces", name: name)
-        }
-        if ["default", "kube-system", "kube-public"].contains(name) {
-            throw APIError.forbidden("namespaces \"\(name)\" is forbidden: this namespace may not be deleted",
-                                     resource: "namespaces", name: name)
-        }
-        let marked = try await delete(namespaces, namespace: nil, name: name, options: options)
-        if options.dryRun { return marked }
-        try await finalizeNamespace(name)
-        return marked
-    }
-
-    /// The namespace controller's work: delete the contents of a Terminating namespace, then the namespace.
-    public func finalizeNamespace(_ name: String) async throws {
-        guard let namespaces = resources.find(group: "", version: "v1", resource: "namespaces") else { return }
-        var remaining = 0
-        for resource in resources.all where resource.namespaced && resource.isStored {
-            let list = try await self.list(resource, namespace: name, options: ListOptions())
-            for object in list.items {
-                do {
-                    let result = try await delete(resource, namespace: name, name: object.name)
-                    if !result.finalizers.isEmpty { remaining += 1 }
-                } catch let error as APIError where error.code == 404 {
-                    continue
-                }
-            }
-        }
-        guard remaining == 0 else { return }
-        let key = namespaces.key(namespace: nil, name: name)
-        if let kv = try await store.get(key) {
-            _ = try? await store.delete(key, expectedRevision: kv.modRevision)
-        }
     }
 }
 

@@ -11,6 +11,8 @@ public final class Registry: Sendable {
     private let table: Mutex<ResourceTable>
     /// The cluster's service CIDR, from which Services get their cluster IPs.
     let serviceNetwork: ServiceNetwork?
+    /// What every create passes through before it is stored.
+    let admission: [any AdmissionPlugin]
     /// Watch caches by served version and key prefix, started on a resource's first list or watch.
     private let caches = Mutex<[String: WatchCache]>([:])
 
@@ -21,10 +23,11 @@ public final class Registry: Sendable {
     let bookmarkInterval: Duration
 
     public init(store: any KubeStore, resources: ResourceTable = .builtIn, serviceNetwork: ServiceNetwork? = nil,
-                bookmarkInterval: Duration = .seconds(60)) {
+                admission: [any AdmissionPlugin] = Admission.defaultPlugins, bookmarkInterval: Duration = .seconds(60)) {
         self.store = store
         table = Mutex(resources)
         self.serviceNetwork = serviceNetwork
+        self.admission = admission
         self.bookmarkInterval = bookmarkInterval
     }
 
@@ -112,7 +115,6 @@ public final class Registry: Sendable {
                 throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
             }
             object.namespace = namespace
-            try await requireActiveNamespace(namespace, creating: resource)
         } else {
             object[path: ["metadata", "namespace"]] = nil
         }
@@ -126,29 +128,28 @@ public final class Registry: Sendable {
         }
         if object["spec"] != nil { object[path: ["metadata", "generation"]] = 1 }
         resource.strategy.applyDefaults(&object)
-        try await admit(&object, resource: resource, namespace: object.namespace)
+        for plugin in admission { try await plugin.admit(&object, resource: resource, namespace: object.namespace, registry: self) }
         // A new object's status is the system's to fill in, not the client's.
         if resource.strategy.hasStatus { object["status"] = [:] }
         resource.strategy.prepareForCreate(&object)
         if let fieldManager { Self.recordUpdate(&object, from: nil, manager: fieldManager, resource: resource, target: .main) }
         try validate(object, resource: resource, errors: resource.strategy.validate(object))
         let key = resource.key(namespace: object.namespace, name: object.name)
-        if resource.group.isEmpty, resource.resource == "services" {
-            // A taken name is reported as such before any address is checked or handed out.
-            if try await store.get(key) != nil { throw APIError.alreadyExists(resource.resource, group: resource.group, name: object.name) }
-            try await allocateServiceAddresses(&object)
+        let finish = try await resource.strategy.beginCreate(&object, context: WriteContext(registry: self, dryRun: dryRun))
+        if dryRun {
+            await finish?(false)
+            return object
         }
-        if dryRun { return object }
         do {
             let created = written(object, try await store.create(key, value: try stored(object, as: resource)))
-            if resource.isCustomResourceDefinition { try await syncCustomResources() }
-            if resource.group.isEmpty, resource.resource == "resourcequotas", let namespace = created.namespace {
-                try await initializeQuotaStatus(created, namespace: namespace)
-                return try await get(resource, namespace: namespace, name: created.name)
-            }
+            await finish?(true)
             return created
         } catch StoreError.keyExists {
+            await finish?(false)
             throw APIError.alreadyExists(resource.resource, group: resource.group, name: object.name)
+        } catch {
+            await finish?(false)
+            throw error
         }
     }
 
@@ -168,17 +169,6 @@ public final class Registry: Sendable {
         // Go's package names: `v1` for the wire version, the group's first label (`core` for the legacy group) internally.
         let internalPackage = resource.group.isEmpty ? "core" : String(resource.group.split(separator: ".")[0])
         return .badRequest("\(kind) in version \"\(version)\" cannot be handled as a \(resource.kind): converting (\(version).\(kind)) to (\(internalPackage).\(resource.kind)): unknown conversion")
-    }
-
-    func requireActiveNamespace(_ namespace: String, creating resource: ResourceType) async throws {
-        guard let kv = try await store.get("/registry/core/namespaces/\(namespace)") else {
-            throw APIError.notFound("namespaces", name: namespace)
-        }
-        let object = try self.object(from: kv)
-        if object[path: ["status", "phase"]]?.string == "Terminating" {
-            throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group)) is forbidden: unable to create new content in namespace \(namespace) because it is being terminated",
-                                     resource: resource.resource, group: resource.group)
-        }
     }
 
     func validate(_ object: JSON, resource: ResourceType, errors: [FieldError]) throws(APIError) {
@@ -245,23 +235,34 @@ public final class Registry: Sendable {
             var updated = try change(current)
             // Nothing changed: no write, the same resourceVersion, as the real API server does.
             if updated == current { return current }
-            if dryRun { return updated }
+            let finish = try await resource.strategy.beginUpdate(&updated, old: current, context: WriteContext(registry: self, dryRun: dryRun))
+            if dryRun {
+                await finish?(false)
+                return updated
+            }
             do {
                 // The last finalizer gone from an object being deleted: it goes.
-                if updated.deletionTimestamp != nil, updated.finalizers.isEmpty {
+                if updated.deletionTimestamp != nil, resource.strategy.pendingFinalizers(updated).isEmpty {
                     let (deleted, revision) = try await store.delete(key, expectedRevision: kv.modRevision)
+                    await finish?(true)
                     updated = try object(from: deleted, as: resource)
                     updated.resourceVersion = String(revision)
+                    await resource.strategy.afterDelete(updated, context: WriteContext(registry: self, dryRun: false))
                     return updated
                 }
                 let result = written(updated, try await store.update(key, value: try stored(updated, as: resource), expectedRevision: kv.modRevision))
-                if resource.isCustomResourceDefinition { try await syncCustomResources() }
+                await finish?(true)
                 return result
             } catch StoreError.conflict {
+                await finish?(false)
                 if expectedRevision != nil { throw APIError.conflict(resource.resource, group: resource.group, name: name) }
                 continue
             } catch StoreError.keyNotFound {
+                await finish?(false)
                 throw APIError.notFound(resource.resource, group: resource.group, name: name)
+            } catch {
+                await finish?(false)
+                throw error
             }
         }
         throw APIError.conflict(resource.resource, group: resource.group, name: name)
@@ -302,7 +303,6 @@ public final class Registry: Sendable {
             throw APIError.invalid(kind: resource.kind, group: resource.group, name: current.name,
                                    causes: [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
         }
-        if resource.group.isEmpty, resource.resource == "services" { Self.carryServiceAddresses(&object, from: current) }
         resource.strategy.applyDefaults(&object)
         resource.strategy.prepareForUpdate(&object, old: current)
         if object["spec"] != nil, object["spec"] != current["spec"] {
@@ -331,8 +331,11 @@ public final class Registry: Sendable {
     }
 
     /// Deletes an object, or marks it for deletion while finalizers remain. Returns it as it was last stored.
+    /// Dependents are the garbage collector's: `Foreground` and `Orphan` leave a finalizer on the object that
+    /// it clears once it has deleted or released them; `Background` (the default) deletes the object at once.
     public func delete(_ resource: ResourceType, namespace: String?, name: String, options: DeleteOptions = DeleteOptions()) async throws -> JSON {
         let key = resource.key(namespace: namespace, name: name)
+        let context = WriteContext(registry: self, dryRun: options.dryRun)
         for _ in 0..<16 {
             guard let kv = try await store.get(key) else {
                 throw APIError.notFound(resource.resource, group: resource.group, name: name)
@@ -346,32 +349,38 @@ public final class Registry: Sendable {
                 throw APIError.conflict(resource.resource, group: resource.group, name: name,
                                         why: "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(current.resourceVersion ?? "")")
             }
-            let finalizers = current.finalizers
-            if current.deletionTimestamp == nil, !options.dryRun {
-                try await cascade(from: current, resource: resource, policy: options.propagationPolicy ?? "Background", before: true)
+            try await resource.strategy.beginDelete(current, context: context)
+            var finalizers = current.finalizers
+            let collectorFinalizer: String? = switch options.propagationPolicy {
+            case "Foreground": GarbageCollection.foregroundFinalizer
+            case "Orphan": GarbageCollection.orphanFinalizer
+            default: nil
             }
-            if !finalizers.isEmpty || (resource.resource == "namespaces" && resource.group.isEmpty) {
-                if current.deletionTimestamp != nil { return current }
-                current[path: ["metadata", "deletionTimestamp"]] = .string(Timestamps.format(Date()))
-                current[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
-                current[path: ["metadata", "finalizers"]] = finalizers.isEmpty ? nil : .array(finalizers.map(JSON.string))
-                if resource.resource == "namespaces" { current[path: ["status", "phase"]] = "Terminating" }
-                if options.dryRun { return current }
+            if let collectorFinalizer, !finalizers.contains(collectorFinalizer) { finalizers.append(collectorFinalizer) }
+            var marked = current
+            marked[path: ["metadata", "finalizers"]] = finalizers.isEmpty ? nil : .array(finalizers.map(JSON.string))
+            if !resource.strategy.pendingFinalizers(marked).isEmpty {
+                // Already being deleted, with nothing new to wait for: as it is.
+                if current.deletionTimestamp != nil, finalizers == current.finalizers { return current }
+                if current.deletionTimestamp == nil {
+                    marked[path: ["metadata", "deletionTimestamp"]] = .string(Timestamps.format(Date()))
+                    marked[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
+                    resource.strategy.prepareForDeletion(&marked)
+                }
+                if options.dryRun { return marked }
                 do {
-                    return written(current, try await store.update(key, value: try stored(current, as: resource), expectedRevision: kv.modRevision))
+                    return written(marked, try await store.update(key, value: try stored(marked, as: resource), expectedRevision: kv.modRevision))
                 } catch StoreError.conflict {
                     continue
                 }
             }
             if options.dryRun { return current }
             do {
-                if resource.isCustomResourceDefinition { try await deleteCustomResources(of: current) }
                 let (deleted, revision) = try await store.delete(key, expectedRevision: kv.modRevision)
-                var object = try object(from: deleted, as: resource)
-                object.resourceVersion = String(revision)
-                if resource.isCustomResourceDefinition { try await syncCustomResources() }
-                try await cascade(from: current, resource: resource, policy: options.propagationPolicy ?? "Background", before: false)
-                return object
+                current = try object(from: deleted, as: resource)
+                current.resourceVersion = String(revision)
+                await resource.strategy.afterDelete(current, context: context)
+                return current
             } catch StoreError.conflict {
                 continue
             } catch StoreError.keyNotFound {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeModel
+import KubeStore
 
 /// Cluster IPs from the cluster's service CIDR and node ports from 30000–32767,
 /// handed out when a Service is created, as the API server's allocators do.
@@ -25,93 +26,126 @@ public struct ServiceNetwork: Sendable {
         [24, 16, 8, 0].map { String(address >> UInt32($0) & 0xFF) }.joined(separator: ".")
     }
 
-    func contains(_ address: String) -> Bool {
-        let octets = address.split(separator: ".").compactMap { UInt32($0) }
-        guard octets.count == 4 else { return false }
-        let value = octets.reduce(0) { $0 << 8 | $1 }
-        return value > base && value < base + size - 1
+}
+
+/// A range of addresses or ports handed out one at a time, kept in the store as a bitmap under one key
+/// (as kube-apiserver keeps its `RangeAllocation`s at `/registry/ranges/…`) and changed only by
+/// compare-and-swap, so two concurrent creates can never be given the same one.
+struct RangeAllocator: Sendable {
+    let store: any KubeStore
+    let key: String
+    /// How many values the range holds; value `i` is bit `i`.
+    let size: Int
+    /// Written into the stored object, as the real range allocation names its range.
+    let range: String
+    /// Values never handed out (a network's own and broadcast addresses).
+    var reserved: [Int] = []
+
+    enum Failure: Error, Equatable {
+        case taken
+        case full
     }
 
-    /// A free address, chosen at random as Kubernetes does (the network and broadcast addresses excepted).
-    func allocate(avoiding used: Set<String>) -> String? {
-        guard size > 2 else { return nil }
-        let start = UInt32.random(in: 2..<(size - 1))
-        for offset in 0..<(size - 3) {
-            let candidate = Self.format(base + 2 + (start - 2 + offset) % (size - 3))
-            if !used.contains(candidate) { return candidate }
+    /// Takes `value`, or a free one at random when nil; returns the one taken. A dry run takes nothing.
+    func allocate(_ value: Int?, dryRun: Bool = false) async throws -> Int {
+        for _ in 0..<64 {
+            let (current, bits) = try await read()
+            var updated = bits
+            let chosen: Int
+            if let value {
+                guard !Self.isSet(bits, value) else { throw Failure.taken }
+                chosen = value
+            } else {
+                guard let free = Self.randomFree(bits, size: size) else { throw Failure.full }
+                chosen = free
+            }
+            if dryRun { return chosen }
+            Self.set(&updated, chosen, true)
+            if try await write(updated, over: current) { return chosen }
         }
+        throw Failure.full
+    }
+
+    /// Gives values back (a Service was deleted, or its create failed).
+    func release(_ values: [Int]) async throws {
+        guard !values.isEmpty else { return }
+        for _ in 0..<64 {
+            let (current, bits) = try await read()
+            var updated = bits
+            for value in values { Self.set(&updated, value, false) }
+            if updated == bits { return }
+            if try await write(updated, over: current) { return }
+        }
+    }
+
+    private func read() async throws -> (KeyValue?, [UInt8]) {
+        guard let kv = try await store.get(key) else { return (nil, withReserved([UInt8](repeating: 0, count: (size + 7) / 8))) }
+        let object = try JSONCoding.decode(kv.value)
+        var bits = object["data"]?.string.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) } ?? []
+        if bits.count < (size + 7) / 8 { bits += [UInt8](repeating: 0, count: (size + 7) / 8 - bits.count) }
+        return (kv, withReserved(bits))
+    }
+
+    /// False if someone else wrote first (the caller reads again).
+    private func write(_ bits: [UInt8], over current: KeyValue?) async throws -> Bool {
+        let object: JSON = ["apiVersion": "v1", "kind": "RangeAllocation", "metadata": [:], "range": .string(range),
+                            "data": .string(Data(bits).base64EncodedString())]
+        do {
+            if let current {
+                _ = try await store.update(key, value: JSONCoding.encode(object), expectedRevision: current.modRevision)
+            } else {
+                _ = try await store.create(key, value: JSONCoding.encode(object))
+            }
+            return true
+        } catch StoreError.conflict, StoreError.keyExists, StoreError.keyNotFound {
+            return false
+        }
+    }
+
+    private func withReserved(_ bits: [UInt8]) -> [UInt8] {
+        var bits = bits
+        for value in reserved { Self.set(&bits, value, true) }
+        return bits
+    }
+
+    static func isSet(_ bits: [UInt8], _ index: Int) -> Bool { bits[index / 8] & (1 << UInt8(index % 8)) != 0 }
+
+    static func set(_ bits: inout [UInt8], _ index: Int, _ on: Bool) {
+        if on { bits[index / 8] |= 1 << UInt8(index % 8) } else { bits[index / 8] &= ~(1 << UInt8(index % 8)) }
+    }
+
+    /// A free value chosen at random, as Kubernetes chooses, scanning on from a random start.
+    static func randomFree(_ bits: [UInt8], size: Int) -> Int? {
+        guard size > 0 else { return nil }
+        let start = Int.random(in: 0..<size)
+        for offset in 0..<size where !isSet(bits, (start + offset) % size) { return (start + offset) % size }
         return nil
     }
 }
 
-extension Registry {
-    static let nodePortRange: ClosedRange<Int64> = 30000...32767
-
-    /// Fills in `clusterIP`/`clusterIPs` and node ports of a new Service, checking requested ones.
-    func allocateServiceAddresses(_ service: inout JSON) async throws {
-        guard let network = serviceNetwork, var spec = service["spec"] else { return }
-        let type = spec["type"]?.string ?? "ClusterIP"
-        guard let services = resources.find(group: "", version: "v1", resource: "services") else { return }
-        let existing = try await list(services, namespace: nil, options: ListOptions()).items
-        let name = service.name
-        func invalid(_ field: String, _ value: JSON, _ detail: String) -> APIError {
-            .invalid(kind: "Service", name: name, causes: [.invalid(field, value, detail)])
-        }
-        if type != "ExternalName" {
-            let used = Set(existing.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
-            if let requested = spec["clusterIP"]?.string, !requested.isEmpty {
-                if requested != "None" {
-                    guard network.contains(requested) else {
-                        throw invalid("spec.clusterIPs", .string(requested), "failed to allocate IP \(requested): the provided IP (\(requested)) is not in the valid range. The range of valid IPs is \(ServiceNetwork.format(network.base))/\(32 - Int(log2(Double(network.size)))))")
-                    }
-                    if used.contains(requested) {
-                        throw invalid("spec.clusterIPs", .string(requested), "failed to allocate IP \(requested): provided IP is already allocated")
-                    }
-                }
-                spec["clusterIPs"] = [.string(requested)]
-            } else {
-                guard let address = network.allocate(avoiding: used) else {
-                    throw APIError.internalError("failed to allocate a serviceIP: range is full")
-                }
-                spec["clusterIP"] = .string(address)
-                spec["clusterIPs"] = [.string(address)]
-            }
-        }
-        if type == "NodePort" || type == "LoadBalancer" {
-            var usedPorts = Set(existing.flatMap { ($0[path: ["spec", "ports"]]?.array ?? []).compactMap { $0["nodePort"]?.int } })
-            var ports = spec["ports"]?.array ?? []
-            for index in ports.indices {
-                if let requested = ports[index]["nodePort"]?.int, requested != 0 {
-                    guard Self.nodePortRange.contains(requested), !usedPorts.contains(requested) else {
-                        throw invalid("spec.ports[\(index)].nodePort", .int(requested),
-                                      Self.nodePortRange.contains(requested) ? "provided port is already allocated"
-                                          : "provided port is not in the valid range. The range of valid ports is 30000-32767")
-                    }
-                    usedPorts.insert(requested)
-                    continue
-                }
-                guard let port = Self.nodePortRange.shuffled().first(where: { !usedPorts.contains($0) }) else {
-                    throw APIError.internalError("failed to allocate a nodePort: range is full")
-                }
-                usedPorts.insert(port)
-                ports[index]["nodePort"] = .int(port)
-            }
-            spec["ports"] = .array(ports)
-        }
-        service["spec"] = spec
+extension ServiceNetwork {
+    /// Its addresses but the network's own and the broadcast address.
+    func addressAllocator(_ store: any KubeStore) -> RangeAllocator {
+        RangeAllocator(store: store, key: "/registry/ranges/serviceips", size: Int(size), range: cidr, reserved: [0, Int(size) - 1])
     }
 
-    /// Keeps the addresses a Service was given when an update leaves them out (they are immutable).
-    static func carryServiceAddresses(_ service: inout JSON, from current: JSON) {
-        for field in ["clusterIP", "clusterIPs"] where (service[path: ["spec", field]] ?? .null) == .null
-            || service[path: ["spec", field]] == .string("") {
-            service[path: ["spec", field]] = current[path: ["spec", field]]
-        }
-        guard var ports = service[path: ["spec", "ports"]]?.array else { return }
-        let currentPorts = current[path: ["spec", "ports"]]?.array ?? []
-        for index in ports.indices where ports[index]["nodePort"] == nil {
-            ports[index]["nodePort"] = currentPorts.first { $0["port"] == ports[index]["port"] && $0["protocol"] == ports[index]["protocol"] }?["nodePort"]
-        }
-        service[path: ["spec", "ports"]] = .array(ports)
+    var cidr: String { "\(Self.format(base))/\(32 - Int(log2(Double(size))))" }
+
+    func offset(of address: String) -> Int? {
+        let octets = address.split(separator: ".").compactMap { UInt32($0) }
+        guard octets.count == 4, octets.allSatisfy({ $0 < 256 }) else { return nil }
+        let value = octets.reduce(0) { $0 << 8 | $1 }
+        guard value > base, value < base + size - 1 else { return nil }
+        return Int(value - base)
+    }
+
+    func address(at offset: Int) -> String { Self.format(base + UInt32(offset)) }
+}
+
+enum NodePorts {
+    static let range: ClosedRange<Int64> = 30000...32767
+
+    static func allocator(_ store: any KubeStore) -> RangeAllocator {
+        RangeAllocator(store: store, key: "/registry/ranges/servicenodeports", size: range.count, range: "30000-32767")
     }
 }

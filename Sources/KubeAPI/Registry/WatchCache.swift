@@ -8,7 +8,7 @@ import KubeModel
 /// selectable fields that selectors need. Recent changes are kept too, and
 /// handed to every watcher of the resource as they are applied: one store
 /// watch and one decoding per change, however many clients watch.
-final class WatchCache: Sendable {
+public final class WatchCache: Sendable {
     struct Entry: Sendable {
         let key: String
         let namespace: String?
@@ -59,6 +59,12 @@ final class WatchCache: Sendable {
         }
     }
 
+    /// One change as informers see it: the object's state after it (its last state for a delete) and before it.
+    public struct InformerChange: Sendable {
+        let change: Change
+        let previous: Entry?
+    }
+
     /// Changes a watcher may have waiting before it is cut off (its client watches again).
     static let watcherBufferLimit = 10_000
     /// Changes kept for watchers that start at a recent revision.
@@ -75,6 +81,9 @@ final class WatchCache: Sendable {
         var entries: [String: Entry] = [:]
         /// Keys by the owner uids their objects' ownerReferences name, for the garbage collector.
         var dependents: [String: Set<String>] = [:]
+        /// Keys by the value of each indexed field (`spec.nodeName` → node → pods).
+        var fieldIndex: [String: [String: Set<String>]] = [:]
+        var informers: [Int: AsyncStream<InformerChange>.Continuation] = [:]
         var sortedKeys: [String]?
         var revision: Int64 = -1
         var failed = false
@@ -84,26 +93,37 @@ final class WatchCache: Sendable {
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriber = 0
 
-        mutating func index(_ entry: Entry) {
+        mutating func index(_ entry: Entry, fields indexed: [String]) {
             for owner in entry.owners { dependents[owner, default: []].insert(entry.key) }
+            for field in indexed {
+                guard let value = entry.fields[field], !value.isEmpty else { continue }
+                fieldIndex[field, default: [:]][value, default: []].insert(entry.key)
+            }
         }
 
-        mutating func unindex(_ entry: Entry) {
+        mutating func unindex(_ entry: Entry, fields indexed: [String]) {
             for owner in entry.owners {
                 dependents[owner]?.remove(entry.key)
                 if dependents[owner]?.isEmpty == true { dependents.removeValue(forKey: owner) }
+            }
+            for field in indexed {
+                guard let value = entry.fields[field], !value.isEmpty else { continue }
+                fieldIndex[field]?[value]?.remove(entry.key)
+                if fieldIndex[field]?[value]?.isEmpty == true { fieldIndex[field]?.removeValue(forKey: value) }
             }
         }
     }
 
     let prefix: String
     let recentLimit: Int
+    let indexedFields: [String]
     private let state = Mutex(State())
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(resource: ResourceType, store: any KubeStore, recentLimit: Int = WatchCache.recentLimit) {
         prefix = resource.keyPrefix(namespace: nil)
         self.recentLimit = recentLimit
+        indexedFields = resource.strategy.indexedFields
         let started = Task { [weak self] in _ = await self?.follow(resource: resource, store: store) }
         task.withLock { $0 = started }
     }
@@ -115,12 +135,16 @@ final class WatchCache: Sendable {
 
     /// Marks the cache unusable and ends its watchers' streams.
     private func fail() {
-        let ended = state.withLock { state in
+        let (ended, informers) = state.withLock { state in
             state.failed = true
-            defer { state.subscribers.removeAll() }
-            return state.subscribers.values.map(\.continuation)
+            defer {
+                state.subscribers.removeAll()
+                state.informers.removeAll()
+            }
+            return (state.subscribers.values.map(\.continuation), Array(state.informers.values))
         }
         for continuation in ended { continuation.finish() }
+        for informer in informers { informer.finish() }
     }
 
     private func follow(resource: ResourceType, store: any KubeStore) async {
@@ -128,9 +152,10 @@ final class WatchCache: Sendable {
             let initial = try await store.range(RangeRequest(prefix: prefix))
             var entries: [String: Entry] = [:]
             for kv in initial.items { entries[kv.key] = try Self.entry(kv, revision: kv.modRevision, resource: resource) }
+            let indexed = indexedFields
             apply(revision: initial.revision, change: nil) { state in
                 state.entries = entries
-                for entry in entries.values { state.index(entry) }
+                for entry in entries.values { state.index(entry, fields: indexed) }
                 state.sortedKeys = nil
                 state.recentSince = initial.revision
             }
@@ -144,13 +169,13 @@ final class WatchCache: Sendable {
                     switch change.kind {
                     case .put:
                         if let previous = state.entries.updateValue(entry, forKey: entry.key) {
-                            state.unindex(previous)
+                            state.unindex(previous, fields: indexed)
                         } else {
                             state.sortedKeys = nil
                         }
-                        state.index(entry)
+                        state.index(entry, fields: indexed)
                     case .delete:
-                        if let previous = state.entries.removeValue(forKey: entry.key) { state.unindex(previous) }
+                        if let previous = state.entries.removeValue(forKey: entry.key) { state.unindex(previous, fields: indexed) }
                         state.sortedKeys = nil
                     }
                 }
@@ -194,9 +219,18 @@ final class WatchCache: Sendable {
 
     private func apply(revision: Int64, change: Change?, _ update: (inout State) -> Void) {
         let slow = state.withLock { state -> [Registry.EventStream.Continuation] in
+            let previous = change.flatMap { state.entries[$0.entry.key] }
             update(&state)
             state.revision = max(state.revision, revision)
             guard let change else { return [] }
+            if !state.informers.isEmpty {
+                // An informer that cannot keep up is cut off; it lists again from the cache and carries on.
+                var cut: [Int] = []
+                for (id, informer) in state.informers {
+                    if case .dropped = informer.yield(InformerChange(change: change, previous: previous)) { cut.append(id) }
+                }
+                for id in cut { state.informers.removeValue(forKey: id)?.finish() }
+            }
             state.recent.append(change)
             if state.recent.count > recentLimit {
                 let dropped = state.recent.count - recentLimit / 2
@@ -252,13 +286,43 @@ final class WatchCache: Sendable {
 
     var isUsable: Bool { state.withLock { !$0.failed } }
 
-    /// The objects under `keyPrefix` whose ownerReferences name `owner`, as of `revision` or later;
-    /// nil if the cache cannot answer that (the caller reads the store).
-    func dependents(of owner: String, keyPrefix: String, atLeast revision: Int64, store: any KubeStore) async -> [Entry]? {
-        guard await catchUp(to: revision, store: store) else { return nil }
-        return state.withLock { state in
-            (state.dependents[owner] ?? []).filter { $0.hasPrefix(keyPrefix) }.sorted().compactMap { state.entries[$0] }
+    // MARK: Informers
+
+    /// Changes an informer may have waiting before it is cut off and lists again.
+    static let informerBufferLimit = 100_000
+
+    /// The objects as they are now and, atomically with them, every later change; nil while the cache
+    /// loads or after it failed.
+    func subscribeInformer() -> (entries: [Entry], revision: Int64, changes: AsyncStream<InformerChange>)? {
+        let (stream, continuation) = AsyncStream<InformerChange>.makeStream(bufferingPolicy: .bufferingOldest(Self.informerBufferLimit))
+        let subscribed = state.withLock { state -> ([Entry], Int64, Int)? in
+            guard !state.failed, state.recentSince >= 0 else { return nil }
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            state.informers[id] = continuation
+            return (Array(state.entries.values), state.revision, id)
         }
+        guard let (entries, revision, id) = subscribed else {
+            continuation.finish()
+            return nil
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.informers.removeValue(forKey: id) } }
+        return (entries, revision, stream)
+    }
+
+    /// Whether the cache has loaded (and not failed): what an informer's `hasSynced` waits for.
+    var isLoaded: Bool { state.withLock { !$0.failed && $0.recentSince >= 0 } }
+
+    func entry(_ key: String) -> Entry? { state.withLock { $0.entries[key] } }
+
+    /// The entries whose indexed `field` has `value`.
+    func entries(field: String, value: String) -> [Entry] {
+        state.withLock { state in (state.fieldIndex[field]?[value] ?? []).compactMap { state.entries[$0] } }
+    }
+
+    /// The entries whose ownerReferences name `owner`.
+    func dependents(of owner: String) -> [Entry] {
+        state.withLock { state in (state.dependents[owner] ?? []).compactMap { state.entries[$0] } }
     }
 
     /// Waits until the cache has applied `revision`, asking the store for progress markers meanwhile;

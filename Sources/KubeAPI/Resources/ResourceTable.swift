@@ -42,7 +42,7 @@ public struct ResourceTable: Sendable {
     /// The kinds a Kubernetes 1.3x API server serves, with the versions real clusters serve.
     public static let builtIn = ResourceTable([
         ResourceType(group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false, shortNames: ["ns"],
-                     nameRule: .label, subresources: ["status"], strategy: NamespaceStrategy()),
+                     nameRule: .label, subresources: ["status", "finalize"], strategy: NamespaceStrategy()),
         ResourceType(group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"],
                      subresources: ["status", "binding", "eviction"], strategy: PodStrategy()),
         ResourceType(group: "", version: "v1", resource: "services", kind: "Service", namespaced: true, shortNames: ["svc"],

@@ -86,7 +86,10 @@ public struct TableColumn: Sendable {
 }
 
 /// What is particular to one kind: defaults, validation, which fields an
-/// update may touch, selectable fields, and its table columns.
+/// update may touch, selectable fields, its table columns, and hooks around
+/// the generic registry's writes (as kube-apiserver's strategies and store
+/// hooks: a Service's addresses, a definition's served kinds, a namespace's
+/// deletion).
 public protocol ResourceStrategy: Sendable {
     /// Whether spec and status are written separately: the main resource ignores
     /// status changes and the `status` subresource ignores everything else.
@@ -101,11 +104,38 @@ public protocol ResourceStrategy: Sendable {
     func validateUpdate(_ object: JSON, old: JSON) -> [FieldError]
     /// The values of the fields a field selector may name, beyond `metadata.name` and `metadata.namespace`.
     func selectableFields(_ object: JSON) -> [String: String]
+    /// Selectable fields the watch cache indexes, for informers that look objects up by them (`spec.nodeName`).
+    var indexedFields: [String] { get }
     var columns: [TableColumn] { get }
     /// One cell per column; `Name` and `Age` cells are filled in generically.
     func cells(_ object: JSON, now: Date) -> [JSON]
     /// Fields of the object its kind does not declare (for `fieldValidation`).
     func unknownFields(_ object: JSON) -> [String]
+
+    /// Runs after validation, before a new object is stored (e.g. allocates a Service's addresses).
+    /// The returned hook is told whether the write then succeeded, to commit or undo what it did.
+    func beginCreate(_ object: inout JSON, context: WriteContext) async throws -> FinishWrite?
+    /// Runs before an update is stored, with the same kind of finishing hook.
+    func beginUpdate(_ object: inout JSON, old: JSON, context: WriteContext) async throws -> FinishWrite?
+    /// Runs before an object is deleted or marked for deletion; may refuse it.
+    func beginDelete(_ object: JSON, context: WriteContext) async throws
+    /// Runs once an object is gone from the store.
+    func afterDelete(_ object: JSON, context: WriteContext) async
+    /// What must be cleared before a deleted object goes: its finalizers (and a namespace's `spec.finalizers`).
+    func pendingFinalizers(_ object: JSON) -> [String]
+    /// Marks an object kept while its finalizers run (a namespace turns `Terminating`).
+    func prepareForDeletion(_ object: inout JSON)
+    /// A subresource the kind serves with code of its own (`pods/binding`, `namespaces/finalize`).
+    func subresource(_ name: String) -> (any SubresourceHandler)?
+}
+
+/// Told whether the write a `begin…` hook ran before succeeded.
+public typealias FinishWrite = @Sendable (_ succeeded: Bool) async -> Void
+
+/// What a strategy's hooks may reach: the registry they run in, and whether the request is a dry run.
+public struct WriteContext: Sendable {
+    public let registry: Registry
+    public let dryRun: Bool
 }
 
 extension ResourceStrategy {
@@ -116,6 +146,7 @@ extension ResourceStrategy {
     public func validate(_ object: JSON) -> [FieldError] { [] }
     public func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] { validate(object) }
     public func selectableFields(_ object: JSON) -> [String: String] { [:] }
+    public var indexedFields: [String] { [] }
     public var columns: [TableColumn] { [.name, .age] }
     public func cells(_ object: JSON, now: Date) -> [JSON] {
         [.string(object.name), .string(Age.since(object.creationTimestamp, now: now))]
@@ -124,6 +155,27 @@ extension ResourceStrategy {
         guard let apiVersion = object["apiVersion"]?.string, let kind = object["kind"]?.string else { return [] }
         return FieldValidation.unknownFields(object, apiVersion: apiVersion, kind: kind)
     }
+    public func beginCreate(_ object: inout JSON, context: WriteContext) async throws -> FinishWrite? { nil }
+    public func beginUpdate(_ object: inout JSON, old: JSON, context: WriteContext) async throws -> FinishWrite? { nil }
+    public func beginDelete(_ object: JSON, context: WriteContext) async throws {}
+    public func afterDelete(_ object: JSON, context: WriteContext) async {}
+    public func pendingFinalizers(_ object: JSON) -> [String] { object.finalizers }
+    public func prepareForDeletion(_ object: inout JSON) {}
+    public func subresource(_ name: String) -> (any SubresourceHandler)? { nil }
+}
+
+/// A subresource served by its kind's own code rather than the generic verbs.
+public protocol SubresourceHandler: Sendable {
+    func handle(_ request: SubresourceRequest) async throws -> APIResponse
+}
+
+public struct SubresourceRequest: Sendable {
+    public let request: APIRequest
+    public let resource: ResourceType
+    public let namespace: String?
+    public let name: String
+    public let registry: Registry
+    public var dryRun: Bool { request.query["dryRun"] == "All" }
 }
 
 /// For kinds with nothing particular.

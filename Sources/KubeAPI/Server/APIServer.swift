@@ -6,7 +6,7 @@ import KubeModel
 /// every resource verb, answered from the registry.
 public struct APIServer: Sendable {
     public let registry: Registry
-    let version: VersionInfo
+    public let version: VersionInfo
     let authorizer: any Authorizer
     let openAPICache = OpenAPICache()
     let priorityAndFairness = (flowSchemaUID: UUID().uuidString.lowercased(), priorityLevelUID: UUID().uuidString.lowercased())
@@ -110,12 +110,9 @@ public struct APIServer: Sendable {
             return try await ScaleSubresource.handle(request, resource: resource, namespace: namespace, name: info.name ?? "",
                                                      registry: registry, dryRun: dryRun, manager: manager)
         }
-        if resource.group.isEmpty, resource.resource == "pods", let name = info.name {
-            switch info.subresource {
-            case "binding": return try await PodSubresources.bind(request, pods: resource, namespace: namespace, name: name, registry: registry)
-            case "eviction": return try await PodSubresources.evict(request, pods: resource, namespace: namespace, name: name, registry: registry)
-            default: break
-            }
+        if let subresource = info.subresource, let name = info.name, let handler = resource.strategy.subresource(subresource) {
+            return try await handler.handle(SubresourceRequest(request: request, resource: resource, namespace: namespace, name: name,
+                                                               registry: registry))
         }
         let target: Registry.UpdateTarget = info.subresource == "status" ? .status : .main
         if !resource.isStored {
@@ -172,10 +169,7 @@ public struct APIServer: Sendable {
                                                   dryRun: dryRun, fieldValidation: validation, fieldManager: manager))
         case ("DELETE", let name?):
             let options = try Self.deleteOptions(request)
-            let deleted = resource.resource == "namespaces" && resource.group.isEmpty
-                ? try await registry.deleteNamespace(name, options: options)
-                : try await registry.delete(resource, namespace: namespace, name: name, options: options)
-            return .json(deleted)
+            return .json(try await registry.delete(resource, namespace: namespace, name: name, options: options))
         case ("DELETE", nil):
             let list = try await registry.deleteCollection(resource, namespace: namespace, listOptions: try ListOptions(query: request.query),
                                                            options: try Self.deleteOptions(request))

@@ -65,12 +65,13 @@ enum Discovery {
     }
 
     /// The kind a subresource reads and writes, and its verbs: `scale` is an autoscaling/v1 Scale,
-    /// `binding` and `eviction` are only created, the rest are the resource's own kind.
+    /// `binding` and `eviction` are only created, `finalize` only updated, the rest are the resource's own kind.
     static func subresource(_ name: String, of resource: ResourceType) -> (group: String, version: String, kind: String, verbs: [String]) {
         switch name {
         case "scale": ("autoscaling", "v1", "Scale", ["get", "patch", "update"])
         case "binding": (resource.group, resource.version, "Binding", ["create"])
         case "eviction": ("policy", "v1", "Eviction", ["create"])
+        case "finalize": (resource.group, resource.version, resource.kind, ["update"])
         default: (resource.group, resource.version, resource.kind, ["get", "patch", "update"])
         }
     }

@@ -1,8 +1,22 @@
 import Foundation
 import KubeModel
 
-/// `pods/binding` (a scheduler assigns a pod to a node) and `pods/eviction`
-/// (a pod is deleted only if its PodDisruptionBudgets allow it).
+/// `pods/binding`: a scheduler assigns a pod to a node.
+struct PodBinding: SubresourceHandler {
+    func handle(_ request: SubresourceRequest) async throws -> APIResponse {
+        try await PodSubresources.bind(request.request, pods: request.resource, namespace: request.namespace, name: request.name,
+                                       registry: request.registry)
+    }
+}
+
+/// `pods/eviction`: a pod is deleted only if its PodDisruptionBudgets allow it.
+struct PodEviction: SubresourceHandler {
+    func handle(_ request: SubresourceRequest) async throws -> APIResponse {
+        try await PodSubresources.evict(request.request, pods: request.resource, namespace: request.namespace, name: request.name,
+                                        registry: request.registry)
+    }
+}
+
 enum PodSubresources {
     static func success(_ code: Int = 201) -> APIResponse {
         .json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": .int(Int64(code))], status: code)

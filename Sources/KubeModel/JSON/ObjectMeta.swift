@@ -70,6 +70,24 @@ public enum Timestamps {
     public static func parse(_ text: String) -> Date? {
         try? Date(text, strategy: .iso8601)
     }
+
+    /// `2026-11-24T09:15:36.123456Z`: a MicroTime, as Leases and Events carry.
+    public static func formatMicro(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let micros = Int((date.timeIntervalSince1970 - seconds) * 1_000_000)
+        let fraction = String(micros)
+        return String(format(Date(timeIntervalSince1970: seconds)).dropLast()) + "." + String(repeating: "0", count: 6 - fraction.count)
+            + fraction + "Z"
+    }
+
+    /// A timestamp with or without a fraction of a second.
+    public static func parseMicro(_ text: String) -> Date? {
+        guard let dot = text.firstIndex(of: "."), text.hasSuffix("Z") else { return parse(text) }
+        guard let whole = parse(String(text[..<dot]) + "Z"), let fraction = Double("0" + text[dot..<text.index(before: text.endIndex)]) else {
+            return nil
+        }
+        return whole.addingTimeInterval(fraction)
+    }
 }
 
 /// Ages as kubectl shows them: `45s`, `5m12s`, `3h`, `2d4h`, `400d`.

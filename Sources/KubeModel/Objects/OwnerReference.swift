@@ -72,3 +72,11 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { lhs.description < rhs.description }
 }
+
+/// The finalizers through which the garbage collector carries out a delete's propagation policy.
+public enum GarbageCollection {
+    /// `Foreground`: the owner stays until its blocking dependents are gone.
+    public static let foregroundFinalizer = "foregroundDeletion"
+    /// `Orphan`: the owner stays until its dependents no longer name it.
+    public static let orphanFinalizer = "orphan"
+}

@@ -95,7 +95,7 @@ struct APIBenchmark {
 
     func apiServer() async throws -> APIServer {
         let registry = Registry(store: try freshStore("api"), serviceNetwork: ServiceNetwork(cidr: "10.100.0.0/16"))
-        try await registry.bootstrap()
+        try await ClusterBootstrap.run(registry)
         let server = APIServer(registry: registry, version: VersionInfo(patchVersion: "1.34.1"))
         let namespace = APIRequest(method: "POST", path: "/api/v1/namespaces", query: [:], headers: ["content-type": "application/json"],
                                    body: JSONCoding.encode(["metadata": ["name": "bench"]] as JSON), user: Self.admin)

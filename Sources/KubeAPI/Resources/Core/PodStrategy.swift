@@ -3,6 +3,16 @@ import KubeModel
 
 struct PodStrategy: ResourceStrategy {
     var hasStatus: Bool { true }
+    /// Node agents and the scheduler look pods up by the node they are bound to.
+    var indexedFields: [String] { ["spec.nodeName"] }
+
+    func subresource(_ name: String) -> (any SubresourceHandler)? {
+        switch name {
+        case "binding": PodBinding()
+        case "eviction": PodEviction()
+        default: nil
+        }
+    }
 
     func applyDefaults(_ object: inout JSON) {
         var spec = object["spec"] ?? [:]

@@ -1,0 +1,70 @@
+import KubeAPI
+import KubeClient
+import KubeModel
+import Logging
+import ServiceLifecycle
+
+/// kube-controller-manager for one cluster: while it holds the `kube-system/kube-controller-manager`
+/// Lease, it runs every controller on one set of shared informers. Each controller acts as its own
+/// service account (`system:serviceaccount:kube-system:<name>-controller`), as with
+/// `--use-service-account-credentials`.
+public struct ControllerManager: Service {
+    let client: KubeClient
+    let identity: String
+    let logger: Logger
+    var leaseDuration: Duration = .seconds(15)
+
+    /// `identity` must differ between replicas that share a store, and stay the same across restarts of
+    /// one replica, so that a restarted replica takes its own lease back at once.
+    public init(server: APIServer, identity: String, logger: Logger) {
+        client = KubeClient(server: server, user: Self.user, userAgent: "kube-controller-manager/\(server.version.gitVersion)")
+        self.identity = identity
+        self.logger = logger
+    }
+
+    public static let user = UserInfo(name: "system:kube-controller-manager", groups: ["system:authenticated"])
+
+    /// The identity a controller writes as.
+    static func serviceAccount(_ controller: String) -> UserInfo {
+        UserInfo(name: "system:serviceaccount:kube-system:\(controller)-controller",
+                 groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"])
+    }
+
+    func controllers() -> [any Controller] {
+        func client(_ name: String) -> KubeClient { self.client.as(Self.serviceAccount(name)) }
+        return [
+            GarbageCollector(client: client("generic-garbage-collector")),
+            NamespaceController(client: client("namespace")),
+            ResourceQuotaController(client: client("resourcequota")),
+            ServiceAccountController(client: client("service-account")),
+        ]
+    }
+
+    public func run() async throws {
+        var candidate = LeaderElector(client: client, name: "kube-controller-manager", identity: identity)
+        candidate.leaseDuration = leaseDuration
+        let elector = candidate
+        try await cancelWhenGracefulShutdown {
+            await elector.run { await runControllers() }
+        }
+    }
+
+    /// Every controller, on shared informers, until cancelled (shutdown, or the lease is lost).
+    func runControllers() async {
+        let informers = SharedInformers(client: client)
+        var loops: [any ControllerRunning] = []
+        for controller in controllers() {
+            do {
+                loops.append(try await controller.loop(informers, logger: logger))
+            } catch {
+                logger.error("controller \(controller.name) did not start", metadata: ["error": "\(error)"])
+            }
+        }
+        informers.start()
+        await informers.waitForSync()
+        await withTaskGroup(of: Void.self) { group in
+            for loop in loops { group.addTask { await loop.run() } }
+        }
+        await informers.stop()
+    }
+}
