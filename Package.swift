@@ -52,6 +52,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // kube-scheduler: filter and score against a snapshot of the nodes, bind through pods/binding.
+        .target(name: "Scheduler", dependencies: [
+            "KubeAPI", "KubeClient", "KubeModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Simulated kubelets: register Nodes, renew their Leases, move bound pods through their lives.
+        .target(name: "NodeAgent", dependencies: [
+            "KubeAPI", "KubeClient", "KubeModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Certificate authorities and certificates.
         .target(name: "PKI", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -73,7 +85,7 @@ let package = Package(
         ]),
         // Each cluster's control plane: store, API server over TLS, compaction.
         .target(name: "ClusterRuntime", dependencies: [
-            "Auth", "EKS", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers",
+            "Auth", "EKS", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers", "Scheduler", "NodeAgent",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -115,6 +127,8 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeModel", "KubeStore"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeAPI", "KubeModel", "KubeStore"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KubeModel"]),
+        .testTarget(name: "WorkloadTests", dependencies: ["Controllers", "Scheduler", "NodeAgent", "KubeClient", "KubeAPI", "KubeModel", "KubeStore"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeClient", "KubeAPI", "KubeModel", "KubeStore"]),
     ]
 )

@@ -12,12 +12,13 @@ import Logging
 import NIOCore
 import NIOSSL
 import PKI
+import Scheduler
 import ServiceLifecycle
 
 /// One cluster's control plane: its store (a SQLite file of its own), its
 /// registry, and a ServiceGroup of the components that serve and act on it:
 /// the API server on its own port (TLS with a serving certificate from the
-/// cluster's CA), the store's compactor, and the controller manager.
+/// cluster's CA), the store's compactor, the controller manager and the scheduler.
 final class ClusterControlPlane: Sendable {
     let spec: ControlPlaneSpec
     let store: SQLiteKubeStore
@@ -61,7 +62,8 @@ final class ClusterControlPlane: Sendable {
         // Stopped in reverse order: the controllers first, the API server last.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: APIServerService(application: serving)), .init(service: StoreCompactor(store: store, retention: historyRetention)),
-                       .init(service: ControllerManager(server: apiServer, identity: identity, logger: groupLogger))],
+                       .init(service: ControllerManager(server: apiServer, identity: identity, logger: groupLogger)),
+                       .init(service: Scheduler(server: apiServer, identity: identity, logger: groupLogger))],
             gracefulShutdownSignals: [], cancellationSignals: [], logger: groupLogger))
         self.group = group
         self.running = Task {

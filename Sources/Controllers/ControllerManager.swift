@@ -37,6 +37,10 @@ public struct ControllerManager: Service {
             NamespaceController(client: client("namespace")),
             ResourceQuotaController(client: client("resourcequota")),
             ServiceAccountController(client: client("service-account")),
+            ReplicaSetController(client: client("replicaset")),
+            ReplicaSetController(client: client("replication"), plural: "replicationcontrollers", group: "", kind: "ReplicationController"),
+            DeploymentController(client: client("deployment")),
+            PodGarbageCollector(client: client("pod-garbage-collector")),
         ]
     }
 

@@ -129,8 +129,8 @@ public final class Registry: Sendable {
         if object["spec"] != nil { object[path: ["metadata", "generation"]] = 1 }
         resource.strategy.applyDefaults(&object)
         for plugin in admission { try await plugin.admit(&object, resource: resource, namespace: object.namespace, registry: self) }
-        // A new object's status is the system's to fill in, not the client's.
-        if resource.strategy.hasStatus { object["status"] = [:] }
+        // A new object's status is the system's to fill in, not the client's (a Node's is its kubelet's).
+        if resource.strategy.hasStatus, !resource.strategy.keepsStatusOnCreate { object["status"] = [:] }
         resource.strategy.prepareForCreate(&object)
         if let fieldManager { Self.recordUpdate(&object, from: nil, manager: fieldManager, resource: resource, target: .main) }
         try validate(object, resource: resource, errors: resource.strategy.validate(object))

@@ -94,6 +94,8 @@ public protocol ResourceStrategy: Sendable {
     /// Whether spec and status are written separately: the main resource ignores
     /// status changes and the `status` subresource ignores everything else.
     var hasStatus: Bool { get }
+    /// Whether a create keeps the status it is given (a kubelet registers its Node with its status).
+    var keepsStatusOnCreate: Bool { get }
     /// Fills in the defaults the real API server fills in, on create and update.
     func applyDefaults(_ object: inout JSON)
     /// Prepares a new object: e.g. its initial status.
@@ -140,6 +142,7 @@ public struct WriteContext: Sendable {
 
 extension ResourceStrategy {
     public var hasStatus: Bool { false }
+    public var keepsStatusOnCreate: Bool { false }
     public func applyDefaults(_ object: inout JSON) {}
     public func prepareForCreate(_ object: inout JSON) {}
     public func prepareForUpdate(_ object: inout JSON, old: JSON) {}

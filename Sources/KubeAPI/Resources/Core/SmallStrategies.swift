@@ -3,6 +3,7 @@ import KubeModel
 
 struct NodeStrategy: ResourceStrategy {
     var hasStatus: Bool { true }
+    var keepsStatusOnCreate: Bool { true }
 
     func selectableFields(_ object: JSON) -> [String: String] {
         ["spec.unschedulable": String(object[path: ["spec", "unschedulable"]]?.bool ?? false)]

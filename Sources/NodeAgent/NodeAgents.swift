@@ -1,0 +1,227 @@
+import Foundation
+import KubeAPI
+import KubeClient
+import KubeModel
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The simulated kubelets of a cluster's nodes (no processes run): each registers its Node, renews its
+/// Lease in `kube-node-lease` every 10 seconds, keeps its conditions, and moves the pods bound to it
+/// through their lives as a kubelet reports them — ContainerCreating, Running with an address from the
+/// node's pool, and for pods that run to completion, Succeeded or Failed. Each writes as its own node
+/// (`system:node:NAME`); they share one pod informer, as every kubelet may read every pod.
+public final class NodeAgents: Service, Sendable {
+    let server: APIServer
+    let logger: Logger
+    private let nodes = Mutex<[String: SimulatedNode]>([:])
+    /// The pod queue of the running agents, to requeue the pods of a node whose pool changed.
+    private let queue = WorkQueue<ObjectKey>()
+    /// Wakes the registration loop when the set of nodes changes.
+    private let changes: AsyncStream<Void>.Continuation
+    private let changeStream: AsyncStream<Void>
+    public static let leaseInterval: Duration = .seconds(10)
+    public static let leaseDurationSeconds: Int64 = 40
+
+    public init(server: APIServer, nodes: [SimulatedNode], logger: Logger) {
+        self.server = server
+        self.logger = logger
+        self.nodes.withLock { table in for node in nodes { table[node.name] = node } }
+        (changeStream, changes) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The nodes that should exist now; new ones register, gone ones are removed (as the cloud node
+    /// controller removes the Node of a terminated instance).
+    public func update(_ desired: [SimulatedNode]) {
+        nodes.withLock { table in
+            table = Dictionary(uniqueKeysWithValues: desired.map { ($0.name, $0) })
+        }
+        changes.yield()
+    }
+
+    var current: [SimulatedNode] { nodes.withLock { Array($0.values) } }
+
+    func node(_ name: String) -> SimulatedNode? { nodes.withLock { $0[name] } }
+
+    func client(for node: SimulatedNode) -> KubeClient {
+        KubeClient(server: server, user: node.user, userAgent: "kubelet/\(node.kubeletVersion) (linux/amd64) kubernetes/eks")
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { await self.runAgents() }
+    }
+
+    func runAgents() async {
+        // Kubelets may list and watch every pod; the agents share one informer under a node's identity.
+        let reader = KubeClient(server: server, user: UserInfo(name: "system:node:agents", groups: ["system:nodes", "system:authenticated"]),
+                                userAgent: "kubelet")
+        let informers = SharedInformers(client: reader)
+        guard let pods = try? await informers.informer("pods") else { return }
+        let addresses = AddressPools()
+        pods.addHandler { [weak self] event in
+            guard let self else { return }
+            let object: JSON? = switch event {
+            case .sync(let key): pods.get(key)
+            case .change(let change): change.object
+            }
+            guard let object, let nodeName = Pod(object).nodeName, self.node(nodeName) != nil else { return }
+            if case .change(let change) = event, change.kind == .deleted {
+                addresses.release(Pod(object))
+                return
+            }
+            self.queue.add(object.objectKey)
+        }
+        informers.start()
+        await informers.waitForSync()
+        // Addresses pods already hold (after a restart) are not handed out again.
+        for object in pods.list() { addresses.claim(Pod(object)) }
+        let sync = PodSync(agents: self, pods: pods, addresses: addresses)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.register() }
+            group.addTask { await self.queue.runDelays() }
+            for _ in 0..<8 {
+                group.addTask {
+                    while let key = await self.queue.next() {
+                        do {
+                            if let delay = try await sync.sync(key) { self.queue.add(key, after: delay) }
+                            self.queue.forget(key)
+                        } catch {
+                            self.queue.addRateLimited(key)
+                        }
+                        self.queue.done(key)
+                    }
+                }
+            }
+            await withTaskCancellationHandler {
+                await group.next()
+            } onCancel: {
+                self.queue.shutDown()
+            }
+            group.cancelAll()
+        }
+        await informers.stop()
+    }
+
+    // MARK: Nodes and leases
+
+    /// Registers every node, renews every lease on time, and follows changes to the set of nodes.
+    func register() async {
+        var registered: Set<String> = []
+        var nextRenewal = ContinuousClock.now
+        while !Task.isCancelled {
+            let desired = current
+            let wanted = Set(desired.map(\.name))
+            for name in registered.subtracting(wanted) {
+                await deregister(name)
+                registered.remove(name)
+            }
+            let fresh = desired.filter { !registered.contains($0.name) }
+            await forEach(fresh) { node in
+                if await self.registerNode(node) { return node.name }
+                return nil
+            }.forEach { registered.insert($0) }
+            if ContinuousClock.now >= nextRenewal {
+                await forEach(desired.filter { registered.contains($0.name) }) { node in
+                    await self.renewLease(node)
+                    return nil as String?
+                }
+                nextRenewal = ContinuousClock.now + Self.leaseInterval
+            }
+            // Until the next renewal, or sooner if the nodes change (or one failed to register).
+            let wait = registered.count == wanted.count ? nextRenewal : min(nextRenewal, ContinuousClock.now + .seconds(1))
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask { (try? await Task.sleep(until: wait)) != nil }
+                group.addTask { [changeStream] in
+                    // Any change wakes the loop; a finished stream ends it on cancellation.
+                    for await _ in changeStream { return true }
+                    return false
+                }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Runs `body` for each node, a bounded number at once; returns the non-nil results.
+    func forEach<T: Sendable>(_ nodes: [SimulatedNode], _ body: @escaping @Sendable (SimulatedNode) async -> T?) async -> [T] {
+        await withTaskGroup(of: T?.self) { group in
+            var results: [T] = []
+            var started = 0
+            for node in nodes {
+                if started >= 64, let result = await group.next() { if let result { results.append(result) } }
+                group.addTask { await body(node) }
+                started += 1
+            }
+            for await result in group { if let result { results.append(result) } }
+            return results
+        }
+    }
+
+    static func conditions(now: Date) -> [JSON] {
+        let stamp = JSON.string(Timestamps.format(now))
+        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSON {
+            ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
+             "lastHeartbeatTime": stamp, "lastTransitionTime": stamp]
+        }
+        return [condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                condition("Ready", "True", "KubeletReady", "kubelet is posting ready status")]
+    }
+
+    /// Creates the Node, or brings an existing one (after a restart, or a node group change) up to date.
+    func registerNode(_ node: SimulatedNode) async -> Bool {
+        let client = client(for: node)
+        guard let nodes = try? client.resource("nodes") else { return false }
+        let object = node.nodeObject(conditions: Self.conditions(now: Date()))
+        do {
+            _ = try await client.create(nodes, object)
+        } catch let error as APIError where error.isAlreadyExists {
+            do {
+                var existing = try await client.get(nodes, ObjectKey(namespace: nil, name: node.name))
+                var labels = existing[path: ["metadata", "labels"]]?.object ?? [:]
+                for (key, value) in node.labels { labels[key] = .string(value) }
+                existing[path: ["metadata", "labels"]] = .object(labels)
+                existing[path: ["spec", "providerID"]] = object[path: ["spec", "providerID"]]
+                existing = try await client.update(nodes, existing)
+                existing["status"] = object["status"]
+                _ = try await client.updateStatus(nodes, existing)
+            } catch {
+                return false
+            }
+        } catch {
+            logger.debug("node \(node.name) did not register", metadata: ["error": "\(error)"])
+            return false
+        }
+        await renewLease(node)
+        return true
+    }
+
+    func renewLease(_ node: SimulatedNode) async {
+        let client = client(for: node)
+        guard let leases = try? client.resource("leases", group: "coordination.k8s.io") else { return }
+        let key = ObjectKey(namespace: "kube-node-lease", name: node.name)
+        let now = JSON.string(Timestamps.formatMicro(Date()))
+        do {
+            var lease = try await client.get(leases, key)
+            lease[path: ["spec", "renewTime"]] = now
+            _ = try await client.update(leases, lease)
+        } catch let error as APIError where error.isNotFound {
+            guard let nodeObject = try? await client.get(try client.resource("nodes"), ObjectKey(namespace: nil, name: node.name)) else { return }
+            var lease: JSON = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                               "metadata": ["name": .string(node.name), "namespace": "kube-node-lease"],
+                               "spec": ["holderIdentity": .string(node.name), "leaseDurationSeconds": .int(Self.leaseDurationSeconds),
+                                        "renewTime": now]]
+            lease.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "Node", name: node.name, uid: nodeObject.uid ?? "")]
+            _ = try? await client.create(leases, lease)
+        } catch {}
+    }
+
+    /// The node's instance is gone: its Node goes (its Lease with it, through the garbage collector).
+    func deregister(_ name: String) async {
+        let client = KubeClient(server: server, user: UserInfo(name: "system:node:\(name)", groups: ["system:nodes", "system:authenticated"]),
+                                userAgent: "cloud-node-lifecycle")
+        guard let nodes = try? client.resource("nodes") else { return }
+        _ = try? await client.delete(nodes, ObjectKey(namespace: nil, name: name))
+    }
+}
