@@ -7,27 +7,32 @@ import Hummingbird
 import HummingbirdCore
 import NIOHTTP1
 import KubeAPI
+import KubeModel
 import KubeStore
 import Logging
 import NIOCore
 import NIOSSL
+import NodeAgent
 import PKI
 import Scheduler
+import Synchronization
 import ServiceLifecycle
 
 /// One cluster's control plane: its store (a SQLite file of its own), its
 /// registry, and a ServiceGroup of the components that serve and act on it:
 /// the API server on its own port (TLS with a serving certificate from the
-/// cluster's CA), the store's compactor, the controller manager and the scheduler.
+/// cluster's CA), the store's compactor, the controller manager, the scheduler
+/// and the node agents of its node groups' nodes.
 final class ClusterControlPlane: Sendable {
-    let spec: ControlPlaneSpec
+    private let currentSpec: Mutex<ControlPlaneSpec>
     let store: SQLiteKubeStore
+    let nodeAgents: NodeAgents
     let apiServer: APIServer
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
     init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String, logger: Logger) async throws {
-        self.spec = spec
+        currentSpec = Mutex(spec)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteKubeStore(path: directory.appendingPathComponent("cluster.sqlite").path)
         self.store = store
@@ -59,11 +64,14 @@ final class ClusterControlPlane: Sendable {
                                   logger: serverLogger)
         var groupLogger = logger
         groupLogger[metadataKey: "cluster"] = .string(spec.clusterName)
+        let nodeAgents = NodeAgents(server: apiServer, nodes: spec.nodes.map(Self.simulatedNode), logger: groupLogger)
+        self.nodeAgents = nodeAgents
         // Stopped in reverse order: the controllers first, the API server last.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: APIServerService(application: serving)), .init(service: StoreCompactor(store: store, retention: historyRetention)),
                        .init(service: ControllerManager(server: apiServer, identity: identity, logger: groupLogger)),
-                       .init(service: Scheduler(server: apiServer, identity: identity, logger: groupLogger))],
+                       .init(service: Scheduler(server: apiServer, identity: identity, logger: groupLogger)),
+                       .init(service: nodeAgents)],
             gracefulShutdownSignals: [], cancellationSignals: [], logger: groupLogger))
         self.group = group
         self.running = Task {
@@ -82,6 +90,31 @@ final class ClusterControlPlane: Sendable {
             registry.shutdown()
             throw ControlPlaneError.couldNotListen(spec.endpoint)
         }
+    }
+
+    var spec: ControlPlaneSpec { currentSpec.withLock { $0 } }
+
+    /// The node groups' nodes changed: new ones register, gone ones are removed.
+    func update(nodes: [NodeSpec]) {
+        currentSpec.withLock { $0.nodes = nodes }
+        nodeAgents.update(nodes.map(Self.simulatedNode))
+    }
+
+    static func simulatedNode(_ node: NodeSpec) -> SimulatedNode {
+        var capacity = ResourceList(), allocatable = ResourceList()
+        capacity["cpu"] = Int64(node.cpuMillicores)
+        allocatable["cpu"] = Int64(node.allocatableCpuMillicores)
+        capacity["memory"] = Int64(node.memoryKiB) * 1024 * 1000
+        allocatable["memory"] = Int64(node.allocatableMemoryKiB) * 1024 * 1000
+        capacity["ephemeral-storage"] = Int64(node.ephemeralStorageKiB) * 1024 * 1000
+        allocatable["ephemeral-storage"] = Int64(node.allocatableEphemeralStorageKiB) * 1024 * 1000
+        capacity["pods"] = Int64(node.maxPods) * 1000
+        allocatable["pods"] = Int64(node.maxPods) * 1000
+        return SimulatedNode(name: node.name, instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone,
+                             region: node.labels["topology.kubernetes.io/region"] ?? "", privateIP: node.privateIP,
+                             podAddresses: node.podAddresses, labels: node.labels,
+                             taints: node.taints.map { KubeModel.Taint(key: $0.key, value: $0.value, effect: $0.effect) },
+                             capacity: capacity, allocatable: allocatable, kubeletVersion: node.kubeletVersion)
     }
 
     /// Stops the components in reverse order; what has not stopped within a few seconds (a client's

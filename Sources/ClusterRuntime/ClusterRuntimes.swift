@@ -27,6 +27,11 @@ public actor ClusterRuntimes: ControlPlaneHost {
     public func ensureRunning(_ spec: ControlPlaneSpec) async throws {
         if let current = running[spec.clusterName] {
             if current.spec == spec { return }
+            if current.spec.sameControlPlane(as: spec) {
+                // Only the nodes changed: the node agents follow, the control plane keeps running.
+                current.update(nodes: spec.nodes)
+                return
+            }
             running[spec.clusterName] = nil
             await current.stop()
         }

@@ -54,6 +54,16 @@ public final class DeploymentController: Controller {
             all = all.map { $0.uid == newSet?.uid ? newSet! : $0 }
         }
         let old = all.filter { $0.uid != newSet?.uid }
+        if let newSet, !paused, deployment.annotations[Self.revisionAnnotation] != newSet.annotations[Self.revisionAnnotation] {
+            // The Deployment carries its current revision too (`kubectl rollout undo` edits it).
+            var annotated = deployment
+            annotated[path: ["metadata", "annotations", Self.revisionAnnotation]] = newSet[path: ["metadata", "annotations", Self.revisionAnnotation]]
+            do {
+                _ = try await client.update(try client.resource("deployments", group: "apps"), annotated)
+            } catch let error as APIError where error.isConflict || error.isNotFound {
+                return .done
+            }
+        }
         let desired = Workload(deployment).replicas
         if !paused {
             let strategy = deployment[path: ["spec", "strategy", "type"]]?.string ?? "RollingUpdate"

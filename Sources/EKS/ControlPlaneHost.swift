@@ -10,18 +10,57 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public let endpoint: String
     public let certificateAuthority: CertificateAuthority
     public let serviceIpv4Cidr: String
+    /// The nodes of its managed node groups; they change without the control plane restarting.
+    public var nodes: [NodeSpec]
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
-                serviceIpv4Cidr: String) {
+                serviceIpv4Cidr: String, nodes: [NodeSpec] = []) {
         self.clusterName = clusterName
         self.kubernetesVersion = kubernetesVersion
         self.endpoint = endpoint
         self.certificateAuthority = certificateAuthority
         self.serviceIpv4Cidr = serviceIpv4Cidr
+        self.nodes = nodes
+    }
+
+    /// The same control plane, whatever its nodes.
+    public func sameControlPlane(as other: ControlPlaneSpec) -> Bool {
+        var mine = self, theirs = other
+        mine.nodes = []
+        theirs.nodes = []
+        return mine == theirs
     }
 
     public var host: String { URLComponents(string: endpoint)?.host ?? "127.0.0.1" }
     public var port: Int { URLComponents(string: endpoint)?.port ?? 443 }
+}
+
+/// One node of a managed node group: its instance and what its kubelet registers.
+public struct NodeSpec: Sendable, Equatable {
+    public struct Taint: Sendable, Equatable {
+        public let key: String
+        public let value: String
+        /// As Kubernetes spells it: `NoSchedule`, `PreferNoSchedule`, `NoExecute`.
+        public let effect: String
+    }
+
+    /// `ip-172-31-5-20.ec2.internal`
+    public let name: String
+    public let instanceId: String
+    public let instanceType: String
+    public let zone: String
+    public let privateIP: String
+    public let podAddresses: [String]
+    public let labels: [String: String]
+    public let taints: [Taint]
+    public let cpuMillicores: Int
+    public let allocatableCpuMillicores: Int
+    public let memoryKiB: Int
+    public let allocatableMemoryKiB: Int
+    public let ephemeralStorageKiB: Int
+    public let allocatableEphemeralStorageKiB: Int
+    public let maxPods: Int
+    public let kubeletVersion: String
 }
 
 /// Runs the control planes of clusters. EKS asks for one before a cluster turns

@@ -2,6 +2,10 @@ import Foundation
 import RegionStore
 
 extension EKSService {
+    /// How often node groups' instances are checked even when nothing is due (an instance terminated by
+    /// hand is replaced within it, as its Auto Scaling group would).
+    static let instanceSweepInterval: TimeInterval = 10
+
     /// Completes every transition due by `now` in one transaction: clusters and node groups
     /// finish creating or deleting, updates apply their change. A cluster turns ACTIVE only once
     /// its control plane runs; a deleted cluster's control plane goes with it. Returns when the
@@ -33,8 +37,13 @@ extension EKSService {
             for var record in try tx.all(UpdateRecord.self) where record.update.status == .InProgress && isDue(record.dueAt) {
                 try complete(tx, &record)
             }
-            for var record in try tx.all(NodegroupRecord.self) where isDue(record.dueAt) {
-                try finishTransition(tx, &record)
+            for var record in try tx.all(NodegroupRecord.self) {
+                if isDue(record.dueAt) { try finishTransition(tx, &record) }
+                // Each node group's instances follow its status and size, and lost ones are replaced.
+                guard let current = try tx.get(NodegroupRecord.self, record.storeKey) else { continue }
+                record = current
+                try scaleInstances(tx, &record, cluster: try tx.get(ClusterRecord.self, record.nodegroup.clusterName))
+                next = min(next ?? now.addingTimeInterval(Self.instanceSweepInterval), now.addingTimeInterval(Self.instanceSweepInterval))
             }
             for var record in try tx.all(ClusterRecord.self) where isDue(record.dueAt) {
                 if notStarted.contains(record.cluster.name) { continue }
@@ -47,8 +56,11 @@ extension EKSService {
                 if record.cluster.status == .DELETING { removed.append(record.cluster.name) }
                 try finishTransition(tx, &record)
             }
-            let running = try tx.all(ClusterRecord.self)
-                .filter { [.ACTIVE, .UPDATING].contains($0.cluster.status) }.map(\.controlPlaneSpec)
+            let running = try tx.all(ClusterRecord.self).filter { [.ACTIVE, .UPDATING].contains($0.cluster.status) }.map { record in
+                var spec = record.controlPlaneSpec
+                spec.nodes = try nodes(tx, cluster: record)
+                return spec
+            }
             return (next, removed, running)
         }
         for name in removed { await controlPlanes.remove(clusterName: name) }
@@ -86,6 +98,7 @@ extension EKSService {
             record.dueAt = nil
             try tx.save(record)
         case .remove:
+            _ = try network.terminateInstances(tx, ids: try instances(tx, of: record.nodegroup).map(\.instanceId), reason: "Service initiated")
             try network.detach(tx, subnetIds: record.nodegroup.subnets, from: record.nodegroup.nodegroupArn)
             for update in try tx.all(UpdateRecord.self, keyPrefix: record.nodegroup.clusterName + "/")
             where update.nodegroupName == record.nodegroup.nodegroupName {

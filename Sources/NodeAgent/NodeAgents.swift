@@ -67,6 +67,10 @@ public final class NodeAgents: Service, Sendable {
             guard let object, let nodeName = Pod(object).nodeName, self.node(nodeName) != nil else { return }
             if case .change(let change) = event, change.kind == .deleted {
                 addresses.release(Pod(object))
+                // An address came free: pods of the node still waiting for one try again now.
+                for waiting in pods.objects.list(field: "spec.nodeName", value: nodeName) where Pod(waiting).phase == "Pending" {
+                    self.queue.add(waiting.objectKey)
+                }
                 return
             }
             self.queue.add(object.objectKey)

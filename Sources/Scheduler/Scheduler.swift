@@ -52,7 +52,9 @@ public struct Scheduler: Service {
             let object: JSON?
             switch event {
             case .sync(let key): object = pods.get(key)
-            case .change(let change): object = change.kind == .deleted ? nil : change.object
+            // (Not a ternary: JSON takes `nil` as its own null, which would make a deleted pod look present.)
+            case .change(let change) where change.kind == .deleted: object = nil
+            case .change(let change): object = change.object
             }
             guard let object else {
                 state.removePod(event.key)

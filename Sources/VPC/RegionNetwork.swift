@@ -8,7 +8,7 @@ import RegionStore
 /// cluster) take a `RecordTransaction`; the rest open their own.
 public struct RegionNetwork: Sendable {
     public let region: Region
-    private let database: RegionDatabase
+    let database: RegionDatabase
 
     /// The default VPC's block, as in every AWS account.
     public static let defaultVPCBlock = IPv4CIDR("172.31.0.0/16")!

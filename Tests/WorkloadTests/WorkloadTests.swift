@@ -143,4 +143,26 @@ struct WorkloadTests {
             #expect(sets.allSatisfy { $0.name.hasPrefix("api-") && $0.labels["pod-template-hash"] != nil })
         }
     }
+
+    @Test(.timeLimit(.minutes(2))) func scalingInTheMiddleOfARolloutEndsWithExactlyTheReplicasAllPlaced() async throws {
+        let pods = try admin.resource("pods")
+        let deployments = try admin.resource("deployments", group: "apps")
+        let key = ObjectKey(namespace: "default", name: "web")
+        try await withControlPlane(nodes: [Self.node(1), Self.node(2)]) {
+            _ = try await admin.create(deployments, deployment("web", replicas: 20, image: "nginx:1.27"))
+            #expect(try await eventually { try await admin.get(deployments, key)[path: ["status", "availableReplicas"]] == 20 })
+            _ = try await admin.patch(deployments, key, ["spec": ["template": ["spec": ["containers": [["name": "web", "image": "nginx:1.28"]]]]]],
+                                      type: .strategic)
+            _ = try await admin.patch(deployments, key, ["spec": ["replicas": 30]])
+            // Deleted pods give their room back to the scheduler and their addresses to their node: all 30 are
+            // placed, and each node runs as many as it has addresses for (15).
+            #expect(try await eventually {
+                let all = try await admin.list(pods, namespace: "default")
+                let byNode = Dictionary(grouping: all) { Pod($0).nodeName ?? "" }
+                return all.count == 30 && byNode[""] == nil
+                    && byNode.values.allSatisfy { onNode in onNode.filter { Pod($0).phase == "Running" }.count == min(onNode.count, 15) }
+                    && all.allSatisfy { $0[path: ["spec", "containers"]]?.array?.first?["image"] == "nginx:1.28" }
+            })
+        }
+    }
 }

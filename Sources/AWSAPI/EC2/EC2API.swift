@@ -64,6 +64,16 @@ public struct EC2API: AWSService {
                                                                 nextToken: p["NextToken"])
             members = [XMLElement.list("securityGroupInfo", page.items, EC2XML.securityGroup)]
                 + XMLElement.optional("nextToken", page.nextToken)
+        case "DescribeInstances":
+            let page = try await network.describeInstances(ids: p.list("InstanceId"), filters: Self.filters(p),
+                                                           maxResults: try p.int("MaxResults"), nextToken: p["NextToken"])
+            members = [EC2XML.reservations(page.items, region: network.region.name, ownerId: network.region.account)]
+                + XMLElement.optional("nextToken", page.nextToken)
+        case "TerminateInstances":
+            let ids = p.list("InstanceId")
+            let before = try await network.describeInstances(ids: ids, filters: [], maxResults: nil, nextToken: nil).items
+            let after = try await network.terminateInstances(ids: ids)
+            members = [XMLElement.list("instancesSet", Array(zip(after, before))) { EC2XML.stateChange($0.0, previous: $0.1.state) }]
         default: // DescribeAvailabilityZones
             let zones = try network.describeAvailabilityZones(names: p.list("ZoneName"), ids: p.list("ZoneId"), filters: Self.filters(p))
             members = [XMLElement.list("availabilityZoneInfo", zones) { EC2XML.zone($0, region: network.region.name) }]
@@ -74,7 +84,7 @@ public struct EC2API: AWSService {
 
     private static let actions: Set<String> = [
         "DescribeVpcs", "CreateVpc", "DeleteVpc", "DescribeSubnets", "CreateSubnet", "DeleteSubnet",
-        "DescribeSecurityGroups", "DescribeAvailabilityZones",
+        "DescribeSecurityGroups", "DescribeAvailabilityZones", "DescribeInstances", "TerminateInstances",
     ]
 
     /// `Filter.N.Name` with `Filter.N.Value.M`.

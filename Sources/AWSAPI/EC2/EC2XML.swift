@@ -1,3 +1,4 @@
+import Foundation
 import VPC
 
 /// EC2's XML for its resources, with the member names of the EC2 service model.
@@ -81,6 +82,58 @@ enum EC2XML {
             XMLElement("optInStatus", "opt-in-not-required"),
             XMLElement("zoneType", "availability-zone"),
             XMLElement("messageSet", []),
+        ]
+    }
+
+    static func instance(_ instance: InstanceRecord, region: String, index: Int) -> [XMLElement] {
+        let dns = instance.state == .terminated ? "" : instance.privateDnsName(region: region)
+        return [
+            XMLElement("instanceId", instance.instanceId),
+            XMLElement("imageId", instance.imageId),
+            XMLElement("instanceState", [XMLElement("code", String(instance.state.code)), XMLElement("name", instance.state.rawValue)]),
+            XMLElement("privateDnsName", dns),
+            XMLElement("dnsName", ""),
+            XMLElement("reason", instance.stateTransitionReason),
+            XMLElement("amiLaunchIndex", String(index)),
+            XMLElement("productCodes", []),
+            XMLElement("instanceType", instance.instanceType),
+            XMLElement("launchTime", ISO8601DateFormatter().string(from: instance.launchTime)),
+            XMLElement("placement", [XMLElement("availabilityZone", instance.availabilityZone), XMLElement("groupName", ""),
+                                     XMLElement("tenancy", "default")]),
+            XMLElement("monitoring", [XMLElement("state", "disabled")]),
+        ] + (instance.state == .terminated ? [] : [
+            XMLElement("subnetId", instance.subnetId),
+            XMLElement("vpcId", instance.vpcId),
+            XMLElement("privateIpAddress", instance.privateIpAddress),
+        ]) + [
+            XMLElement("sourceDestCheck", "true"),
+            XMLElement.list("groupSet", instance.securityGroupIds) { [XMLElement("groupId", $0)] },
+            XMLElement("architecture", "x86_64"),
+            XMLElement("rootDeviceType", "ebs"),
+            XMLElement("rootDeviceName", "/dev/xvda"),
+            XMLElement("virtualizationType", "hvm"),
+            XMLElement("hypervisor", "xen"),
+            XMLElement("ebsOptimized", "false"),
+            XMLElement("platformDetails", "Linux/UNIX"),
+            XMLElement("usageOperation", "RunInstances"),
+        ] + tagSet(instance.tags)
+    }
+
+    /// `DescribeInstances` groups instances by reservation: one per launch here.
+    static func reservations(_ instances: [InstanceRecord], region: String, ownerId: String) -> XMLElement {
+        XMLElement.list("reservationSet", instances) { instance in [
+            XMLElement("reservationId", "r-" + instance.instanceId.dropFirst(2)),
+            XMLElement("ownerId", ownerId),
+            XMLElement("groupSet", []),
+            XMLElement.list("instancesSet", [instance]) { Self.instance($0, region: region, index: 0) },
+        ] }
+    }
+
+    static func stateChange(_ instance: InstanceRecord, previous: InstanceRecord.State) -> [XMLElement] {
+        [
+            XMLElement("instanceId", instance.instanceId),
+            XMLElement("currentState", [XMLElement("code", String(instance.state.code)), XMLElement("name", instance.state.rawValue)]),
+            XMLElement("previousState", [XMLElement("code", String(previous.code)), XMLElement("name", previous.rawValue)]),
         ]
     }
 }

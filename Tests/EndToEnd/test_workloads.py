@@ -1,0 +1,173 @@
+"""Clusters that run workloads: a managed node group's EC2 instances become Nodes, the scheduler places
+pods, controllers roll Deployments out, pods get addresses from the nodes' subnets. Driven with the
+real `aws` CLI and kubectl only."""
+import ipaddress
+import json
+import time
+
+import pytest
+
+from conftest import NODE_ROLE, Skiff
+from kube import Cluster
+
+
+def wait_for(condition, timeout=30, interval=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return condition()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    skiff = Skiff(tmp_path_factory.mktemp("workloads") / "data", provisioning_delay=0.1).start()
+    yield skiff
+    skiff.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(server, tmp_path_factory):
+    cluster = Cluster(server, "work", tmp_path_factory.mktemp("kubeconfig"))
+    subnets = cluster.description["resourcesVpcConfig"]["subnetIds"]
+    server.aws("eks", "create-nodegroup", "--cluster-name", "work", "--nodegroup-name", "workers", "--subnets", *subnets,
+               "--node-role", NODE_ROLE, "--instance-types", "t3.medium", "--labels", "team=web",
+               "--scaling-config", "minSize=1,maxSize=4,desiredSize=2")
+    assert wait_for(lambda: server.aws("eks", "describe-nodegroup", "--cluster-name", "work", "--nodegroup-name", "workers")
+                    ["nodegroup"]["status"] == "ACTIVE")
+    assert wait_for(lambda: len(ready_nodes(cluster)) == 2)
+    return cluster
+
+
+def ready_nodes(cluster):
+    nodes = cluster.json("get", "nodes")["items"]
+    return [n for n in nodes if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))]
+
+
+def instances(server, *filters):
+    reservations = server.aws("ec2", "describe-instances", "--filters", "Name=tag:eks:nodegroup-name,Values=workers", *filters)
+    return [i for r in reservations["Reservations"] for i in r["Instances"]]
+
+
+def phases(cluster, namespace):
+    pods = cluster.json("get", "pods", "-n", namespace)["items"]
+    counts = {}
+    for pod in pods:
+        counts[pod["status"]["phase"]] = counts.get(pod["status"]["phase"], 0) + 1
+    return counts
+
+
+def test_node_group_instances_are_nodes_as_eks_registers_them(server, cluster):
+    running = instances(server, "Name=instance-state-name,Values=running")
+    assert len(running) == 2 and {i["InstanceType"] for i in running} == {"t3.medium"}
+    assert len({i["Placement"]["AvailabilityZone"] for i in running}) == 2
+    tags = {t["Key"]: t["Value"] for t in running[0]["Tags"]}
+    assert tags["eks:cluster-name"] == "work" and tags["aws:autoscaling:groupName"].startswith("eks-workers-")
+    group = server.aws("eks", "describe-nodegroup", "--cluster-name", "work", "--nodegroup-name", "workers")["nodegroup"]
+    assert group["resources"]["autoScalingGroups"][0]["name"] == tags["aws:autoscaling:groupName"]
+    by_name = {n["metadata"]["name"]: n for n in cluster.json("get", "nodes")["items"]}
+    for instance in running:
+        node = by_name[instance["PrivateDnsName"]]
+        assert instance["PrivateDnsName"] == "ip-" + instance["PrivateIpAddress"].replace(".", "-") + ".ec2.internal"
+        labels = node["metadata"]["labels"]
+        assert labels["eks.amazonaws.com/nodegroup"] == "workers" and labels["eks.amazonaws.com/capacityType"] == "ON_DEMAND"
+        assert labels["node.kubernetes.io/instance-type"] == "t3.medium" and labels["team"] == "web"
+        assert labels["topology.kubernetes.io/zone"] == instance["Placement"]["AvailabilityZone"]
+        assert labels["eks.amazonaws.com/nodegroup-image"] == instance["ImageId"]
+        assert node["spec"]["providerID"] == f"aws:///{instance['Placement']['AvailabilityZone']}/{instance['InstanceId']}"
+        # t3.medium: 3 interfaces of 6 addresses → 17 pods; 2 vCPUs less the EKS AMI's 70m.
+        assert node["status"]["allocatable"]["pods"] == "17" and node["status"]["allocatable"]["cpu"] == "1930m"
+    leases = cluster.json("get", "leases", "-n", "kube-node-lease")["items"]
+    assert {lease["metadata"]["name"] for lease in leases} == set(by_name)
+
+
+def test_a_deployment_runs_with_addresses_from_the_nodes_subnets(server, cluster, tmp_path):
+    namespace = "web"
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("create", "deployment", "web", "--image=nginx:1.27", "--replicas=20", "-n", namespace)
+    cluster.kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=60s", timeout=90)
+    pods = cluster.json("get", "pods", "-n", namespace)["items"]
+    assert len(pods) == 20 and all(p["status"]["phase"] == "Running" for p in pods)
+    subnets = {s["SubnetId"]: ipaddress.ip_network(s["CidrBlock"]) for s in server.aws("ec2", "describe-subnets")["Subnets"]}
+    node_subnet = {i["PrivateDnsName"]: subnets[i["SubnetId"]] for i in instances(server)}
+    addresses = [p["status"]["podIP"] for p in pods]
+    assert len(set(addresses)) == 20
+    for pod in pods:
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in node_subnet[pod["spec"]["nodeName"]]
+    before = {s["SubnetId"]: s["AvailableIpAddressCount"] for s in server.aws("ec2", "describe-subnets")["Subnets"]}
+    # Each t3.medium holds its address and its interfaces' 15 secondary addresses.
+    assert sum(4091 - count for count in before.values()) == 2 * 16
+
+    # Rolling update, history, undo, restart.
+    cluster.kubectl("set", "image", "deployment/web", "nginx=nginx:1.28", "-n", namespace)
+    cluster.kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=60s", timeout=90)
+    assert "2" in cluster.kubectl("rollout", "history", "deployment/web", "-n", namespace).stdout
+    cluster.kubectl("rollout", "undo", "deployment/web", "-n", namespace)
+    cluster.kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=60s", timeout=90)
+    deployment = cluster.json("get", "deployment", "web", "-n", namespace)
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert deployment["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+    assert {c["type"]: c["reason"] for c in deployment["status"]["conditions"]} == {
+        "Available": "MinimumReplicasAvailable", "Progressing": "NewReplicaSetAvailable"}
+    cluster.kubectl("rollout", "restart", "deployment/web", "-n", namespace)
+    cluster.kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=60s", timeout=90)
+    assert all(p["spec"]["containers"][0]["image"] == "nginx:1.27" for p in cluster.json("get", "pods", "-n", namespace)["items"])
+    cluster.kubectl("delete", "namespace", namespace, timeout=60)
+
+
+def test_what_does_not_fit_waits_until_the_node_group_grows(server, cluster):
+    namespace = "full"
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("create", "deployment", "big", "--image=nginx", "--replicas=40", "-n", namespace)
+    # 2 nodes × 17 pods: 34 placed, 6 left Pending by the scheduler. Each node has 15 pod addresses,
+    # so 4 of the placed ones wait in ContainerCreating for one, as with the VPC CNI.
+    assert wait_for(lambda: phases(cluster, namespace).get("Running") == 30)
+    unscheduled = [p for p in cluster.json("get", "pods", "-n", namespace)["items"] if not p["spec"].get("nodeName")]
+    assert len(unscheduled) == 6
+    condition = next(c for c in unscheduled[0]["status"]["conditions"] if c["type"] == "PodScheduled")
+    assert condition["status"] == "False" and condition["reason"] == "Unschedulable"
+    assert condition["message"] == ("0/2 nodes are available: 2 Too many pods. preemption: 0/2 nodes are available: "
+                                    "2 No preemption victims found for incoming pod.")
+    described = cluster.kubectl("describe", "pod", unscheduled[0]["metadata"]["name"], "-n", namespace).stdout
+    assert "FailedScheduling" in described and "default-scheduler" in described
+    events = cluster.kubectl("get", "events", "-n", namespace, "--field-selector", "reason=FailedCreatePodSandBox").stdout
+    assert "failed to assign an IP address to container" in events
+    # A third node takes the six.
+    server.aws("eks", "update-nodegroup-config", "--cluster-name", "work", "--nodegroup-name", "workers",
+               "--scaling-config", "minSize=1,maxSize=4,desiredSize=3")
+    assert wait_for(lambda: len(ready_nodes(cluster)) == 3)
+    assert wait_for(lambda: phases(cluster, namespace).get("Running") == 36)
+    cluster.kubectl("delete", "namespace", namespace, timeout=60)
+    assert wait_for(lambda: not cluster.json("get", "pods", "-n", namespace)["items"])
+
+
+def test_a_lost_instance_is_replaced_and_a_drained_node_keeps_its_pods_away(server, cluster):
+    namespace = "resilient"
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("create", "deployment", "api", "--image=nginx", "--replicas=6", "-n", namespace)
+    cluster.kubectl("rollout", "status", "deployment/api", "-n", namespace, "--timeout=60s", timeout=90)
+    count = len(instances(server, "Name=instance-state-name,Values=running"))
+    victim = instances(server, "Name=instance-state-name,Values=running")[0]
+    terminated = server.aws("ec2", "terminate-instances", "--instance-ids", victim["InstanceId"])
+    assert terminated["TerminatingInstances"][0]["CurrentState"]["Name"] == "terminated"
+    # Its Node and pods go; the Auto Scaling group launches a replacement.
+    assert wait_for(lambda: victim["PrivateDnsName"] not in {n["metadata"]["name"] for n in cluster.json("get", "nodes")["items"]}, timeout=40)
+    assert wait_for(lambda: len(instances(server, "Name=instance-state-name,Values=running")) == count, timeout=40)
+    assert wait_for(lambda: len(ready_nodes(cluster)) == count, timeout=40)
+    cluster.kubectl("rollout", "status", "deployment/api", "-n", namespace, "--timeout=60s", timeout=90)
+    node = cluster.json("get", "pods", "-n", namespace)["items"][0]["spec"]["nodeName"]
+    cluster.kubectl("drain", node, "--ignore-daemonsets", "--timeout=60s", timeout=90)
+    assert wait_for(lambda: all(p["spec"].get("nodeName") != node and p["status"]["phase"] == "Running"
+                                for p in cluster.json("get", "pods", "-n", namespace)["items"])
+                    and len(cluster.json("get", "pods", "-n", namespace)["items"]) == 6)
+    assert cluster.json("get", "node", node)["spec"]["unschedulable"] is True
+    cluster.kubectl("uncordon", node)
+
+
+def test_deleting_the_node_group_removes_its_nodes_and_gives_the_addresses_back(server, cluster):
+    server.aws("eks", "delete-nodegroup", "--cluster-name", "work", "--nodegroup-name", "workers")
+    assert wait_for(lambda: not cluster.json("get", "nodes")["items"], timeout=40)
+    assert wait_for(lambda: not instances(server, "Name=instance-state-name,Values=running"))
+    assert all(s["AvailableIpAddressCount"] == 4091 for s in server.aws("ec2", "describe-subnets")["Subnets"])
