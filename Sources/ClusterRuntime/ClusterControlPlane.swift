@@ -34,10 +34,13 @@ final class ClusterControlPlane: Sendable {
     init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String, logger: Logger) async throws {
         currentSpec = Mutex(spec)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteKubeStore(path: directory.appendingPathComponent("cluster.sqlite").path)
+        let path = directory.appendingPathComponent("cluster.sqlite").path
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        let store = try SQLiteKubeStore(path: path)
         self.store = store
         let registry = Registry(store: store, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr))
         try await ClusterBootstrap.run(registry)
+        if isNew { try await SystemAddons.install(registry, spec: spec) }
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion))
         self.apiServer = apiServer
 

@@ -40,6 +40,7 @@ public struct ControllerManager: Service {
             ReplicaSetController(client: client("replicaset")),
             ReplicaSetController(client: client("replication"), plural: "replicationcontrollers", group: "", kind: "ReplicationController"),
             DeploymentController(client: client("deployment")),
+            DaemonSetController(client: client("daemon-set")),
             PodGarbageCollector(client: client("pod-garbage-collector")),
         ]
     }

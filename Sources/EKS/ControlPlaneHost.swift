@@ -10,16 +10,18 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public let endpoint: String
     public let certificateAuthority: CertificateAuthority
     public let serviceIpv4Cidr: String
+    public let region: String
     /// The nodes of its managed node groups; they change without the control plane restarting.
     public var nodes: [NodeSpec]
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
-                serviceIpv4Cidr: String, nodes: [NodeSpec] = []) {
+                serviceIpv4Cidr: String, region: String = "us-east-1", nodes: [NodeSpec] = []) {
         self.clusterName = clusterName
         self.kubernetesVersion = kubernetesVersion
         self.endpoint = endpoint
         self.certificateAuthority = certificateAuthority
         self.serviceIpv4Cidr = serviceIpv4Cidr
+        self.region = region
         self.nodes = nodes
     }
 
@@ -32,6 +34,8 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     }
 
     public var host: String { URLComponents(string: endpoint)?.host ?? "127.0.0.1" }
+    /// `1.34` of `1.34.1`.
+    public var minorVersion: String { kubernetesVersion.split(separator: ".").prefix(2).joined(separator: ".") }
     public var port: Int { URLComponents(string: endpoint)?.port ?? 443 }
 }
 
@@ -85,6 +89,7 @@ extension ClusterRecord {
         ControlPlaneSpec(clusterName: cluster.name,
                          kubernetesVersion: KubernetesVersions.named(cluster.version)?.patchVersion ?? "\(cluster.version).0",
                          endpoint: endpoint, certificateAuthority: certificateAuthority,
-                         serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr)
+                         serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr,
+                         region: cluster.arn.split(separator: ":").dropFirst(3).first.map(String.init) ?? "us-east-1")
     }
 }

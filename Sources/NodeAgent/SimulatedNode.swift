@@ -49,8 +49,8 @@ public struct SimulatedNode: Sendable, Equatable {
                                          "volumes.kubernetes.io/controller-managed-attach-detach": "true"]],
             "spec": ["providerID": .string("aws:///\(zone)/\(instanceId)"), "taints": taints.isEmpty ? nil : .array(taints.map(\.json))],
             "status": [
-                "capacity": capacity.json + ["hugepages-1Gi": "0", "hugepages-2Mi": "0"],
-                "allocatable": allocatable.json + ["hugepages-1Gi": "0", "hugepages-2Mi": "0"],
+                "capacity": capacity.json.merging(["hugepages-1Gi": "0", "hugepages-2Mi": "0"]),
+                "allocatable": allocatable.json.merging(["hugepages-1Gi": "0", "hugepages-2Mi": "0"]),
                 "conditions": .array(conditions),
                 "addresses": [["type": "InternalIP", "address": .string(privateIP)],
                               ["type": "InternalDNS", "address": .string(name)], ["type": "Hostname", "address": .string(name)]],
@@ -65,14 +65,6 @@ public struct SimulatedNode: Sendable, Equatable {
     }
 }
 
-extension JSON {
-    /// The object with `other`'s fields added (for small literal additions).
-    static func + (lhs: JSON, rhs: JSON) -> JSON {
-        guard case .object(var left) = lhs, case .object(let right) = rhs else { return lhs }
-        left.merge(right) { $1 }
-        return .object(left)
-    }
-}
 
 /// Stable identifiers derived from a name, so what a node reports stays the same across restarts.
 enum Identifiers {

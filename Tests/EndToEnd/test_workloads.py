@@ -83,6 +83,26 @@ def test_node_group_instances_are_nodes_as_eks_registers_them(server, cluster):
     assert {lease["metadata"]["name"] for lease in leases} == set(by_name)
 
 
+def test_a_new_cluster_runs_the_eks_system_pods(server, cluster):
+    assert wait_for(lambda: all(p["status"]["phase"] == "Running" for p in cluster.json("get", "pods", "-n", "kube-system")["items"])
+                    and len(cluster.json("get", "pods", "-n", "kube-system")["items"]) == 6)
+    pods = cluster.json("get", "pods", "-n", "kube-system")["items"]
+    by_app = {}
+    for pod in pods:
+        by_app.setdefault(pod["metadata"]["labels"]["k8s-app"], []).append(pod)
+    assert {app: len(p) for app, p in by_app.items()} == {"aws-node": 2, "kube-proxy": 2, "kube-dns": 2}
+    nodes = {n["metadata"]["name"]: n for n in cluster.json("get", "nodes")["items"]}
+    for pod in by_app["aws-node"] + by_app["kube-proxy"]:
+        # Host-network daemons take their node's address.
+        assert pod["status"]["podIP"] == nodes[pod["spec"]["nodeName"]]["status"]["addresses"][0]["address"]
+    assert {p["spec"]["nodeName"] for p in by_app["aws-node"]} == set(nodes)
+    assert by_app["aws-node"][0]["spec"]["containers"][0]["image"].startswith("602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v")
+    dns = cluster.json("get", "service", "kube-dns", "-n", "kube-system")
+    assert dns["spec"]["clusterIP"] == "10.100.0.10" and [p["port"] for p in dns["spec"]["ports"]] == [53, 53, 9153]
+    daemonsets = cluster.json("get", "daemonsets", "-n", "kube-system")["items"]
+    assert {d["metadata"]["name"]: d["status"]["numberReady"] for d in daemonsets} == {"aws-node": 2, "kube-proxy": 2}
+
+
 def test_a_deployment_runs_with_addresses_from_the_nodes_subnets(server, cluster, tmp_path):
     namespace = "web"
     cluster.kubectl("create", "namespace", namespace)
@@ -121,24 +141,21 @@ def test_what_does_not_fit_waits_until_the_node_group_grows(server, cluster):
     namespace = "full"
     cluster.kubectl("create", "namespace", namespace)
     cluster.kubectl("create", "deployment", "big", "--image=nginx", "--replicas=40", "-n", namespace)
-    # 2 nodes × 17 pods: 34 placed, 6 left Pending by the scheduler. Each node has 15 pod addresses,
-    # so 4 of the placed ones wait in ContainerCreating for one, as with the VPC CNI.
-    assert wait_for(lambda: phases(cluster, namespace).get("Running") == 30)
+    # 2 nodes × 17 pods, less aws-node, kube-proxy and a coredns on each: 28 run, 12 are left Pending.
+    assert wait_for(lambda: phases(cluster, namespace).get("Running") == 28)
     unscheduled = [p for p in cluster.json("get", "pods", "-n", namespace)["items"] if not p["spec"].get("nodeName")]
-    assert len(unscheduled) == 6
+    assert len(unscheduled) == 12
     condition = next(c for c in unscheduled[0]["status"]["conditions"] if c["type"] == "PodScheduled")
     assert condition["status"] == "False" and condition["reason"] == "Unschedulable"
     assert condition["message"] == ("0/2 nodes are available: 2 Too many pods. preemption: 0/2 nodes are available: "
                                     "2 No preemption victims found for incoming pod.")
     described = cluster.kubectl("describe", "pod", unscheduled[0]["metadata"]["name"], "-n", namespace).stdout
     assert "FailedScheduling" in described and "default-scheduler" in described
-    events = cluster.kubectl("get", "events", "-n", namespace, "--field-selector", "reason=FailedCreatePodSandBox").stdout
-    assert "failed to assign an IP address to container" in events
-    # A third node takes the six.
+    # A third node (its own daemons first) takes the twelve.
     server.aws("eks", "update-nodegroup-config", "--cluster-name", "work", "--nodegroup-name", "workers",
                "--scaling-config", "minSize=1,maxSize=4,desiredSize=3")
     assert wait_for(lambda: len(ready_nodes(cluster)) == 3)
-    assert wait_for(lambda: phases(cluster, namespace).get("Running") == 36)
+    assert wait_for(lambda: phases(cluster, namespace).get("Running") == 40)
     cluster.kubectl("delete", "namespace", namespace, timeout=60)
     assert wait_for(lambda: not cluster.json("get", "pods", "-n", namespace)["items"])
 

@@ -165,4 +165,37 @@ struct WorkloadTests {
             })
         }
     }
+
+    @Test(.timeLimit(.minutes(2))) func aDaemonSetRunsOnePodPerEligibleNodeAndRollsItsTemplate() async throws {
+        let pods = try admin.resource("pods")
+        let daemonSets = try admin.resource("daemonsets", group: "apps")
+        let tainted = SimulatedNode(name: "tainted", instanceId: "i-00000000000000009", instanceType: "t3.medium", zone: "us-east-1a",
+                                    region: "us-east-1", privateIP: "172.31.9.10", podAddresses: ["172.31.9.11"], labels: ["kubernetes.io/hostname": "tainted"],
+                                    taints: [Taint(key: "dedicated", value: "gpu", effect: "NoSchedule")],
+                                    capacity: Self.node(1).capacity, allocatable: Self.node(1).allocatable, kubeletVersion: "v1.34.1-eks-4096c30")
+        let key = ObjectKey(namespace: "default", name: "agent")
+        try await withControlPlane(nodes: [Self.node(1), Self.node(2), tainted]) {
+            let daemonSet: JSON = ["apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": ["name": "agent", "namespace": "default"],
+                                   "spec": ["selector": ["matchLabels": ["app": "agent"]],
+                                            "template": ["metadata": ["labels": ["app": "agent"]],
+                                                         "spec": ["containers": [["name": "agent", "image": "agent:1"]]]]]]
+            _ = try await admin.create(daemonSets, daemonSet)
+            // The tainted node takes no daemon that does not tolerate its taint.
+            #expect(try await eventually {
+                let placed = try await admin.list(pods, namespace: "default").filter { Pod($0).phase == "Running" }.compactMap { Pod($0).nodeName }
+                return placed.sorted() == [Self.node(1).name, Self.node(2).name]
+            })
+            #expect(try await admin.get(daemonSets, key)[path: ["status", "desiredNumberScheduled"]] == 2)
+            _ = try await admin.patch(daemonSets, key, ["spec": ["template": ["spec": [
+                "containers": [["name": "agent", "image": "agent:2"]],
+                "tolerations": [["key": "dedicated", "operator": "Exists"]]]]]])
+            // Now on all three, every pod of the new template.
+            #expect(try await eventually {
+                let all = try await admin.list(pods, namespace: "default")
+                let status = try await admin.get(daemonSets, key)["status"] ?? [:]
+                return all.count == 3 && all.allSatisfy { Pod($0).phase == "Running" && $0[path: ["spec", "containers"]]?.array?.first?["image"] == "agent:2" }
+                    && status["updatedNumberScheduled"] == 3 && status["numberReady"] == 3
+            })
+        }
+    }
 }

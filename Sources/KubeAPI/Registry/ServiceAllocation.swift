@@ -139,7 +139,7 @@ extension ServiceNetwork {
         return Int(value - base)
     }
 
-    func address(at offset: Int) -> String { Self.format(base + UInt32(offset)) }
+    public func address(at offset: Int) -> String { Self.format(base + UInt32(offset)) }
 }
 
 enum NodePorts {

@@ -87,6 +87,13 @@ public enum JSON: Sendable, Equatable, Hashable {
     }
 
     public var isNull: Bool { self == .null }
+
+    /// The object with `other`'s fields added (replacing its own of the same name); other values unchanged.
+    public func merging(_ other: JSON) -> JSON {
+        guard case .object(var fields) = self, case .object(let added) = other else { return self }
+        fields.merge(added) { $1 }
+        return .object(fields)
+    }
 }
 
 extension JSON: Codable {
