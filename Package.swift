@@ -111,7 +111,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "skiff", dependencies: [
-            "SkiffServer", "Auth", "KubeAPI", "KubeModel", "KubeStore", "ClusterRuntime", "EKS", "PKI",
+            "SkiffServer", "Auth", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "Controllers", "Scheduler", "NodeAgent", "ClusterRuntime", "EKS", "PKI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

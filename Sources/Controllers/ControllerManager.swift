@@ -55,7 +55,7 @@ public struct ControllerManager: Service {
     }
 
     /// Every controller, on shared informers, until cancelled (shutdown, or the lease is lost).
-    func runControllers() async {
+    public func runControllers() async {
         let informers = SharedInformers(client: client)
         var loops: [any ControllerRunning] = []
         for controller in controllers() {

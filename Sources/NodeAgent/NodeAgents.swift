@@ -51,7 +51,7 @@ public final class NodeAgents: Service, Sendable {
         try await cancelWhenGracefulShutdown { await self.runAgents() }
     }
 
-    func runAgents() async {
+    public func runAgents() async {
         // Kubelets may list and watch every pod; the agents share one informer under a node's identity.
         let reader = KubeClient(server: server, user: UserInfo(name: "system:node:agents", groups: ["system:nodes", "system:authenticated"]),
                                 userAgent: "kubelet")
@@ -147,7 +147,7 @@ public final class NodeAgents: Service, Sendable {
     }
 
     /// Runs `body` for each node, a bounded number at once; returns the non-nil results.
-    func forEach<T: Sendable>(_ nodes: [SimulatedNode], _ body: @escaping @Sendable (SimulatedNode) async -> T?) async -> [T] {
+    public func forEach<T: Sendable>(_ nodes: [SimulatedNode], _ body: @escaping @Sendable (SimulatedNode) async -> T?) async -> [T] {
         await withTaskGroup(of: T?.self) { group in
             var results: [T] = []
             var started = 0
@@ -174,7 +174,7 @@ public final class NodeAgents: Service, Sendable {
     }
 
     /// Creates the Node, or brings an existing one (after a restart, or a node group change) up to date.
-    func registerNode(_ node: SimulatedNode) async -> Bool {
+    public func registerNode(_ node: SimulatedNode) async -> Bool {
         let client = client(for: node)
         guard let nodes = try? client.resource("nodes") else { return false }
         let object = node.nodeObject(conditions: Self.conditions(now: Date()))

@@ -9,29 +9,30 @@ struct FilterFailure: Sendable, Hashable {
 
 /// kube-scheduler's default filter plugins, in its order, and its scoring.
 enum Plugins {
-    /// The first reasons the node does not fit (each plugin reports its own), or none.
+    /// The reasons the node does not fit (each plugin reports its own), or none.
     static func filter(_ pod: Pod, on info: NodeInfo) -> [FilterFailure] {
-        let node = info.node
+        filter(PodRequirements(pod), on: info)
+    }
+
+    static func filter(_ pod: PodRequirements, on info: NodeInfo) -> [FilterFailure] {
         // NodeName
-        if let wanted = pod.object[path: ["spec", "nodeName"]]?.string, !wanted.isEmpty, wanted != node.name {
+        if let wanted = pod.nodeName, wanted != info.name {
             return [FilterFailure(reason: "node(s) didn't match the requested node name", preemptionMayHelp: false)]
         }
         // NodeUnschedulable: cordoned nodes take only pods that tolerate the unschedulable taint.
-        if node.unschedulable {
+        if info.unschedulable {
             let taint = Taint(key: Taint.unschedulable, effect: "NoSchedule")
             if !pod.tolerations.contains(where: { $0.tolerates(taint) }) {
                 return [FilterFailure(reason: "node(s) were unschedulable", preemptionMayHelp: false)]
             }
         }
         // TaintToleration
-        for taint in node.taints where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
-            if !pod.tolerations.contains(where: { $0.tolerates(taint) }) {
-                let value = taint.value.isEmpty ? "" : ": \(taint.value)"
-                return [FilterFailure(reason: "node(s) had untolerated taint {\(taint.key)\(value)}", preemptionMayHelp: false)]
-            }
+        for taint in info.hardTaints where !pod.tolerations.contains(where: { $0.tolerates(taint) }) {
+            let value = taint.value.isEmpty ? "" : ": \(taint.value)"
+            return [FilterFailure(reason: "node(s) had untolerated taint {\(taint.key)\(value)}", preemptionMayHelp: false)]
         }
         // NodeAffinity: nodeSelector and required node affinity.
-        if !matchesNodeSelector(pod, node: node) {
+        if !matchesNodeSelector(pod, info: info) {
             return [FilterFailure(reason: "node(s) didn't match Pod's node affinity/selector", preemptionMayHelp: false)]
         }
         var failures: [FilterFailure] = []
@@ -41,35 +42,28 @@ enum Plugins {
             break
         }
         // NodeResourcesFit: pods first, then each requested resource in name order.
-        let allocatable = node.allocatable
-        if info.podCount + 1 > Int(allocatable["pods"] / 1000) {
+        if info.podCount + 1 > info.allowedPods {
             failures.append(FilterFailure(reason: "Too many pods", preemptionMayHelp: true))
         }
-        let requests = pod.requests
-        for name in requests.names.sorted() where requests[name] > 0 {
-            if info.requested[name] + requests[name] > allocatable[name] {
-                failures.append(FilterFailure(reason: "Insufficient \(name)", preemptionMayHelp: true))
-            }
+        for name in pod.requestedNames where info.requested[name] + pod.requests[name] > info.allocatable[name] {
+            failures.append(FilterFailure(reason: "Insufficient \(name)", preemptionMayHelp: true))
         }
         return failures
     }
 
-    static func matchesNodeSelector(_ pod: Pod, node: Node) -> Bool {
-        let labels = node.labels
-        for (key, value) in pod.nodeSelector where labels[key] != value { return false }
-        guard let terms = pod.object[path: ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
-                                            "nodeSelectorTerms"]]?.array, !terms.isEmpty else { return true }
+    static func matchesNodeSelector(_ pod: PodRequirements, info: NodeInfo) -> Bool {
+        for (key, value) in pod.nodeSelector where info.labels[key] != value { return false }
+        guard !pod.requiredTerms.isEmpty else { return true }
         // The terms are ORed; the expressions of one term are ANDed.
-        return terms.contains { term in matches(term, node: node) }
+        return pod.requiredTerms.contains { term in matches(term, labels: info.labels, name: info.name) }
     }
 
-    static func matches(_ term: JSON, node: Node) -> Bool {
+    static func matches(_ term: JSON, labels: [String: String], name: String) -> Bool {
         let expressions = term["matchExpressions"]?.array ?? []
         let fields = term["matchFields"]?.array ?? []
         guard !expressions.isEmpty || !fields.isEmpty else { return false }
-        let labels = node.labels
         return expressions.allSatisfy { matches($0, value: labels[$0["key"]?.string ?? ""]) }
-            && fields.allSatisfy { $0["key"]?.string == "metadata.name" && matches($0, value: node.name) }
+            && fields.allSatisfy { $0["key"]?.string == "metadata.name" && matches($0, value: name) }
     }
 
     /// One node selector requirement (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`).
@@ -89,30 +83,38 @@ enum Plugins {
     /// A feasible node's score, 0...300: least allocated (cpu and memory), preferred node affinity,
     /// and the preference to avoid `PreferNoSchedule` taints the pod does not tolerate.
     static func score(_ pod: Pod, on info: NodeInfo) -> Int64 {
-        let allocatable = info.node.allocatable
-        let requests = pod.requests
+        score(PodRequirements(pod), on: info)
+    }
+
+    static func score(_ pod: PodRequirements, on info: NodeInfo) -> Int64 {
         var leastAllocated: Int64 = 0
+        let asked = pod.usage.nonZero
         for name in ["cpu", "memory"] {
-            let capacity = allocatable[name]
+            let capacity = info.allocatable[name]
             guard capacity > 0 else { continue }
             // Pods without requests count as kube-scheduler counts them: 100m CPU, 200 MiB.
-            let asked = requests[name] > 0 ? requests[name] : (name == "cpu" ? 100 : 200 * 1_048_576 * 1000)
-            let used = min(capacity, info.requested[name] + asked)
+            let used = min(capacity, info.nonZeroRequested[name] + asked[name])
             leastAllocated += (capacity - used) * 100 / capacity
         }
         leastAllocated /= 2
         var preferred: Int64 = 0
-        let preferences = pod.object[path: ["spec", "affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"]]?.array ?? []
-        let totalWeight = preferences.reduce(Int64(0)) { $0 + ($1["weight"]?.int ?? 0) }
+        let totalWeight = pod.preferredTerms.reduce(Int64(0)) { $0 + ($1["weight"]?.int ?? 0) }
         if totalWeight > 0 {
-            let matched = preferences.filter { matches($0["preference"] ?? [:], node: info.node) }.reduce(Int64(0)) { $0 + ($1["weight"]?.int ?? 0) }
+            let matched = pod.preferredTerms.filter { matches($0["preference"] ?? [:], labels: info.labels, name: info.name) }
+                .reduce(Int64(0)) { $0 + ($1["weight"]?.int ?? 0) }
             preferred = matched * 100 / totalWeight
         }
-        let intolerable = info.node.taints.filter { taint in
-            taint.effect == "PreferNoSchedule" && !pod.tolerations.contains { $0.tolerates(taint) }
-        }.count
+        let intolerable = info.softTaints.filter { taint in !pod.tolerations.contains { $0.tolerates(taint) } }.count
         let taintScore: Int64 = intolerable == 0 ? 100 : max(0, 100 - Int64(intolerable) * 25)
         return leastAllocated + preferred + taintScore
+    }
+
+    /// How many feasible nodes to find before scoring stops, as kube-scheduler's adaptive
+    /// `percentageOfNodesToScore` decides: all below 100 nodes, else 50% less 1% per 125 nodes, at least 5%.
+    static func feasibleNodesToFind(_ nodes: Int) -> Int {
+        guard nodes >= 100 else { return nodes }
+        let percentage = max(5, 50 - nodes / 125)
+        return max(100, nodes * percentage / 100)
     }
 
     /// kube-scheduler's FitError text: `0/3 nodes are available: 3 Too many pods. preemption: 0/3 nodes are

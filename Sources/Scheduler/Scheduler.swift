@@ -32,7 +32,7 @@ public struct Scheduler: Service {
     }
 
     /// Schedules until cancelled.
-    func schedule() async {
+    public func schedule() async {
         let informers = SharedInformers(client: client)
         guard let pods = try? await informers.informer("pods"), let nodes = try? await informers.informer("nodes"),
               let podResource = try? client.resource("pods"), let eventResource = try? client.resource("events") else { return }
@@ -100,8 +100,9 @@ final class SchedulingState: Sendable {
         var placements: [ObjectKey: String] = [:]
         /// Pods that fit nowhere, until the cluster changes.
         var unschedulable: Set<ObjectKey> = []
-        /// Node names in a stable order, for spreading ties.
+        /// Node names in a stable order; each attempt starts where the last one stopped, as kube-scheduler's does.
         var order: [String] = []
+        var nextStart = 0
     }
 
     private let state = Mutex(State())
@@ -109,9 +110,11 @@ final class SchedulingState: Sendable {
     func updateNode(_ node: Node) {
         state.withLock { state in
             if state.nodes[node.name] == nil { state.order.append(node.name) }
-            var info = state.nodes[node.name] ?? NodeInfo(node: node)
-            info.node = node
-            state.nodes[node.name] = info
+            if state.nodes[node.name] == nil {
+                state.nodes[node.name] = NodeInfo(node: node)
+            } else {
+                state.nodes[node.name]!.update(node)
+            }
         }
     }
 
@@ -154,25 +157,30 @@ final class SchedulingState: Sendable {
         }
     }
 
-    /// Filters and scores every node for `pod`: the best node, or why none fits.
+    /// Filters the nodes for `pod` until enough fit, and scores those: the best node, or why none fits.
     func place(_ pod: Pod) -> Result<String, FitError> {
-        state.withLock { state in
+        let requirements = PodRequirements(pod)
+        return state.withLock { state in
             var best: (name: String, score: Int64)?
             var failures: [[FilterFailure]] = []
-            // Start from a rotating node so equal scores spread across nodes, as kube-scheduler's sampling does.
             let count = state.order.count
-            let start = count > 0 ? Int.random(in: 0..<count) : 0
-            for offset in 0..<count {
-                let name = state.order[(start + offset) % count]
+            let wanted = Plugins.feasibleNodesToFind(count)
+            var feasible = 0
+            var visited = 0
+            while visited < count, feasible < wanted {
+                let name = state.order[(state.nextStart + visited) % count]
+                visited += 1
                 guard let info = state.nodes[name] else { continue }
-                let reasons = Plugins.filter(pod, on: info)
+                let reasons = Plugins.filter(requirements, on: info)
                 if !reasons.isEmpty {
                     failures.append(reasons)
                     continue
                 }
-                let score = Plugins.score(pod, on: info)
+                feasible += 1
+                let score = Plugins.score(requirements, on: info)
                 if best == nil || score > best!.score { best = (name, score) }
             }
+            if count > 0 { state.nextStart = (state.nextStart + visited) % count }
             if let best { return .success(best.name) }
             return .failure(FitError(message: Plugins.failureMessage(nodes: count, failures: failures)))
         }

@@ -4,7 +4,7 @@ import KubeModel
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
-                                                    subcommands: [API.self, Serve.self])
+                                                    subcommands: [API.self, Workloads.self, Serve.self])
 
     /// The HTTPS layer's server, run by `bench api` as a child process.
     struct Serve: AsyncParsableCommand {
@@ -13,6 +13,31 @@ struct Bench: AsyncParsableCommand {
 
         func run() async throws {
             try await ControlPlaneProcess.serve(directory: URL(fileURLWithPath: workDir))
+        }
+    }
+
+    struct Workloads: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One cluster's control plane at work: scheduling, a large Deployment, controllers, heartbeats, memory.")
+
+        @Option(name: .customLong("nodes"), help: "Simulated node counts for the scheduling and deployment runs, comma-separated.")
+        var nodeCounts = "100,1000,5000"
+        @Option(help: "Pods per scheduling run, and replicas of the large Deployment.") var pods = 10_000
+        @Option(name: .customLong("memory-nodes"), help: "Nodes for the heartbeat and memory runs.") var memoryNodes = 5000
+        @Option(name: .customLong("memory-pods"), help: "Running pods for the memory run.") var memoryPods = 150_000
+        @Option(help: "Which runs, comma-separated: scheduling, deployment, controllers, heartbeats, memory.")
+        var scenarios = "scheduling,deployment,controllers,heartbeats,memory"
+        @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
+        var workDir: String?
+
+        func run() async throws {
+            let directory = workDir.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
+            let counts = nodeCounts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            try await WorkloadBenchmark(directory: directory, nodeCounts: counts, pods: pods, memoryNodes: memoryNodes,
+                                        memoryPods: memoryPods).run(scenarios: Set(scenarios.split(separator: ",").map(String.init)))
         }
     }
 

@@ -16,13 +16,14 @@ public struct CachedResource: Sendable {
 
         public let kind: Kind
         public let key: ObjectKey
-        let bytes: [UInt8]
+        /// The object after the change (its last state for a delete), decoded once for every handler.
+        public let object: JSON
         let previousBytes: [UInt8]?
         /// The uids the object's ownerReferences name (after the change, and before it).
         public let owners: [String]
         public let previousOwners: [String]
 
-        public var object: JSON { (try? JSONCoding.decode(bytes)) ?? [:] }
+        /// The object before the change, decoded when asked for.
         public var previous: JSON? { previousBytes.flatMap { try? JSONCoding.decode($0) } }
     }
 
@@ -43,7 +44,8 @@ public struct CachedResource: Sendable {
             case .delete: .deleted
             case .put: change.previous == nil ? .added : .updated
             }
-            return Event(kind: kind, key: ObjectKey(namespace: entry.namespace, name: entry.name), bytes: entry.bytes,
+            return Event(kind: kind, key: ObjectKey(namespace: entry.namespace, name: entry.name),
+                         object: (try? JSONCoding.decode(entry.bytes)) ?? [:],
                          previousBytes: change.previous?.bytes, owners: entry.owners, previousOwners: change.previous?.owners ?? [])
         }
         return Subscription(initial: entries.map { ObjectKey(namespace: $0.namespace, name: $0.name) }, revision: revision, events: events)
