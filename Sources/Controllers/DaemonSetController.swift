@@ -93,11 +93,12 @@ public final class DaemonSetController: Controller {
 
     public func reconcile(_ key: ObjectKey) async throws -> Reconciled {
         guard let (daemonSets, nodeInformer, podInformer) = informers.withLock({ $0 }), let daemonSet = daemonSets.get(key),
-              let namespace = key.namespace, daemonSet.deletionTimestamp == nil else { return .done }
+              let namespace = key.namespace, let uid = daemonSet.uid, daemonSet.deletionTimestamp == nil else { return .done }
         let template = daemonSet[path: ["spec", "template"]] ?? [:]
         let hash = Self.templateHash(template)
         let nodes = nodeInformer.list().map(Node.init)
-        let owned = podInformer.list(namespace: namespace).filter { $0.controllerReference?.uid == daemonSet.uid && $0.deletionTimestamp == nil }
+        let owned = podInformer.objects.dependents(of: uid)
+            .filter { $0.namespace == namespace && $0.controllerReference?.uid == uid && $0.deletionTimestamp == nil }
         var byNode: [String: [JSON]] = [:]
         for pod in owned { byNode[Self.targetNode(pod) ?? "", default: []].append(pod) }
         let eligible = nodes.filter { Self.shouldRun(template, on: $0) }

@@ -40,8 +40,8 @@ public final class DeploymentController: Controller {
 
     public func reconcile(_ key: ObjectKey) async throws -> Reconciled {
         guard let (deployments, replicaSetInformer) = informers.withLock({ $0 }), let deployment = deployments.get(key),
-              let namespace = key.namespace, deployment.deletionTimestamp == nil else { return .done }
-        let owned = replicaSetInformer.list(namespace: namespace).filter { $0.controllerReference?.uid == deployment.uid }
+              key.namespace != nil, let uid = deployment.uid, deployment.deletionTimestamp == nil else { return .done }
+        let owned = replicaSetInformer.objects.dependents(of: uid).filter { $0.controllerReference?.uid == uid }
         let replicaSets = try client.resource("replicasets", group: "apps")
         var all = owned
         let paused = deployment[path: ["spec", "paused"]]?.bool ?? false
@@ -77,7 +77,7 @@ public final class DeploymentController: Controller {
             // Paused: scaling still applies, the rollout does not move.
             try await scale(newSet, to: desired, deployment: deployment, resource: replicaSets)
         }
-        let latest = replicaSetInformer.list(namespace: namespace).filter { $0.controllerReference?.uid == deployment.uid }
+        let latest = replicaSetInformer.objects.dependents(of: uid).filter { $0.controllerReference?.uid == uid }
         return try await updateStatus(deployment, replicaSets: latest, newSet: newSet.flatMap { set in latest.first { $0.uid == set.uid } } ?? newSet)
     }
 

@@ -36,6 +36,7 @@ public struct GarbageCollector: Controller {
                 switch event {
                 case .sync(let key):
                     queue.add(Item(resource: name, key: key))
+                    // (Every object on a (re)list: the collector checks what it missed meanwhile.)
                 case .change(let change):
                     if change.kind == .deleted {
                         // Its dependents may now be orphans; owners waiting in foreground may now be free.
@@ -46,8 +47,13 @@ public struct GarbageCollector: Controller {
                         }
                         for owner in informers.owners(of: change.object) { queue.add(owner) }
                     } else {
-                        queue.add(Item(resource: name, key: change.key))
-                        if change.owners != change.previousOwners {
+                        // Worth a look: a new object with owners, changed owners, or an object being deleted
+                        // (its propagation finalizers are the collector's to carry out).
+                        let ownersChanged = change.owners != change.previousOwners
+                        if (change.kind == .added && !change.owners.isEmpty) || ownersChanged || change.object.deletionTimestamp != nil {
+                            queue.add(Item(resource: name, key: change.key))
+                        }
+                        if ownersChanged {
                             for owner in informers.owners(of: change.object) { queue.add(owner) }
                         }
                     }

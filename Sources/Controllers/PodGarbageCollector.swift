@@ -24,14 +24,21 @@ public final class PodGarbageCollector: Controller {
             for pod in pods.objects.list(field: "spec.nodeName", value: change.key.name) { queue.add(pod.objectKey) }
         }
         pods.addHandler { event in
-            if case .change(let change) = event, change.kind == .deleted { return }
+            // Only a pod bound to a node the cache does not know is worth a look.
+            let object: JSON?
+            switch event {
+            case .sync(let key): object = pods.get(key)
+            case .change(let change) where change.kind == .deleted: object = nil
+            case .change(let change): object = change.object
+            }
+            guard let object, let node = Pod(object).nodeName, !nodes.objects.contains(ObjectKey(namespace: nil, name: node)) else { return }
             queue.add(event.key)
         }
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> Reconciled {
         guard let (pods, nodes) = informers.withLock({ $0 }), let pod = pods.get(key), let nodeName = Pod(pod).nodeName,
-              nodes.get(ObjectKey(namespace: nil, name: nodeName)) == nil else { return .done }
+              !nodes.objects.contains(ObjectKey(namespace: nil, name: nodeName)) else { return .done }
         // The cache may not show a node that was just created: ask the API before deleting.
         do {
             _ = try await client.get(try client.resource("nodes"), ObjectKey(namespace: nil, name: nodeName))

@@ -44,14 +44,17 @@ public final class ReplicaSetController: Controller {
             }
             var owners: [OwnerReference] = []
             if let owner = change.object.controllerReference, owner.kind == kind { owners.append(owner) }
-            if let previous = change.previous?.controllerReference, previous.kind == kind, !owners.contains(previous) { owners.append(previous) }
+            // The previous state is decoded only when the owners changed (a release or an adoption).
+            let previous = change.owners != change.previousOwners ? change.previous : nil
+            if let before = previous?.controllerReference, before.kind == kind, !owners.contains(before) { owners.append(before) }
             for owner in owners {
                 let key = ObjectKey(namespace: change.key.namespace, name: owner.name)
                 switch change.kind {
                 case .added: expectations.observeCreate(key)
                 case .deleted: expectations.observeDelete(key)
                 case .updated:
-                    if change.previous?.deletionTimestamp == nil, change.object.deletionTimestamp != nil { expectations.observeDelete(key) }
+                    // Held by a finalizer, a deleted pod is first only marked: that is the delete observed.
+                    if change.object.deletionTimestamp != nil, change.previous?.deletionTimestamp == nil { expectations.observeDelete(key) }
                 }
                 queue.add(key)
             }
@@ -75,38 +78,70 @@ public final class ReplicaSetController: Controller {
             return .done
         }
         let owner = Workload(object)
-        guard let selector = owner.selector else { return .done }
-        let pods = try await claimPods(owner, selector: selector, from: podInformer.list(namespace: namespace))
-        let active = pods.filter { !Pod($0).isTerminal && $0.deletionTimestamp == nil }
+        guard let selector = owner.selector, !owner.uid.isEmpty else { return .done }
+        let pods = try await claimPods(owner, selector: selector, informer: podInformer, namespace: namespace)
+        let active = pods.filter { !$0.isTerminal && !$0.isDeleting }
         let wanted = Int(owner.replicas)
         if expectations.satisfied(key), object.deletionTimestamp == nil {
             if active.count < wanted {
                 try await create(min(wanted - active.count, Self.burst), for: owner, key: key)
             } else if active.count > wanted {
-                try await delete(Self.ranked(active).prefix(min(active.count - wanted, Self.burst)), key: key)
+                let victims = Self.ranked(active).prefix(min(active.count - wanted, Self.burst))
+                try await delete(victims.compactMap { podInformer.get($0.key) }[...], key: key)
             }
         }
         try await updateStatus(object, pods: active, resource: resource)
         return .done
     }
 
+    /// What the controller reads of each pod, from the watch cache's summary (no decoding).
+    struct PodState: Sendable {
+        let key: ObjectKey
+        let labels: [String: String]
+        let phase: String
+        let nodeName: String?
+        let isReady: Bool
+        /// When it became ready, as written (parsed only where `minReadySeconds` asks).
+        let readySince: String
+        let isDeleting: Bool
+        let created: String
+
+        init(_ summary: CachedResource.Summary) {
+            key = summary.key
+            labels = summary.labels
+            phase = summary.fields["status.phase"] ?? "Pending"
+            nodeName = summary.fields["spec.nodeName"].flatMap { $0.isEmpty ? nil : $0 }
+            isReady = summary.summary["ready"] == "True"
+            readySince = summary.summary["readySince"] ?? ""
+            isDeleting = summary.summary["deleting"] == "true"
+            created = summary.summary["created"] ?? ""
+        }
+
+        var isTerminal: Bool { phase == "Succeeded" || phase == "Failed" }
+    }
+
     /// The pods this owner controls; orphans its selector matches are adopted, and pods it controls but
-    /// no longer selects are released, as the controller ref manager does.
-    func claimPods(_ owner: Workload, selector: LabelSelector, from pods: [JSON]) async throws -> [JSON] {
+    /// no longer selects are released, as the controller ref manager does. Only those are decoded.
+    func claimPods(_ owner: Workload, selector: LabelSelector, informer: Informer, namespace: String) async throws -> [PodState] {
         let podResource = try client.resource("pods")
-        var claimed: [JSON] = []
-        for pod in pods {
-            let reference = pod.controllerReference
-            let selected = selector.matches(pod.labels)
-            if reference?.uid == owner.uid {
-                if selected { claimed.append(pod); continue }
-                var released = pod
-                released.ownerReferences = pod.ownerReferences.filter { $0.uid != owner.uid }
-                _ = try? await client.update(podResource, released)
-            } else if reference == nil, selected, pod.deletionTimestamp == nil, owner.object.deletionTimestamp == nil {
-                var adopted = pod
-                adopted.ownerReferences = pod.ownerReferences + [OwnerReference.controlledBy(owner.object)]
-                if let updated = try? await client.update(podResource, adopted) { claimed.append(updated) }
+        var claimed: [PodState] = []
+        for summary in informer.objects.dependentSummaries(of: owner.uid) where summary.key.namespace == namespace && summary.controller == owner.uid {
+            if selector.matches(summary.labels) {
+                claimed.append(PodState(summary))
+                continue
+            }
+            guard var released = informer.get(summary.key) else { continue }
+            released.ownerReferences = released.ownerReferences.filter { $0.uid != owner.uid }
+            _ = try? await client.update(podResource, released)
+        }
+        guard owner.object.deletionTimestamp == nil else { return claimed }
+        for pod in informer.objects.unowned(namespace: namespace, selector: selector) where pod.deletionTimestamp == nil {
+            var adopted = pod
+            adopted.ownerReferences = pod.ownerReferences + [OwnerReference.controlledBy(owner.object)]
+            if let updated = try? await client.update(podResource, adopted) {
+                claimed.append(PodState(CachedResource.Summary(key: updated.objectKey, labels: updated.labels,
+                                                               fields: ["status.phase": Pod(updated).phase, "spec.nodeName": Pod(updated).nodeName ?? ""],
+                                                               controller: owner.uid, summary: ["ready": Pod(updated).isReady ? "True" : "False"])))
             }
         }
         return claimed
@@ -160,25 +195,23 @@ public final class ReplicaSetController: Controller {
     }
 
     /// Which pods go first when scaling down: unassigned, then pending, then not ready, then the newest.
-    static func ranked(_ pods: [JSON]) -> [JSON] {
-        pods.sorted { a, b in
-            let (left, right) = (Pod(a), Pod(b))
+    static func ranked(_ pods: [PodState]) -> [PodState] {
+        pods.sorted { left, right in
             if (left.nodeName == nil) != (right.nodeName == nil) { return left.nodeName == nil }
             if (left.phase == "Pending") != (right.phase == "Pending") { return left.phase == "Pending" }
             if left.isReady != right.isReady { return !left.isReady }
-            return (a.creationTimestamp ?? .distantPast) > (b.creationTimestamp ?? .distantPast)
+            return left.created > right.created
         }
     }
 
-    func updateStatus(_ object: JSON, pods: [JSON], resource: ResourceType) async throws {
+    func updateStatus(_ object: JSON, pods: [PodState], resource: ResourceType) async throws {
         let owner = Workload(object)
         let templateLabels = owner.template.labels
         let minReadySeconds = TimeInterval(object[path: ["spec", "minReadySeconds"]]?.int ?? 0)
-        let ready = pods.filter { Pod($0).isReady }
+        let ready = pods.filter(\.isReady)
+        let now = Date()
         let available = ready.filter { pod in
-            guard minReadySeconds > 0 else { return true }
-            let since = pod.condition("Ready")?.lastTransitionTime.flatMap(Timestamps.parse) ?? .distantFuture
-            return Date().timeIntervalSince(since) >= minReadySeconds
+            minReadySeconds <= 0 || now.timeIntervalSince(Timestamps.parse(pod.readySince) ?? .distantFuture) >= minReadySeconds
         }
         var status = object["status"] ?? [:]
         status["replicas"] = .int(Int64(pods.count))

@@ -45,7 +45,7 @@ public struct CachedResource: Sendable {
             case .put: change.previous == nil ? .added : .updated
             }
             return Event(kind: kind, key: ObjectKey(namespace: entry.namespace, name: entry.name),
-                         object: (try? JSONCoding.decode(entry.bytes)) ?? [:],
+                         object: change.object,
                          previousBytes: change.previous?.bytes, owners: entry.owners, previousOwners: change.previous?.owners ?? [])
         }
         return Subscription(initial: entries.map { ObjectKey(namespace: $0.namespace, name: $0.name) }, revision: revision, events: events)
@@ -81,9 +81,50 @@ public struct CachedResource: Sendable {
         cache.entries(field: field, value: value).compactMap { try? JSONCoding.decode($0.bytes) }
     }
 
-    /// The objects whose ownerReferences name `uid`.
+    /// The objects whose ownerReferences name `uid` (not empty: "" indexes the objects without owners).
     public func dependents(of uid: String) -> [JSON] {
         cache.dependents(of: uid).compactMap { try? JSONCoding.decode($0.bytes) }
+    }
+
+    /// What the cache knows of an object without decoding it.
+    public struct Summary: Sendable {
+        public let key: ObjectKey
+        public let labels: [String: String]
+        /// Its selectable fields (`spec.nodeName`, `status.phase`).
+        public let fields: [String: String]
+        /// The uid of its controller, if any.
+        public let controller: String?
+        /// What the kind's strategy summarizes of it (a pod's `ready`, `readySince`, `deleting`, `created`).
+        public let summary: [String: String]
+
+        public init(key: ObjectKey, labels: [String: String], fields: [String: String], controller: String?, summary: [String: String]) {
+            self.key = key
+            self.labels = labels
+            self.fields = fields
+            self.controller = controller
+            self.summary = summary
+        }
+    }
+
+    /// The objects whose ownerReferences name `uid`, summarized.
+    public func dependentSummaries(of uid: String) -> [Summary] {
+        cache.dependents(of: uid).map {
+            Summary(key: ObjectKey(namespace: $0.namespace, name: $0.name), labels: $0.labels, fields: $0.fields,
+                    controller: $0.controller, summary: $0.summary)
+        }
+    }
+
+    /// The objects in a namespace that the selector selects and that have no owner (candidates for
+    /// adoption), chosen before any is decoded.
+    public func unowned(namespace: String, selector: LabelSelector) -> [JSON] {
+        let prefix = resource.keyPrefix(namespace: namespace)
+        return cache.dependents(of: "").filter { $0.key.hasPrefix(prefix) && selector.matches($0.labels) }
+            .compactMap { try? JSONCoding.decode($0.bytes) }
+    }
+
+    /// Whether the object exists, without decoding it.
+    public func contains(_ key: ObjectKey) -> Bool {
+        cache.entry(resource.key(namespace: key.namespace, name: key.name)) != nil
     }
 }
 

@@ -15,8 +15,11 @@ public final class WatchCache: Sendable {
         let name: String
         let labels: [String: String]
         let fields: [String: String]
-        /// The uids its ownerReferences name.
+        /// The uids its ownerReferences name, and the one of its controller.
         let owners: [String]
+        let controller: String?
+        /// What the kind's strategy summarizes of it for controllers.
+        let summary: [String: String]
         let bytes: [UInt8]
     }
 
@@ -63,6 +66,8 @@ public final class WatchCache: Sendable {
     public struct InformerChange: Sendable {
         let change: Change
         let previous: Entry?
+        /// The object after the change, decoded once for every informer.
+        let object: JSON
     }
 
     /// Changes a watcher may have waiting before it is cut off (its client watches again).
@@ -94,7 +99,8 @@ public final class WatchCache: Sendable {
         var nextSubscriber = 0
 
         mutating func index(_ entry: Entry, fields indexed: [String]) {
-            for owner in entry.owners { dependents[owner, default: []].insert(entry.key) }
+            // Objects without owners are indexed under "", for controllers looking for something to adopt.
+            for owner in entry.owners.isEmpty ? [""] : entry.owners { dependents[owner, default: []].insert(entry.key) }
             for field in indexed {
                 guard let value = entry.fields[field], !value.isEmpty else { continue }
                 fieldIndex[field, default: [:]][value, default: []].insert(entry.key)
@@ -102,7 +108,7 @@ public final class WatchCache: Sendable {
         }
 
         mutating func unindex(_ entry: Entry, fields indexed: [String]) {
-            for owner in entry.owners {
+            for owner in entry.owners.isEmpty ? [""] : entry.owners {
                 dependents[owner]?.remove(entry.key)
                 if dependents[owner]?.isEmpty == true { dependents.removeValue(forKey: owner) }
             }
@@ -160,12 +166,12 @@ public final class WatchCache: Sendable {
                 state.recentSince = initial.revision
             }
             for try await event in try await store.watch(prefix: prefix, afterRevision: initial.revision) {
-                guard let change = try Self.change(event, resource: resource) else {
+                guard let (change, object) = try Self.decodedChange(event, resource: resource) else {
                     if case .progress(let revision) = event { apply(revision: revision, change: nil) { _ in } }
                     continue
                 }
                 let entry = change.entry
-                apply(revision: change.revision, change: change) { state in
+                apply(revision: change.revision, change: change, object: object) { state in
                     switch change.kind {
                     case .put:
                         if let previous = state.entries.updateValue(entry, forKey: entry.key) {
@@ -188,36 +194,50 @@ public final class WatchCache: Sendable {
 
     /// A store event as a change of the resource's objects; nil for a progress marker.
     static func change(_ event: WatchEvent, resource: ResourceType) throws -> Change? {
+        try decodedChange(event, resource: resource)?.change
+    }
+
+    /// The change, with the object it leaves (decoded once, for informers).
+    static func decodedChange(_ event: WatchEvent, resource: ResourceType) throws -> (change: Change, object: JSON)? {
         switch event {
         case .put(let kv):
-            Change(kind: .put(created: kv.version == 1), revision: kv.modRevision, entry: try entry(kv, revision: kv.modRevision, resource: resource))
+            let (entry, object) = try decodedEntry(kv, revision: kv.modRevision, resource: resource)
+            return (Change(kind: .put(created: kv.version == 1), revision: kv.modRevision, entry: entry), object)
         case .delete(let kv, let revision):
-            Change(kind: .delete, revision: revision, entry: try entry(kv, revision: revision, resource: resource))
+            let (entry, object) = try decodedEntry(kv, revision: revision, resource: resource)
+            return (Change(kind: .delete, revision: revision, entry: entry), object)
         case .progress:
-            nil
+            return nil
         }
     }
 
     static func entry(_ kv: KeyValue, revision: Int64, resource: ResourceType) throws -> Entry {
+        try decodedEntry(kv, revision: revision, resource: resource).entry
+    }
+
+    static func decodedEntry(_ kv: KeyValue, revision: Int64, resource: ResourceType) throws -> (entry: Entry, object: JSON) {
         var object = try JSONCoding.decode(kv.value)
         object.resourceVersion = String(revision)
         let stored = object["apiVersion"]
         resource.convert(&object)
         // Unconverted, the stored bytes with the revision spliced in are what encoding the object again would give.
         let spliced = object["apiVersion"] == stored ? EncodedObject.settingResourceVersion(revision, in: kv.value) : nil
-        return entry(object, key: kv.key, resource: resource, bytes: spliced)
+        return (entry(object, key: kv.key, resource: resource, bytes: spliced), object)
     }
 
     static func entry(_ object: JSON, key: String, resource: ResourceType, bytes: [UInt8]? = nil) -> Entry {
         var fields = resource.strategy.selectableFields(object)
         fields["metadata.name"] = object.name
         if resource.namespaced { fields["metadata.namespace"] = object.namespace ?? "" }
-        let owners = (object[path: ["metadata", "ownerReferences"]]?.array ?? []).compactMap { $0["uid"]?.string }
+        let references = object[path: ["metadata", "ownerReferences"]]?.array ?? []
+        let owners = references.compactMap { $0["uid"]?.string }
+        let controller = references.first { $0["controller"]?.bool == true }?["uid"]?.string
         return Entry(key: key, namespace: object.namespace, name: object.name, labels: object.labels, fields: fields,
-                     owners: owners, bytes: bytes ?? JSONCoding.encode(object))
+                     owners: owners, controller: controller, summary: resource.strategy.summary(object),
+                     bytes: bytes ?? JSONCoding.encode(object))
     }
 
-    private func apply(revision: Int64, change: Change?, _ update: (inout State) -> Void) {
+    private func apply(revision: Int64, change: Change?, object: JSON = [:], _ update: (inout State) -> Void) {
         let slow = state.withLock { state -> [Registry.EventStream.Continuation] in
             let previous = change.flatMap { state.entries[$0.entry.key] }
             update(&state)
@@ -227,7 +247,7 @@ public final class WatchCache: Sendable {
                 // An informer that cannot keep up is cut off; it lists again from the cache and carries on.
                 var cut: [Int] = []
                 for (id, informer) in state.informers {
-                    if case .dropped = informer.yield(InformerChange(change: change, previous: previous)) { cut.append(id) }
+                    if case .dropped = informer.yield(InformerChange(change: change, previous: previous, object: object)) { cut.append(id) }
                 }
                 for id in cut { state.informers.removeValue(forKey: id)?.finish() }
             }

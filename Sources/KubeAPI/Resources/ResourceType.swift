@@ -108,6 +108,9 @@ public protocol ResourceStrategy: Sendable {
     func selectableFields(_ object: JSON) -> [String: String]
     /// Selectable fields the watch cache indexes, for informers that look objects up by them (`spec.nodeName`).
     var indexedFields: [String] { get }
+    /// What controllers read of every object of the kind, kept beside it in the watch cache so they need not
+    /// decode it (a pod's readiness and deletion for its ReplicaSet).
+    func summary(_ object: JSON) -> [String: String]
     var columns: [TableColumn] { get }
     /// One cell per column; `Name` and `Age` cells are filled in generically.
     func cells(_ object: JSON, now: Date) -> [JSON]
@@ -150,6 +153,7 @@ extension ResourceStrategy {
     public func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] { validate(object) }
     public func selectableFields(_ object: JSON) -> [String: String] { [:] }
     public var indexedFields: [String] { [] }
+    public func summary(_ object: JSON) -> [String: String] { [:] }
     public var columns: [TableColumn] { [.name, .age] }
     public func cells(_ object: JSON, now: Date) -> [JSON] {
         [.string(object.name), .string(Age.since(object.creationTimestamp, now: now))]

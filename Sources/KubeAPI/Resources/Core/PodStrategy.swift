@@ -6,6 +6,13 @@ struct PodStrategy: ResourceStrategy {
     /// Node agents and the scheduler look pods up by the node they are bound to.
     var indexedFields: [String] { ["spec.nodeName"] }
 
+    func summary(_ object: JSON) -> [String: String] {
+        let ready = (object[path: ["status", "conditions"]]?.array ?? []).first { $0["type"]?.string == "Ready" }
+        return ["ready": ready?["status"]?.string ?? "False", "readySince": ready?["lastTransitionTime"]?.string ?? "",
+                "deleting": object.deletionTimestamp == nil ? "" : "true",
+                "created": object[path: ["metadata", "creationTimestamp"]]?.string ?? ""]
+    }
+
     func subresource(_ name: String) -> (any SubresourceHandler)? {
         switch name {
         case "binding": PodBinding()
