@@ -12,7 +12,7 @@ struct StoreCompactor: Service {
     var interval: Duration { .milliseconds(Int(min(retention / 10, 30) * 1000)) }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await compactWhileRunning() }
+        await cancelWhenGracefulShutdown { await compactWhileRunning() }
     }
 
     func compactWhileRunning() async {

@@ -49,7 +49,7 @@ public struct ControllerManager: Service {
         var candidate = LeaderElector(client: client, name: "kube-controller-manager", identity: identity)
         candidate.leaseDuration = leaseDuration
         let elector = candidate
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await elector.run { await runControllers() }
         }
     }

@@ -243,7 +243,7 @@ public final class DeploymentController: Controller {
             .sorted { Self.revision($0) < Self.revision($1) }
         guard idle.count > limit else { return }
         for set in idle.prefix(idle.count - limit) {
-            try? await client.delete(resource, set.objectKey, preconditionUID: set.uid)
+            _ = try? await client.delete(resource, set.objectKey, preconditionUID: set.uid)
         }
     }
 

@@ -25,13 +25,7 @@ public final class PodGarbageCollector: Controller {
         }
         pods.addHandler { event in
             // Only a pod bound to a node the cache does not know is worth a look.
-            let object: JSON?
-            switch event {
-            case .sync(let key): object = pods.get(key)
-            case .change(let change) where change.kind == .deleted: object = nil
-            case .change(let change): object = change.object
-            }
-            guard let object, let node = Pod(object).nodeName, !nodes.objects.contains(ObjectKey(namespace: nil, name: node)) else { return }
+            guard let object = pods.current(event), let node = Pod(object).nodeName, !nodes.objects.contains(ObjectKey(namespace: nil, name: node)) else { return }
             queue.add(event.key)
         }
     }

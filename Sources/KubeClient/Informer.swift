@@ -49,6 +49,15 @@ public final class Informer: Sendable {
         objects.list(namespace: namespace, selector: selector)
     }
 
+    /// The object an event is about as it is after the event: nil once it is deleted.
+    public func current(_ event: InformerEvent) -> JSON? {
+        switch event {
+        case .sync(let key): get(key)
+        case .change(let change) where change.kind == .deleted: nil
+        case .change(let change): change.object
+        }
+    }
+
     /// Follows the cache until cancelled; lists again whenever the cache starts over or cuts it off.
     func run() async {
         while !Task.isCancelled {

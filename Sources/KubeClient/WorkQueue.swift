@@ -32,6 +32,18 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         }
 
         var count: Int { queue.count - head }
+
+        /// Queues a dirty key that no worker holds: straight to a waiting worker (returned, to be resumed
+        /// outside the lock) or onto the queue.
+        mutating func release(_ key: Key) -> CheckedContinuation<Key?, Never>? {
+            guard !waiters.isEmpty else {
+                queue.append(key)
+                return nil
+            }
+            dirty.remove(key)
+            processing.insert(key)
+            return waiters.removeFirst()
+        }
     }
 
     private let state = Mutex(State())
@@ -47,14 +59,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Key?, Never>? in
             guard !state.shuttingDown, state.dirty.insert(key).inserted else { return nil }
             if state.processing.contains(key) { return nil }
-            if !state.waiters.isEmpty {
-                // Handed straight to a waiting worker.
-                state.dirty.remove(key)
-                state.processing.insert(key)
-                return state.waiters.removeFirst()
-            }
-            state.queue.append(key)
-            return nil
+            return state.release(key)
         }
         waiter?.resume(returning: key)
     }
@@ -115,13 +120,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Key?, Never>? in
             state.processing.remove(key)
             guard state.dirty.contains(key) else { return nil }
-            if !state.waiters.isEmpty {
-                state.dirty.remove(key)
-                state.processing.insert(key)
-                return state.waiters.removeFirst()
-            }
-            state.queue.append(key)
-            return nil
+            return state.release(key)
         }
         waiter?.resume(returning: key)
     }

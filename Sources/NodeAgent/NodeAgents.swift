@@ -48,7 +48,7 @@ public final class NodeAgents: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown { await self.runAgents() }
+        await cancelWhenGracefulShutdown { await self.runAgents() }
     }
 
     public func runAgents() async {
@@ -125,7 +125,7 @@ public final class NodeAgents: Service, Sendable {
                 return nil
             }.forEach { registered.insert($0) }
             if ContinuousClock.now >= nextRenewal {
-                await forEach(desired.filter { registered.contains($0.name) }) { node in
+                _ = await forEach(desired.filter { registered.contains($0.name) }) { node in
                     await self.renewLease(node)
                     return nil as String?
                 }

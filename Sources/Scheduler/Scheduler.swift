@@ -26,7 +26,7 @@ public struct Scheduler: Service {
 
     public func run() async throws {
         let elector = LeaderElector(client: client, name: "kube-scheduler", identity: identity)
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await elector.run { await schedule() }
         }
     }
@@ -49,14 +49,7 @@ public struct Scheduler: Service {
             for key in state.takeUnschedulable() { queue.add(key) }
         }
         pods.addHandler { event in
-            let object: JSON?
-            switch event {
-            case .sync(let key): object = pods.get(key)
-            // (Not a ternary: JSON takes `nil` as its own null, which would make a deleted pod look present.)
-            case .change(let change) where change.kind == .deleted: object = nil
-            case .change(let change): object = change.object
-            }
-            guard let object else {
+            guard let object = pods.current(event) else {
                 state.removePod(event.key)
                 for key in state.takeUnschedulable() { queue.add(key) }
                 return

@@ -59,10 +59,7 @@ struct WorkloadBenchmark {
     /// A 10,000-replica Deployment with every component running: from its create to all pods Running.
     func deployment(nodes: Int) async throws {
         let plane = try await Plane(directory: directory, nodes: nodes, logger: logger)
-        let running = Counter()
-        let informers = try await plane.watchPods { change in
-            if change.kind == .updated, Pod(change.object).phase == "Running", change.previous.map({ Pod($0).phase }) != "Running" { running.add() }
-        }
+        let (running, informers) = try await plane.countRunningPods()
         let components = plane.start()
         try await plane.registerNodes()
         let cpuBefore = BenchOutput.cpuSeconds()
@@ -137,10 +134,7 @@ struct WorkloadBenchmark {
     /// Memory of the whole control plane with `nodes` nodes and `pods` Running pods.
     func memory(nodes: Int, pods: Int) async throws {
         let plane = try await Plane(directory: directory, nodes: nodes, logger: logger)
-        let running = Counter()
-        let informers = try await plane.watchPods { change in
-            if change.kind == .updated, Pod(change.object).phase == "Running", change.previous.map({ Pod($0).phase }) != "Running" { running.add() }
-        }
+        let (running, informers) = try await plane.countRunningPods()
         let components = plane.start()
         try await plane.registerNodes()
         let start = ContinuousClock.now
@@ -239,6 +233,15 @@ struct Plane: Sendable {
         informers.start()
         await informers.waitForSync()
         return informers
+    }
+
+    /// Counts pods as they turn Running.
+    func countRunningPods() async throws -> (Counter, SharedInformers) {
+        let running = Counter()
+        let informers = try await watchPods { change in
+            if change.kind == .updated, Pod(change.object).phase == "Running", change.previous.map({ Pod($0).phase }) != "Running" { running.add() }
+        }
+        return (running, informers)
     }
 
     /// The controller manager, the scheduler and the node agents.
