@@ -15,9 +15,6 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         /// Keys to add at a time, soonest first.
         var delayed: [(due: ContinuousClock.Instant, key: Key)] = []
         var waiters: [CheckedContinuation<Key?, Never>] = []
-        /// The delay pump, waiting for a sooner delayed key (or shutdown).
-        var pump: CheckedContinuation<Void, Never>?
-        var pumpSignalled = false
         var shuttingDown = false
 
         mutating func pop() -> Key? {
@@ -47,6 +44,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Wakes the delay pump when a sooner delayed key arrives, or the queue shuts down.
+    private let pumpSignal = WakeupSignal()
     public let baseDelay: Duration
     public let maxDelay: Duration
 
@@ -74,7 +73,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
             state.delayed.insert((due, key), at: index)
             return index == 0
         }
-        if sooner { wakePump() }
+        if sooner { pumpSignal.signal() }
     }
 
     /// Adds a key that failed, after its back-off.
@@ -136,39 +135,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
             return state.waiters
         }
         for waiter in waiters { waiter.resume(returning: nil) }
-        wakePump()
-    }
-
-    private func wakePump() {
-        let pump = state.withLock { state in
-            state.pumpSignalled = true
-            defer { state.pump = nil }
-            return state.pump
-        }
-        pump?.resume()
-    }
-
-    /// Returns when a sooner delayed key arrives, the queue shuts down, or the task is cancelled.
-    private func waitForPumpSignal() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.pumpSignalled || state.shuttingDown || Task.isCancelled {
-                        state.pumpSignalled = false
-                        return true
-                    }
-                    state.pump = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            let pump = state.withLock { state in
-                defer { state.pump = nil }
-                return state.pump
-            }
-            pump?.resume()
-        }
+        pumpSignal.signal()
     }
 
     /// Moves delayed keys into the queue when they are due; runs until the queue shuts down.
@@ -179,19 +146,18 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
                 let count = state.delayed.firstIndex { $0.due > now } ?? state.delayed.count
                 let ready = state.delayed.prefix(count).map(\.key)
                 state.delayed.removeFirst(count)
-                state.pumpSignalled = false
                 return (ready, state.delayed.first?.due, state.shuttingDown)
             }
             if stopped { return }
             for key in ready { add(key) }
             guard let next else {
-                await waitForPumpSignal()
+                await pumpSignal.wait()
                 continue
             }
             // Until the soonest is due, or a sooner one arrives.
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await Task.sleep(until: next) }
-                group.addTask { await self.waitForPumpSignal() }
+                group.addTask { await self.pumpSignal.wait() }
                 await group.next()
                 group.cancelAll()
             }

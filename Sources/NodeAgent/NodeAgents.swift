@@ -15,11 +15,12 @@ public final class NodeAgents: Service, Sendable {
     let server: APIServer
     let logger: Logger
     private let nodes = Mutex<[String: SimulatedNode]>([:])
+    /// Each node's Lease as last written: renewed without reading it again, as the kubelet renews it.
+    private let leases = Mutex<[String: JSON]>([:])
     /// The pod queue of the running agents, to requeue the pods of a node whose pool changed.
     private let queue = WorkQueue<ObjectKey>()
     /// Wakes the registration loop when the set of nodes changes.
-    private let changes: AsyncStream<Void>.Continuation
-    private let changeStream: AsyncStream<Void>
+    private let changes = WakeupSignal()
     public static let leaseInterval: Duration = .seconds(10)
     public static let leaseDurationSeconds: Int64 = 40
 
@@ -27,7 +28,6 @@ public final class NodeAgents: Service, Sendable {
         self.server = server
         self.logger = logger
         self.nodes.withLock { table in for node in nodes { table[node.name] = node } }
-        (changeStream, changes) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The nodes that should exist now; new ones register, gone ones are removed (as the cloud node
@@ -36,7 +36,7 @@ public final class NodeAgents: Service, Sendable {
         nodes.withLock { table in
             table = Dictionary(uniqueKeysWithValues: desired.map { ($0.name, $0) })
         }
-        changes.yield()
+        changes.signal()
     }
 
     var current: [SimulatedNode] { nodes.withLock { Array($0.values) } }
@@ -133,14 +133,10 @@ public final class NodeAgents: Service, Sendable {
             }
             // Until the next renewal, or sooner if the nodes change (or one failed to register).
             let wait = registered.count == wanted.count ? nextRenewal : min(nextRenewal, ContinuousClock.now + .seconds(1))
-            await withTaskGroup(of: Bool.self) { group in
-                group.addTask { (try? await Task.sleep(until: wait)) != nil }
-                group.addTask { [changeStream] in
-                    // Any change wakes the loop; a finished stream ends it on cancellation.
-                    for await _ in changeStream { return true }
-                    return false
-                }
-                _ = await group.next()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(until: wait) }
+                group.addTask { await self.changes.wait() }
+                await group.next()
                 group.cancelAll()
             }
         }
@@ -206,10 +202,19 @@ public final class NodeAgents: Service, Sendable {
         guard let leases = try? client.resource("leases", group: "coordination.k8s.io") else { return }
         let key = ObjectKey(namespace: "kube-node-lease", name: node.name)
         let now = JSON.string(Timestamps.formatMicro(Date()))
+        if var known = self.leases.withLock({ $0[node.name] }) {
+            known[path: ["spec", "renewTime"]] = now
+            if let written = try? await client.update(leases, known) {
+                self.leases.withLock { $0[node.name] = written }
+                return
+            }
+        }
+        // First renewal, or someone else wrote it meanwhile: read it, or make it.
         do {
             var lease = try await client.get(leases, key)
             lease[path: ["spec", "renewTime"]] = now
-            _ = try await client.update(leases, lease)
+            let written = try await client.update(leases, lease)
+            self.leases.withLock { $0[node.name] = written }
         } catch let error as APIError where error.isNotFound {
             guard let nodeObject = try? await client.get(try client.resource("nodes"), ObjectKey(namespace: nil, name: node.name)) else { return }
             var lease: JSON = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
@@ -217,12 +222,13 @@ public final class NodeAgents: Service, Sendable {
                                "spec": ["holderIdentity": .string(node.name), "leaseDurationSeconds": .int(Self.leaseDurationSeconds),
                                         "renewTime": now]]
             lease.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "Node", name: node.name, uid: nodeObject.uid ?? "")]
-            _ = try? await client.create(leases, lease)
+            if let written = try? await client.create(leases, lease) { self.leases.withLock { $0[node.name] = written } }
         } catch {}
     }
 
     /// The node's instance is gone: its Node goes (its Lease with it, through the garbage collector).
     func deregister(_ name: String) async {
+        _ = leases.withLock { $0.removeValue(forKey: name) }
         let client = KubeClient(server: server, user: UserInfo(name: "system:node:\(name)", groups: ["system:nodes", "system:authenticated"]),
                                 userAgent: "cloud-node-lifecycle")
         guard let nodes = try? client.resource("nodes") else { return }
