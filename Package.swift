@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        // A one-slot wake-up signal that long-running services wait on.
+        .target(name: "Wakeup"),
         // Regional state: one SQLite database per data dir (GRDB, WAL, fsync on commit).
         .target(name: "RegionStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -43,7 +45,7 @@ let package = Package(
         // How a cluster's own components reach its API: the in-process client, informers on the watch cache,
         // the work queue, the controller loop, leader election.
         .target(name: "KubeClient", dependencies: [
-            "KubeAPI", "KubeModel",
+            "KubeAPI", "KubeModel", "Wakeup",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The controllers of kube-controller-manager, and the manager that runs them under a Lease.
@@ -60,7 +62,7 @@ let package = Package(
         ]),
         // Simulated kubelets: register Nodes, renew their Leases, move bound pods through their lives.
         .target(name: "NodeAgent", dependencies: [
-            "KubeAPI", "KubeClient", "KubeModel",
+            "KubeAPI", "KubeClient", "KubeModel", "Wakeup",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -79,7 +81,7 @@ let package = Package(
         .target(name: "VPC", dependencies: ["RegionStore"]),
         // EKS clusters, node groups, updates: resources with lifecycles.
         .target(name: "EKS", dependencies: [
-            "RegionStore", "VPC", "PKI",
+            "RegionStore", "VPC", "PKI", "Wakeup",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -1,3 +1,4 @@
+import Wakeup
 import Foundation
 import PKI
 import RegionStore
