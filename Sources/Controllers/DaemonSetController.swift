@@ -63,32 +63,12 @@ public final class DaemonSetController: Controller {
             if !pod.tolerations.contains(where: { $0.tolerates(taint) }) { return false }
         }
         for (key, value) in pod.nodeSelector where node.labels[key] != value { return false }
-        if let terms = spec[path: ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]]?.array,
-           !terms.isEmpty {
-            return terms.contains { term in
-                (term["matchExpressions"]?.array ?? []).allSatisfy { expression in
-                    let value = node.labels[expression["key"]?.string ?? ""]
-                    let values = (expression["values"]?.array ?? []).compactMap(\.string)
-                    switch expression["operator"]?.string {
-                    case "In": return value.map(values.contains) ?? false
-                    case "NotIn": return value.map { !values.contains($0) } ?? true
-                    case "Exists": return value != nil
-                    case "DoesNotExist": return value == nil
-                    default: return false
-                    }
-                }
-            }
-        }
-        return true
+        let terms = spec[path: ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]]?.array ?? []
+        return terms.isEmpty || NodeSelectorTerms.matches(terms, labels: node.labels, name: node.name)
     }
 
     static func templateHash(_ template: JSON) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in JSONCoding.encode(template) {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        return String(String(hash, radix: 16).suffix(10))
+        String(String(FNV1a.hash32(JSONCoding.encode(template)), radix: 16).suffix(10))
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> Reconciled {

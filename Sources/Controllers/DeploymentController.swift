@@ -98,11 +98,7 @@ public final class DeploymentController: Controller {
 
     /// The hash of a pod template, spelled as Kubernetes spells it (FNV-1a, in its safe alphabet).
     static func templateHash(_ template: JSON, collisionCount: Int64) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in JSONCoding.encode(template) + Array(String(collisionCount).utf8) {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
+        let hash = FNV1a.hash32(JSONCoding.encode(template) + Array(String(collisionCount).utf8))
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         var text = ""
         for character in String(hash) { text.append(alphabet[Int(character.asciiValue! - 48) % alphabet.count]) }

@@ -73,11 +73,7 @@ enum Identifiers {
         var text = ""
         var round: UInt64 = 0
         while text.count < count {
-            var hash: UInt64 = 14_695_981_039_346_656_037
-            for byte in Array(seed.utf8) + [UInt8(truncatingIfNeeded: round)] {
-                hash ^= UInt64(byte)
-                hash = hash &* 1_099_511_628_211
-            }
+            let hash = FNV1a.hash64(Array(seed.utf8) + [UInt8(truncatingIfNeeded: round)])
             text += String(hash, radix: 16).leftPadded(to: 16)
             round += 1
         }

@@ -54,30 +54,7 @@ enum Plugins {
     static func matchesNodeSelector(_ pod: PodRequirements, info: NodeInfo) -> Bool {
         for (key, value) in pod.nodeSelector where info.labels[key] != value { return false }
         guard !pod.requiredTerms.isEmpty else { return true }
-        // The terms are ORed; the expressions of one term are ANDed.
-        return pod.requiredTerms.contains { term in matches(term, labels: info.labels, name: info.name) }
-    }
-
-    static func matches(_ term: JSON, labels: [String: String], name: String) -> Bool {
-        let expressions = term["matchExpressions"]?.array ?? []
-        let fields = term["matchFields"]?.array ?? []
-        guard !expressions.isEmpty || !fields.isEmpty else { return false }
-        return expressions.allSatisfy { matches($0, value: labels[$0["key"]?.string ?? ""]) }
-            && fields.allSatisfy { $0["key"]?.string == "metadata.name" && matches($0, value: name) }
-    }
-
-    /// One node selector requirement (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`).
-    static func matches(_ requirement: JSON, value: String?) -> Bool {
-        let values = (requirement["values"]?.array ?? []).compactMap(\.string)
-        switch requirement["operator"]?.string {
-        case "In": return value.map(values.contains) ?? false
-        case "NotIn": return value.map { !values.contains($0) } ?? true
-        case "Exists": return value != nil
-        case "DoesNotExist": return value == nil
-        case "Gt": return value.flatMap { Int64($0) }.map { $0 > (values.first.flatMap { Int64($0) } ?? .max) } ?? false
-        case "Lt": return value.flatMap { Int64($0) }.map { $0 < (values.first.flatMap { Int64($0) } ?? .min) } ?? false
-        default: return false
-        }
+        return NodeSelectorTerms.matches(pod.requiredTerms, labels: info.labels, name: info.name)
     }
 
     /// A feasible node's score, 0...300: least allocated (cpu and memory), preferred node affinity,
@@ -100,7 +77,7 @@ enum Plugins {
         var preferred: Int64 = 0
         let totalWeight = pod.preferredTerms.reduce(Int64(0)) { $0 + ($1["weight"]?.int ?? 0) }
         if totalWeight > 0 {
-            let matched = pod.preferredTerms.filter { matches($0["preference"] ?? [:], labels: info.labels, name: info.name) }
+            let matched = pod.preferredTerms.filter { NodeSelectorTerms.matches(term: $0["preference"] ?? [:], labels: info.labels, name: info.name) }
                 .reduce(Int64(0)) { $0 + ($1["weight"]?.int ?? 0) }
             preferred = matched * 100 / totalWeight
         }
