@@ -1,13 +1,11 @@
 /// A typed view of a Node: what the scheduler and the node lifecycle controller read.
-public struct Node: Sendable {
+public struct Node: TypedView {
     public var object: JSON
 
     public init(_ object: JSON) {
         self.object = object
     }
 
-    public var name: String { object.name }
-    public var labels: [String: String] { object.labels }
     public var unschedulable: Bool { object[path: ["spec", "unschedulable"]]?.bool ?? false }
     public var taints: [Taint] { (object[path: ["spec", "taints"]]?.array ?? []).compactMap(Taint.init) }
     public var allocatable: ResourceList { ResourceList(object[path: ["status", "allocatable"]]) }

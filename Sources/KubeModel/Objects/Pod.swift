@@ -1,16 +1,11 @@
 /// A typed view of a Pod: the fields the scheduler, controllers and node agents read.
-public struct Pod: Sendable {
+public struct Pod: TypedView {
     public var object: JSON
 
     public init(_ object: JSON) {
         self.object = object
     }
 
-    public var name: String { object.name }
-    public var namespace: String { object.namespace ?? "default" }
-    public var key: ObjectKey { object.objectKey }
-    public var uid: String { object.uid ?? "" }
-    public var labels: [String: String] { object.labels }
     public var spec: JSON { object["spec"] ?? [:] }
 
     public var nodeName: String? {

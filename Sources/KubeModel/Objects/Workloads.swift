@@ -1,16 +1,12 @@
 /// A typed view of the workload kinds that own pods through a template and a selector:
 /// Deployments, ReplicaSets, ReplicationControllers, StatefulSets, DaemonSets, Jobs.
-public struct Workload: Sendable {
+public struct Workload: TypedView {
     public var object: JSON
 
     public init(_ object: JSON) {
         self.object = object
     }
 
-    public var name: String { object.name }
-    public var namespace: String { object.namespace ?? "default" }
-    public var key: ObjectKey { object.objectKey }
-    public var uid: String { object.uid ?? "" }
     public var generation: Int64 { object.generation }
 
     /// `spec.replicas`, 1 when absent as the API defaults it.
