@@ -123,6 +123,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", "RegionStore"]),
         .testTarget(name: "VPCTests", dependencies: ["VPC", "RegionStore"]),
         .testTarget(name: "EKSTests", dependencies: ["EKS", "VPC", "RegionStore", "PKI"]),
+        .testTarget(name: "ClusterRuntimeTests", dependencies: ["ClusterRuntime", "Auth", "EKS", "KubeAPI"]),
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
         .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),

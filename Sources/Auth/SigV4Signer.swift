@@ -37,4 +37,31 @@ public struct SigV4Signer: Sendable {
         return [("X-Amz-Date", amzDate), ("X-Amz-Content-Sha256", payloadHash),
                 ("Authorization", "\(SigV4.algorithm) Credential=\(accessKeyId)/\(scope), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)")]
     }
+
+    /// `url` with the SigV4 query parameters that let anyone holding it make the request, as SDKs presign
+    /// (`aws eks get-token` presigns STS `GetCallerIdentity` with the header `x-k8s-aws-id`).
+    public func presign(method: String = "GET", url: URL, headers: [(String, String)] = [], expires: Int,
+                        date: Date = Date()) -> URL {
+        let amzDate = SigV4.formatAmzDate(date)
+        let day = String(amzDate.prefix(8))
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        var host = url.host ?? ""
+        if let port = url.port { host += ":\(port)" }
+        let all: [(name: String, value: String)] = [(name: "host", value: host)] + headers.map { (name: $0.0.lowercased(), value: $0.1) }
+        let signedHeaders = Set(all.map(\.name)).sorted()
+        var components = URLComponents(url: url, resolvingAgainstBaseURL: false)!
+        let existing = SignableRequest.decodeForm(components.percentEncodedQuery ?? "", plusIsSpace: false)
+        let query = existing + [
+            (name: "X-Amz-Algorithm", value: SigV4.algorithm), (name: "X-Amz-Credential", value: "\(accessKeyId)/\(scope)"),
+            (name: "X-Amz-Date", value: amzDate), (name: "X-Amz-Expires", value: String(expires)),
+            (name: "X-Amz-SignedHeaders", value: signedHeaders.joined(separator: ";")),
+        ]
+        let request = SignableRequest(method: method, rawPath: components.percentEncodedPath, rawQuery: "", headers: all, body: [])
+        let canonical = SigV4.canonicalRequest(request, signedHeaders: signedHeaders, queryItems: query, payloadHash: SigV4.hexSHA256([]))
+        let signature = SigV4.signature(stringToSign: SigV4.stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical),
+                                        key: SigV4.signingKey(secret: secretAccessKey, date: day, region: region, service: service))
+        components.percentEncodedQuery = (query + [(name: "X-Amz-Signature", value: signature)])
+            .map { "\(SigV4.uriEncode($0.name))=\(SigV4.uriEncode($0.value))" }.joined(separator: "&")
+        return components.url!
+    }
 }

@@ -25,6 +25,8 @@ public struct VerifiedRequest: Sendable, Equatable {
     public let region: String
     /// The signing name in the credential scope (`eks`, `sts`, `ec2`): how the endpoint routes the request.
     public let service: String
+    /// `X-Amz-Date`.
+    public var signedAt: Date? = nil
 }
 
 /// Verifies SigV4 signatures, in the `Authorization` header or in a presigned query string.
@@ -36,18 +38,29 @@ public struct SigV4Verifier: Sendable {
 
     private let lookup: KeyLookup
     private let region: String?
+    /// `--accept-any-access-key`: a key id Skiff does not know signs, unchecked, as an account's root.
+    public let acceptsAnyAccessKey: Bool
 
     /// - Parameter region: the one region accepted; `nil` accepts any (for verifying published test vectors).
-    public init(region: String?, lookup: @escaping KeyLookup) {
+    public init(region: String?, acceptAnyAccessKey: Bool = false, lookup: @escaping KeyLookup) {
         self.region = region
+        self.acceptsAnyAccessKey = acceptAnyAccessKey
         self.lookup = lookup
     }
 
-    public func verify(_ request: SignableRequest, now: Date = Date()) async throws(SignatureFailure) -> VerifiedRequest {
-        let parsed = try parse(request, now: now)
+    /// - Parameter presignedLifetime: for a presigned URL, how long after its signing time it is honoured
+    ///   whatever its `X-Amz-Expires` says (EKS tokens are good for 15 minutes though `aws eks get-token` presigns for 60 s).
+    public func verify(_ request: SignableRequest, now: Date = Date(),
+                       presignedLifetime: TimeInterval? = nil) async throws(SignatureFailure) -> VerifiedRequest {
+        let parsed = try parse(request, now: now, presignedLifetime: presignedLifetime)
         let key: AccessKey?
         do { key = try await lookup(parsed.accessKeyId) } catch { key = nil }
-        guard let key else { throw .unknownAccessKey(parsed.accessKeyId) }
+        guard let key else {
+            guard acceptsAnyAccessKey else { throw .unknownAccessKey(parsed.accessKeyId) }
+            if let region, parsed.region != region { throw .wrongRegion(parsed.region) }
+            return VerifiedRequest(identity: .root(of: Self.account(namedBy: parsed.accessKeyId)), accessKeyId: parsed.accessKeyId,
+                                   region: parsed.region, service: parsed.service, signedAt: SigV4.parseAmzDate(parsed.amzDate))
+        }
 
         let canonical = SigV4.canonicalRequest(request, signedHeaders: parsed.signedHeaders,
                                                queryItems: parsed.signedQuery, payloadHash: parsed.payloadHash)
@@ -58,7 +71,7 @@ public struct SigV4Verifier: Sendable {
         guard constantTimeEqual(expected, parsed.signature.lowercased()) else { throw .signatureMismatch }
         if let region, parsed.region != region { throw .wrongRegion(parsed.region) }
         return VerifiedRequest(identity: key.identity, accessKeyId: key.accessKeyId,
-                               region: parsed.region, service: parsed.service)
+                               region: parsed.region, service: parsed.service, signedAt: SigV4.parseAmzDate(parsed.amzDate))
     }
 
     private struct ParsedSignature {
@@ -74,13 +87,18 @@ public struct SigV4Verifier: Sendable {
         var scope: String { "\(scopeDate)/\(region)/\(service)/aws4_request" }
     }
 
-    private func parse(_ request: SignableRequest, now: Date) throws(SignatureFailure) -> ParsedSignature {
+    /// The account an unknown key id signs for under `--accept-any-access-key`: the one a 12-digit id names, else Skiff's default.
+    static func account(namedBy accessKeyId: String) -> String {
+        accessKeyId.count == 12 && accessKeyId.allSatisfy { ("0"..."9").contains($0) } ? accessKeyId : CredentialStore.defaultAccount
+    }
+
+    private func parse(_ request: SignableRequest, now: Date, presignedLifetime: TimeInterval?) throws(SignatureFailure) -> ParsedSignature {
         let query = request.queryItems
         if let authorization = request.header("authorization") {
             return try parseHeader(authorization, request: request, query: query, now: now)
         }
         if query.contains(where: { $0.name == "X-Amz-Algorithm" }) {
-            return try parsePresigned(request: request, query: query, now: now)
+            return try parsePresigned(request: request, query: query, now: now, lifetime: presignedLifetime)
         }
         throw .missingAuthentication
     }
@@ -117,7 +135,7 @@ public struct SigV4Verifier: Sendable {
     }
 
     private func parsePresigned(request: SignableRequest, query: [(name: String, value: String)],
-                                now: Date) throws(SignatureFailure) -> ParsedSignature {
+                                now: Date, lifetime: TimeInterval?) throws(SignatureFailure) -> ParsedSignature {
         func value(_ name: String) throws(SignatureFailure) -> String {
             guard let value = query.first(where: { $0.name == name })?.value else {
                 throw .incompleteSignature("AWS query-string parameters must include '\(name)'.")
@@ -133,7 +151,12 @@ public struct SigV4Verifier: Sendable {
         let signature = try value("X-Amz-Signature")
         let headers = try value("X-Amz-SignedHeaders").split(separator: ";").map { $0.lowercased() }
         try checkSignedHeaders(headers, request: request)
-        if let expires = query.first(where: { $0.name == "X-Amz-Expires" })?.value {
+        if let lifetime {
+            guard let signedAt = SigV4.parseAmzDate(amzDate) else { throw .incompleteSignature("Date must be in ISO-8601 'basic format'.") }
+            if now > signedAt.addingTimeInterval(lifetime) || signedAt > now.addingTimeInterval(Self.allowedClockSkew) {
+                throw .expired("Request has expired.")
+            }
+        } else if let expires = query.first(where: { $0.name == "X-Amz-Expires" })?.value {
             guard let seconds = Int(expires), (1...604_800).contains(seconds),
                   let signedAt = SigV4.parseAmzDate(amzDate) else {
                 throw .incompleteSignature("X-Amz-Expires must be a whole number of seconds from 1 to 604800.")

@@ -28,11 +28,16 @@ final class ClusterControlPlane: Sendable {
     let store: SQLiteKubeStore
     let nodeAgents: NodeAgents
     let apiServer: APIServer
+    private let access: ClusterAccessState
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String, logger: Logger) async throws {
+    /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
+    init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String,
+         tokenVerifier: EKSTokenVerifier?, logger: Logger) async throws {
         currentSpec = Mutex(spec)
+        let access = ClusterAccessState(spec.access)
+        self.access = access
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("cluster.sqlite").path
         let isNew = !FileManager.default.fileExists(atPath: path)
@@ -41,11 +46,16 @@ final class ClusterControlPlane: Sendable {
         let registry = Registry(store: store, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr))
         try await ClusterBootstrap.run(registry)
         if isNew { try await SystemAddons.install(registry, spec: spec) }
-        let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion))
+        let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
+                                  authorizer: AuthorizerChain([MastersAuthorizer(), AccessPolicyAuthorizer(access: access)]))
         self.apiServer = apiServer
 
         let tls = try Self.tlsConfiguration(spec)
-        let authenticator = AuthenticatorChain([ClientCertificateAuthenticator()])
+        var clusterLogger = logger
+        clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
+        let authenticator = AuthenticatorChain([ClientCertificateAuthenticator()] + (tokenVerifier.map {
+            [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, logger: clusterLogger)]
+        } ?? []))
         let responder = CallbackResponder<ClientCertificateContext> { request, context in
             await Self.respond(request, context: context, authenticator: authenticator, apiServer: apiServer)
         }
@@ -101,6 +111,12 @@ final class ClusterControlPlane: Sendable {
     func update(nodes: [NodeSpec]) {
         currentSpec.withLock { $0.nodes = nodes }
         nodeAgents.update(nodes.map(Self.simulatedNode))
+    }
+
+    /// Who may use the API changed: the next request is authenticated and authorized by the new access.
+    func update(access newAccess: ClusterAccess) {
+        currentSpec.withLock { $0.access = newAccess }
+        access.access = newAccess
     }
 
     static func simulatedNode(_ node: NodeSpec) -> SimulatedNode {

@@ -1,3 +1,4 @@
+import Auth
 import EKS
 import Foundation
 import Logging
@@ -10,11 +11,14 @@ public actor ClusterRuntimes: ControlPlaneHost {
     private let logger: Logger
     /// This replica's name in leader elections (stable across restarts of the same replica).
     private let identity: String
+    private let tokenVerifier: EKSTokenVerifier?
     private var running: [String: ClusterControlPlane] = [:]
 
+    /// - Parameter tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
     public init(directory: URL, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
-                logger: Logger) {
+                tokenVerifier: EKSTokenVerifier? = nil, logger: Logger) {
         self.directory = directory
+        self.tokenVerifier = tokenVerifier
         self.identity = identity
         self.historyRetention = historyRetention
         self.logger = logger
@@ -28,8 +32,9 @@ public actor ClusterRuntimes: ControlPlaneHost {
         if let current = running[spec.clusterName] {
             if current.spec == spec { return }
             if current.spec.sameControlPlane(as: spec) {
-                // Only the nodes changed: the node agents follow, the control plane keeps running.
-                current.update(nodes: spec.nodes)
+                // Only the nodes or the access changed: the node agents and the authenticator follow, the control plane keeps running.
+                if current.spec.nodes != spec.nodes { current.update(nodes: spec.nodes) }
+                if current.spec.access != spec.access { current.update(access: spec.access) }
                 return
             }
             running[spec.clusterName] = nil
@@ -38,13 +43,18 @@ public actor ClusterRuntimes: ControlPlaneHost {
         let controlPlane: ClusterControlPlane
         do {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName),
-                                                         historyRetention: historyRetention, identity: identity, logger: logger)
+                                                         historyRetention: historyRetention, identity: identity,
+                                                         tokenVerifier: tokenVerifier, logger: logger)
         } catch {
             logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
             throw error
         }
         running[spec.clusterName] = controlPlane
         logger.notice("API server of cluster \(spec.clusterName) listening on \(spec.endpoint)")
+    }
+
+    public func updateAccess(clusterName: String, _ access: ClusterAccess) {
+        running[clusterName]?.update(access: access)
     }
 
     public func remove(clusterName: String) async {

@@ -13,9 +13,11 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public let region: String
     /// The nodes of its managed node groups; they change without the control plane restarting.
     public var nodes: [NodeSpec]
+    /// Who may use its API; changes without a restart too.
+    public var access: ClusterAccess
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
-                serviceIpv4Cidr: String, region: String = "us-east-1", nodes: [NodeSpec] = []) {
+                serviceIpv4Cidr: String, region: String = "us-east-1", nodes: [NodeSpec] = [], access: ClusterAccess = ClusterAccess()) {
         self.clusterName = clusterName
         self.kubernetesVersion = kubernetesVersion
         self.endpoint = endpoint
@@ -23,13 +25,16 @@ public struct ControlPlaneSpec: Sendable, Equatable {
         self.serviceIpv4Cidr = serviceIpv4Cidr
         self.region = region
         self.nodes = nodes
+        self.access = access
     }
 
-    /// The same control plane, whatever its nodes.
+    /// The same control plane, whatever its nodes and access.
     public func sameControlPlane(as other: ControlPlaneSpec) -> Bool {
         var mine = self, theirs = other
         mine.nodes = []
         theirs.nodes = []
+        mine.access = ClusterAccess()
+        theirs.access = ClusterAccess()
         return mine == theirs
     }
 
@@ -67,6 +72,54 @@ public struct NodeSpec: Sendable, Equatable {
     public let kubeletVersion: String
 }
 
+/// Who may use a cluster's API, as its authenticator and authorizer read it: the authentication mode, the
+/// access entries with their access policies, and the creator's implicit admin of `CONFIG_MAP` clusters.
+public struct ClusterAccess: Sendable, Equatable {
+    public struct PolicyGrant: Sendable, Equatable {
+        /// `AmazonEKSViewPolicy`, …
+        public let policyName: String
+        /// nil for a cluster scope.
+        public let namespaces: [String]?
+
+        public init(policyName: String, namespaces: [String]?) {
+            self.policyName = policyName
+            self.namespaces = namespaces
+        }
+    }
+
+    public struct Entry: Sendable, Equatable {
+        /// May hold `{{SessionName}}`, `{{AccountID}}`, `{{EC2PrivateDNSName}}`.
+        public let username: String
+        public let groups: [String]
+        public let type: String
+        public let policies: [PolicyGrant]
+
+        public init(username: String, groups: [String], type: String, policies: [PolicyGrant]) {
+            self.username = username
+            self.groups = groups
+            self.type = type
+            self.policies = policies
+        }
+    }
+
+    /// `API`, `API_AND_CONFIG_MAP` or `CONFIG_MAP`.
+    public var authenticationMode: String
+    /// Access entries by principal ARN (honoured in the modes with `API`).
+    public var entries: [String: Entry]
+    /// The IAM principal that created a `CONFIG_MAP` cluster with bootstrap admin permissions: it is
+    /// `kubernetes-admin` in `system:masters` without appearing in aws-auth, as on EKS.
+    public var implicitAdminArn: String?
+
+    public init(authenticationMode: String = "CONFIG_MAP", entries: [String: Entry] = [:], implicitAdminArn: String? = nil) {
+        self.authenticationMode = authenticationMode
+        self.entries = entries
+        self.implicitAdminArn = implicitAdminArn
+    }
+
+    public var usesAccessEntries: Bool { authenticationMode.hasPrefix("API") }
+    public var usesConfigMap: Bool { authenticationMode.hasSuffix("CONFIG_MAP") }
+}
+
 /// Runs the control planes of clusters. EKS asks for one before a cluster turns
 /// ACTIVE, keeps it in step with the cluster's version, and removes it (with its
 /// data) when the cluster is deleted.
@@ -75,6 +128,8 @@ public protocol ControlPlaneHost: Sendable {
     func ensureRunning(_ spec: ControlPlaneSpec) async throws
     /// Stops the control plane and deletes its data.
     func remove(clusterName: String) async
+    /// Who may now use the cluster's API (an access entry or the authentication mode changed); in effect on return.
+    func updateAccess(clusterName: String, _ access: ClusterAccess) async
 }
 
 /// For running the EKS API alone (its unit tests): clusters have no control plane.
@@ -82,6 +137,7 @@ public struct NoControlPlanes: ControlPlaneHost {
     public init() {}
     public func ensureRunning(_ spec: ControlPlaneSpec) async throws {}
     public func remove(clusterName: String) async {}
+    public func updateAccess(clusterName: String, _ access: ClusterAccess) async {}
 }
 
 extension ClusterRecord {

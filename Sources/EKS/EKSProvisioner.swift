@@ -31,12 +31,9 @@ public struct EKSProvisioner: Service {
 
     /// Completes what is due; returns how long to sleep before the next transition.
     private func advance() async -> TimeInterval {
-        do {
-            let next = try await eks.advanceDueTransitions()
-            return next.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
-        } catch {
+        if let error = await eks.advanceForProvisioner() {
             logger.error("completing EKS transitions failed; retrying", metadata: ["error": "\(error)"])
-            return 1
         }
+        return eks.transitions.nextDue.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
     }
 }

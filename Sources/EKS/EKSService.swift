@@ -34,6 +34,7 @@ public final class EKSService: Sendable {
     let controlPlanes: any ControlPlaneHost
     /// Wakes the provisioner when a new transition is scheduled.
     let wakeup = WakeupSignal()
+    let transitions = TransitionSchedule()
 
     public init(database: RegionDatabase, network: RegionNetwork, settings: EKSSettings,
                 controlPlanes: any ControlPlaneHost = NoControlPlanes()) {
@@ -47,6 +48,26 @@ public final class EKSService: Sendable {
 
     func dueTime(from now: Date = Date()) -> Date {
         now.addingTimeInterval(settings.provisioningDelay)
+    }
+
+    /// Tells the provisioner, and the requests that follow, that a transition was just scheduled `dueTime()` from now.
+    func transitionScheduled() {
+        transitions.scheduled(at: dueTime())
+        wakeup.signal()
+    }
+
+    /// Completes the transitions due by now before a request reads or changes what they touch.
+    public func settleDueTransitions() async {
+        await transitions.settle { [self] in await runDueTransitions() }
+    }
+
+    /// One provisioner pass: completes what is due (also what a restart left in flight); returns its failure, if any.
+    func advanceForProvisioner() async -> (any Error)? {
+        await transitions.settle(force: true) { [self] in await runDueTransitions() }
+    }
+
+    private func runDueTransitions() async -> Result<Date?, any Error> {
+        do { return .success(try await advanceDueTransitions()) } catch { return .failure(error) }
     }
 
     func clusterArn(_ name: String) -> String {

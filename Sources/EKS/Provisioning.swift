@@ -12,15 +12,20 @@ extension EKSService {
     /// next transition is due.
     @discardableResult
     public func advanceDueTransitions(now: Date = Date()) async throws -> Date? {
-        let starting = try await read { reader in
+        let starting = try await read { [self] reader in
             try reader.all(ClusterRecord.self).filter { $0.cluster.status == .CREATING && ($0.dueAt ?? .distantFuture) <= now }
+                .map { record in
+                    var spec = record.controlPlaneSpec
+                    spec.access = try clusterAccess(reader, record)
+                    return spec
+                }
         }
         var failed: Set<String> = []
-        for record in starting {
+        for spec in starting {
             do {
-                try await controlPlanes.ensureRunning(record.controlPlaneSpec)
+                try await controlPlanes.ensureRunning(spec)
             } catch {
-                failed.insert(record.cluster.name)
+                failed.insert(spec.clusterName)
             }
         }
         // Those stay CREATING and are tried again in a second.
@@ -50,7 +55,7 @@ extension EKSService {
                 // A cluster's node groups go first; a deleting cluster waits for them.
                 if record.cluster.status == .DELETING,
                    try tx.count(NodegroupRecord.self, keyPrefix: record.cluster.name + "/") > 0 {
-                    next = min(next ?? now, now.addingTimeInterval(settings.provisioningDelay))
+                    next = min(next ?? now, now.addingTimeInterval(max(settings.provisioningDelay, 0.1)))
                     continue
                 }
                 if record.cluster.status == .DELETING { removed.append(record.cluster.name) }
@@ -59,6 +64,7 @@ extension EKSService {
             let running = try tx.all(ClusterRecord.self).filter { [.ACTIVE, .UPDATING].contains($0.cluster.status) }.map { record in
                 var spec = record.controlPlaneSpec
                 spec.nodes = try nodes(tx, cluster: record)
+                spec.access = try clusterAccess(tx.reader, record)
                 return spec
             }
             return (next, removed, running)
@@ -81,6 +87,9 @@ extension EKSService {
             try network.deleteSecurityGroup(tx, id: cluster.resourcesVpcConfig.clusterSecurityGroupId)
             for update in try tx.all(UpdateRecord.self, keyPrefix: cluster.name + "/") {
                 try tx.delete(UpdateRecord.self, update.storeKey)
+            }
+            for entry in try tx.all(AccessEntryRecord.self, keyPrefix: cluster.name + "/") {
+                try tx.delete(AccessEntryRecord.self, entry.storeKey)
             }
             try tx.delete(ClusterRecord.self, record.storeKey)
         case .refuse:
@@ -126,6 +135,7 @@ extension EKSService {
             try apply(tx, record.change, to: &target.cluster)
             if case .moveTo(let status) = target.cluster.status.step(.updateFinished) { target.cluster.status = status }
             try tx.save(target)
+            if case .authenticationMode = record.change { try insertCreatorEntry(tx, target) }
         }
     }
 

@@ -14,6 +14,8 @@ public struct ClusterRecord: StoredRecord {
     public let oidcIssuer: String
     /// When the current CREATING or DELETING finishes.
     public var dueAt: Date?
+    /// The IAM principal that created the cluster: its admin when `bootstrapClusterCreatorAdminPermissions`.
+    public var creatorArn: String?
 
     /// The cluster as EKS shows it: no endpoint, CA or OIDC issuer until it is provisioned.
     public var view: Cluster {
@@ -25,6 +27,17 @@ public struct ClusterRecord: StoredRecord {
         }
         return view
     }
+}
+
+/// An access entry and the access policies associated with it.
+public struct AccessEntryRecord: StoredRecord {
+    public static let kind = "eks.accessEntry"
+    public var storeKey: String { Self.key(cluster: entry.clusterName, principalArn: entry.principalArn) }
+    public static func key(cluster: String, principalArn: String) -> String { "\(cluster)/\(principalArn)" }
+
+    public var entry: AccessEntry
+    public var policies: [AssociatedAccessPolicy]
+    public let clientRequestToken: String?
 }
 
 public struct NodegroupRecord: StoredRecord {

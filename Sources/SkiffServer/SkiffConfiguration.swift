@@ -11,14 +11,17 @@ public struct SkiffConfiguration: Sendable {
     public var provisioningDelay: TimeInterval
     /// Seconds of history each cluster's store keeps before compaction (about five minutes, as a real API server's etcd).
     public var historyRetention: TimeInterval
+    /// `--accept-any-access-key`: unknown access key ids sign, unverified, as an account's root (for CI scripts with made-up keys).
+    public var acceptAnyAccessKey: Bool
 
     public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
-                provisioningDelay: TimeInterval = 1, historyRetention: TimeInterval = 300) {
+                provisioningDelay: TimeInterval = 0, historyRetention: TimeInterval = 300, acceptAnyAccessKey: Bool = false) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.region = region
         self.provisioningDelay = provisioningDelay
         self.historyRetention = historyRetention
+        self.acceptAnyAccessKey = acceptAnyAccessKey
     }
 }

@@ -17,6 +17,7 @@ public struct SkiffServer: Sendable {
     public let network: RegionNetwork
     public let eks: EKSService
     public let clusters: ClusterRuntimes
+    private let verifier: SigV4Verifier
     private let logger: Logger
 
     public init(configuration: SkiffConfiguration, logger: Logger) throws {
@@ -28,9 +29,17 @@ public struct SkiffServer: Sendable {
         network = RegionNetwork(database: database, region: region)
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+        let credentials = self.credentials
+        verifier = SigV4Verifier(region: configuration.region, acceptAnyAccessKey: configuration.acceptAnyAccessKey) { id in
+            try await credentials.accessKey(id: id)
+        }
+        // Tokens are presigned for whichever region the caller's CLI uses, as the aws-iam-authenticator accepts any STS region.
+        let tokenVerifier = EKSTokenVerifier(verifier: SigV4Verifier(region: nil, acceptAnyAccessKey: configuration.acceptAnyAccessKey) { id in
+            try await credentials.accessKey(id: id)
+        })
         clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
                                    historyRetention: configuration.historyRetention,
-                                   identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", logger: logger)
+                                   identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", tokenVerifier: tokenVerifier, logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
             endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }),
@@ -42,11 +51,15 @@ public struct SkiffServer: Sendable {
         try await credentials.ensureDefaultKey()
         try await network.ensureDefaultVPC()
 
+        if configuration.acceptAnyAccessKey {
+            logger.warning("--accept-any-access-key is on: requests signed with unknown access key ids are accepted, unverified, as an account's root")
+        }
         let endpoint = AWSEndpoint(
-            verifier: SigV4Verifier(region: configuration.region) { [credentials] id in try await credentials.accessKey(id: id) },
+            verifier: verifier,
             services: [EKSAPI(eks: eks), STSAPI(), EC2API(network: network), SkiffAdminAPI(eks: eks)],
+            settle: { [eks] in await eks.settleDueTransitions() },
             logger: logger)
-        let health = HealthBody(status: "ok", region: configuration.region)
+        let health = HealthBody(status: "ok", region: configuration.region, acceptAnyAccessKey: configuration.acceptAnyAccessKey)
         let responder = CallbackResponder<BasicRequestContext> { request, context in
             if request.uri.path == "/_skiff/health" {
                 return try health.response()
@@ -71,6 +84,7 @@ public struct SkiffServer: Sendable {
 struct HealthBody: Codable, Sendable {
     let status: String
     let region: String
+    let acceptAnyAccessKey: Bool
 
     func response() throws -> Response {
         var headers = HTTPFields()

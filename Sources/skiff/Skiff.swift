@@ -28,13 +28,16 @@ struct Up: AsyncParsableCommand {
     @OptionGroup var dataDir: DataDirOption
     @Option(help: "The AWS region this endpoint serves.") var region = "us-east-1"
     @Option(name: .customLong("provisioning-delay"),
-            help: "Seconds that creating, deleting and updating clusters and node groups take.")
-    var provisioningDelay: Double = 1
+            help: "Seconds that creating, deleting and updating clusters and node groups take (0: done by the next request).")
+    var provisioningDelay: Double = 0
     @Option(name: .customLong("history-retention"),
             help: "Seconds of past revisions each cluster's store keeps for watches and continue tokens before compacting them.")
     var historyRetention: Double = 300
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "notice"
+    @Flag(name: .customLong("accept-any-access-key"),
+          help: "Accept requests signed with any unknown access key id, without checking the signature, as the root of account 000000000000 (or of the account a 12-digit key id names).")
+    var acceptAnyAccessKey = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535.") }
@@ -52,7 +55,8 @@ struct Up: AsyncParsableCommand {
         }
         let server = try SkiffServer(
             configuration: SkiffConfiguration(host: host, port: port, dataDirectory: dataDir.url, region: region,
-                                              provisioningDelay: provisioningDelay, historyRetention: historyRetention),
+                                              provisioningDelay: provisioningDelay, historyRetention: historyRetention,
+                                              acceptAnyAccessKey: acceptAnyAccessKey),
             logger: Logger(label: "skiff"))
         try await server.run()
     }

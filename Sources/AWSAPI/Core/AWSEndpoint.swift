@@ -14,10 +14,15 @@ public struct AWSEndpoint: Sendable {
     private let verifier: SigV4Verifier
     private let services: [String: any AWSService]
     private let fallback: any AWSService
+    private let settle: @Sendable () async -> Void
     private let logger: Logger
 
-    public init(verifier: SigV4Verifier, services: [any AWSService], logger: Logger) {
+    /// - Parameter settle: runs before each verified request is handled: completes the timed transitions
+    ///   already due, so that no request reads state behind the clock.
+    public init(verifier: SigV4Verifier, services: [any AWSService], settle: @escaping @Sendable () async -> Void = {},
+                logger: Logger) {
         self.verifier = verifier
+        self.settle = settle
         self.services = Dictionary(uniqueKeysWithValues: services.map { ($0.signingName, $0) })
         self.fallback = services[0]
         self.logger = logger
@@ -46,6 +51,7 @@ public struct AWSEndpoint: Sendable {
         let response: AWSResponse
         do {
             let caller = try await verifier.verify(signable)
+            await settle()
             response = try await service.handle(AWSRequest(
                 method: signable.method, rawPath: rawPath, query: signable.queryItems, headers: headers,
                 body: body, caller: caller, requestId: requestId))

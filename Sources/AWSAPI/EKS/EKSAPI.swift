@@ -31,6 +31,15 @@ public struct EKSAPI: AWSService {
         RestRoute("DELETE", "/clusters/{name}/node-groups/{nodegroupName}", "DeleteNodegroup"),
         RestRoute("POST", "/clusters/{name}/node-groups/{nodegroupName}/update-config", "UpdateNodegroupConfig"),
         RestRoute("POST", "/clusters/{name}/node-groups/{nodegroupName}/update-version", "UpdateNodegroupVersion"),
+        RestRoute("POST", "/clusters/{name}/access-entries", "CreateAccessEntry"),
+        RestRoute("GET", "/clusters/{name}/access-entries", "ListAccessEntries"),
+        RestRoute("GET", "/clusters/{name}/access-entries/{principalArn}", "DescribeAccessEntry"),
+        RestRoute("POST", "/clusters/{name}/access-entries/{principalArn}", "UpdateAccessEntry"),
+        RestRoute("DELETE", "/clusters/{name}/access-entries/{principalArn}", "DeleteAccessEntry"),
+        RestRoute("POST", "/clusters/{name}/access-entries/{principalArn}/access-policies", "AssociateAccessPolicy"),
+        RestRoute("GET", "/clusters/{name}/access-entries/{principalArn}/access-policies", "ListAssociatedAccessPolicies"),
+        RestRoute("DELETE", "/clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}", "DisassociateAccessPolicy"),
+        RestRoute("GET", "/access-policies", "ListAccessPolicies"),
         RestRoute("POST", "/tags/{resourceArn}", "TagResource"),
         RestRoute("DELETE", "/tags/{resourceArn}", "UntagResource"),
         RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
@@ -57,7 +66,8 @@ public struct EKSAPI: AWSService {
         let name = call.pathParameter("name")
         switch operation {
         case "CreateCluster":
-            return try .json(["cluster": try await eks.createCluster(try call.body(CreateClusterRequest.self))])
+            return try .json(["cluster": try await eks.createCluster(try call.body(CreateClusterRequest.self),
+                                                                      creatorArn: call.request.caller.identity.arn)])
         case "ListClusters":
             let page = try await eks.listClusters(maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
             return try .json(NamedPage(key: "clusters", page: page))
@@ -99,6 +109,38 @@ public struct EKSAPI: AWSService {
         case "UpdateNodegroupVersion":
             return try .json(["update": try await eks.updateNodegroupVersion(
                 clusterName: name, nodegroupName: call.pathParameter("nodegroupName"), try call.body(UpdateNodegroupVersionRequest.self))])
+        case "CreateAccessEntry":
+            return try .json(["accessEntry": try await eks.createAccessEntry(clusterName: name, try call.body(CreateAccessEntryRequest.self))])
+        case "ListAccessEntries":
+            let page = try await eks.listAccessEntries(clusterName: name, associatedPolicyArn: call.query("associatedPolicyArn"),
+                                                       maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "accessEntries", page: page))
+        case "DescribeAccessEntry":
+            return try .json(["accessEntry": try await eks.describeAccessEntry(clusterName: name, principalArn: call.pathParameter("principalArn"))])
+        case "UpdateAccessEntry":
+            return try .json(["accessEntry": try await eks.updateAccessEntry(clusterName: name, principalArn: call.pathParameter("principalArn"),
+                                                                              try call.body(UpdateAccessEntryRequest.self))])
+        case "DeleteAccessEntry":
+            try await eks.deleteAccessEntry(clusterName: name, principalArn: call.pathParameter("principalArn"))
+            return try .json([String: String]())
+        case "AssociateAccessPolicy":
+            let principalArn = call.pathParameter("principalArn")
+            let association = try await eks.associateAccessPolicy(clusterName: name, principalArn: principalArn,
+                                                                  try call.body(AssociateAccessPolicyRequest.self))
+            return try .json(AssociatedPolicyResponse(clusterName: name, principalArn: principalArn, associatedAccessPolicy: association))
+        case "ListAssociatedAccessPolicies":
+            let principalArn = call.pathParameter("principalArn")
+            let page = try await eks.listAssociatedAccessPolicies(clusterName: name, principalArn: principalArn,
+                                                                  maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(AssociatedPoliciesPage(clusterName: name, principalArn: principalArn, nextToken: page.nextToken,
+                                                    associatedAccessPolicies: page.items))
+        case "DisassociateAccessPolicy":
+            try await eks.disassociateAccessPolicy(clusterName: name, principalArn: call.pathParameter("principalArn"),
+                                                   policyArn: call.pathParameter("policyArn"))
+            return try .json([String: String]())
+        case "ListAccessPolicies":
+            let page = try eks.listAccessPolicies(maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "accessPolicies", page: page))
         case "TagResource":
             struct Input: Decodable { var tags: [String: String] }
             let input = try call.body(Input.self)
@@ -113,6 +155,19 @@ public struct EKSAPI: AWSService {
             throw AWSError(code: "UnknownOperationException", message: "Unknown operation \(operation).", status: 404)
         }
     }
+}
+
+struct AssociatedPolicyResponse: Encodable {
+    let clusterName: String
+    let principalArn: String
+    let associatedAccessPolicy: AssociatedAccessPolicy
+}
+
+struct AssociatedPoliciesPage: Encodable {
+    let clusterName: String
+    let principalArn: String
+    let nextToken: String?
+    let associatedAccessPolicies: [AssociatedAccessPolicy]
 }
 
 /// A list response: the items under the operation's own key, and `nextToken`.

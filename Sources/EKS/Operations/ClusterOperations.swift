@@ -39,7 +39,8 @@ public struct CreateClusterRequest: Codable, Sendable {
 }
 
 extension EKSService {
-    public func createCluster(_ input: CreateClusterRequest) async throws -> Cluster {
+    /// - Parameter creatorArn: the caller's IAM ARN; with `bootstrapClusterCreatorAdminPermissions` it is the cluster's admin.
+    public func createCluster(_ input: CreateClusterRequest, creatorArn: String? = nil) async throws -> Cluster {
         let name = input.name
         try Validation.name(name, field: "Cluster name", maxLength: 100)
         guard let version = KubernetesVersions.named(input.version ?? KubernetesVersions.default.version) else {
@@ -100,11 +101,12 @@ extension EKSService {
                 cluster: cluster, certificateAuthority: certificateAuthority,
                 endpoint: settings.endpointForNewCluster(name),
                 oidcIssuer: "https://oidc.eks.\(region.name).amazonaws.com/id/\(Self.randomHex(32))",
-                dueAt: dueTime(from: now))
+                dueAt: dueTime(from: now), creatorArn: creatorArn)
             try tx.insert(record)
+            try insertCreatorEntry(tx, record)
             return record
         }
-        wakeup.signal()
+        transitionScheduled()
         return record.view
     }
 
@@ -142,7 +144,7 @@ extension EKSService {
             try tx.save(record)
             return record
         }
-        wakeup.signal()
+        transitionScheduled()
         return record.view
     }
 

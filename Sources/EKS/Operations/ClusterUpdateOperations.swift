@@ -36,7 +36,7 @@ extension EKSService {
             let (type, params, change) = try clusterConfigChange(tx, input, current: record.cluster)
             return try startClusterUpdate(tx, record, type: type, params: params, change: change)
         }
-        wakeup.signal()
+        transitionScheduled()
         return update
     }
 
@@ -135,7 +135,7 @@ extension EKSService {
                                                    UpdateParam("PlatformVersion", target.platformVersion)],
                                           change: .clusterVersion(version: target.version, platformVersion: target.platformVersion))
         }
-        wakeup.signal()
+        transitionScheduled()
         return update
     }
 

@@ -127,7 +127,7 @@ extension EKSService {
             try tx.insert(record)
             return record
         }
-        wakeup.signal()
+        transitionScheduled()
         return record.nodegroup
     }
 
@@ -165,7 +165,7 @@ extension EKSService {
             try tx.save(record)
             return record
         }
-        wakeup.signal()
+        transitionScheduled()
         return record.nodegroup
     }
 
@@ -210,7 +210,7 @@ extension EKSService {
             return try insertUpdate(tx, cluster: clusterName, nodegroup: name, type: .ConfigUpdate, params: params,
                                     change: .nodegroupConfig(change))
         }
-        wakeup.signal()
+        transitionScheduled()
         return update
     }
 
@@ -229,7 +229,7 @@ extension EKSService {
                                     change: .nodegroupVersion(version: version.version, releaseVersion: releaseVersion,
                                                               launchTemplate: input.launchTemplate))
         }
-        wakeup.signal()
+        transitionScheduled()
         return update
     }
 

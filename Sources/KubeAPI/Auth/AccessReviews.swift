@@ -19,7 +19,10 @@ enum AccessReviews {
         let spec = body["spec"] ?? [:]
         switch resource.resource {
         case "selfsubjectreviews":
-            review["status"] = ["userInfo": ["username": .string(user.name), "groups": .array(user.groups.map(JSON.string))]]
+            var userInfo: JSON = ["username": .string(user.name), "groups": .array(user.groups.map(JSON.string))]
+            if !user.uid.isEmpty { userInfo["uid"] = .string(user.uid) }
+            if !user.extra.isEmpty { userInfo["extra"] = .object(user.extra.mapValues { .array($0.map(JSON.string)) }) }
+            review["status"] = ["userInfo": userInfo]
         case "selfsubjectrulesreviews":
             let rules = await authorizer.rules(for: user, namespace: spec["namespace"]?.string ?? "")
             review["status"] = status(of: rules)

@@ -4,10 +4,15 @@ import KubeModel
 public struct UserInfo: Sendable, Equatable {
     public let name: String
     public let groups: [String]
+    public let uid: String
+    /// What the authenticator adds beside name and groups (on EKS: `arn`, `canonicalArn`, `accessKeyId`, `sessionName`, …).
+    public let extra: [String: [String]]
 
-    public init(name: String, groups: [String]) {
+    public init(name: String, groups: [String], uid: String = "", extra: [String: [String]] = [:]) {
         self.name = name
         self.groups = groups
+        self.uid = uid
+        self.extra = extra
     }
 }
 

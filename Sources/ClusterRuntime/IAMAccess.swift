@@ -1,0 +1,186 @@
+import Auth
+import EKS
+import Foundation
+import KubeAPI
+import Logging
+import Synchronization
+
+/// A cluster's current `ClusterAccess`, shared by its IAM authenticator and its access-policy authorizer,
+/// replaced whenever an access entry or the authentication mode changes.
+final class ClusterAccessState: Sendable {
+    private let current: Mutex<ClusterAccess>
+
+    init(_ access: ClusterAccess) {
+        current = Mutex(access)
+    }
+
+    var access: ClusterAccess {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
+
+/// The IAM principal behind a verified identity, as the aws-iam-authenticator canonicalizes it: an
+/// assumed-role session stands for its role.
+struct IAMPrincipal: Equatable {
+    /// The ARN the caller signed as.
+    let arn: String
+    /// `arn:aws:iam::ACCOUNT:role/NAME` for a role session, else `arn`.
+    let canonicalArn: String
+    let account: String
+    let sessionName: String?
+    /// For roles, the name without path: access entries match a role whatever its path.
+    let roleName: String?
+
+    init(arn: String) {
+        self.arn = arn
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        account = parts.count == 6 ? String(parts[4]) : ""
+        let resource = parts.count == 6 ? parts[5].split(separator: "/").map(String.init) : []
+        if parts.count == 6, parts[2] == "sts", resource.count == 3, resource[0] == "assumed-role" {
+            canonicalArn = "arn:aws:iam::\(account):role/\(resource[1])"
+            sessionName = resource[2]
+            roleName = resource[1]
+        } else {
+            canonicalArn = arn
+            sessionName = nil
+            roleName = resource.first == "role" ? resource.last : nil
+        }
+    }
+}
+
+/// `Authorization: Bearer k8s-aws-v1.…` (what `aws eks get-token` makes, and kubectl sends through
+/// `aws eks update-kubeconfig`'s exec plugin): the token's IAM identity becomes the Kubernetes user its access
+/// entry, or the creator's implicit admin, names. A valid token of an identity with no mapping is refused (401),
+/// as on EKS. A verified token is remembered until it expires, so that only its first use costs a signature check.
+final class IAMAuthenticator: Authenticator {
+    private struct Verified {
+        let identity: Identity
+        let accessKeyId: String
+        let expires: Date
+    }
+
+    static let cacheLimit = 10_000
+
+    private let clusterName: String
+    private let verifier: EKSTokenVerifier
+    private let access: ClusterAccessState
+    private let verified = Mutex<[String: Verified]>([:])
+    private let logger: Logger
+
+    init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, logger: Logger) {
+        self.clusterName = clusterName
+        self.verifier = verifier
+        self.access = access
+        var logger = logger
+        logger[metadataKey: "authenticator"] = "aws-iam"
+        self.logger = logger
+    }
+
+    func authenticate(_ credentials: Credentials) async -> Authentication {
+        guard let token = credentials.bearerToken, EKSTokenVerifier.claims(token) else { return .noCredentials }
+        let now = Date()
+        var known = verified.withLock { cache in cache[token].flatMap { $0.expires > now ? $0 : nil } }
+        if known == nil {
+            do {
+                let request = try await verifier.verify(token, clusterName: clusterName, now: now)
+                let entry = Verified(identity: request.identity, accessKeyId: request.accessKeyId,
+                                     expires: (request.signedAt ?? now).addingTimeInterval(EKSTokenVerifier.lifetime))
+                verified.withLock { cache in
+                    if cache.count >= Self.cacheLimit { cache = cache.filter { $0.value.expires > now } }
+                    if cache.count < Self.cacheLimit { cache[token] = entry }
+                }
+                known = entry
+            } catch {
+                logger.info("refused token", metadata: ["reason": "\(error)"])
+                return .rejected
+            }
+        }
+        guard let known else { return .rejected }
+        let principal = IAMPrincipal(arn: known.identity.arn)
+        guard let user = Self.user(for: principal, accessKeyId: known.accessKeyId, userId: known.identity.userId, access: access.access) else {
+            logger.info("refused token", metadata: ["arn": "\(principal.arn)", "reason": "no access entry or mapping for \(principal.canonicalArn)"])
+            return .rejected
+        }
+        logger.debug("authenticated", metadata: ["arn": "\(principal.arn)", "username": "\(user.name)"])
+        return .user(user)
+    }
+
+    /// The Kubernetes user a principal is on a cluster with `access`, or nil when nothing maps it.
+    static func user(for principal: IAMPrincipal, accessKeyId: String, userId: String, access: ClusterAccess) -> UserInfo? {
+        let extra: [String: [String]] = [
+            "accessKeyId": [accessKeyId], "arn": [principal.arn], "canonicalArn": [principal.canonicalArn],
+            "principalId": [userId], "sessionName": [principal.sessionName ?? ""],
+        ]
+        let uid = "aws-iam-authenticator:\(principal.account):\(userId)"
+        if access.usesAccessEntries, let entry = entry(for: principal, in: access) {
+            return UserInfo(name: expand(entry.username, principal), groups: entry.groups.map { expand($0, principal) } + ["system:authenticated"],
+                            uid: uid, extra: extra)
+        }
+        if access.usesConfigMap, access.implicitAdminArn == principal.canonicalArn {
+            return UserInfo(name: "kubernetes-admin", groups: ["system:masters", "system:authenticated"], uid: uid, extra: extra)
+        }
+        return nil
+    }
+
+    /// The access entry of a principal: by ARN, or for a role session by its role's name, whatever the entry's path.
+    static func entry(for principal: IAMPrincipal, in access: ClusterAccess) -> ClusterAccess.Entry? {
+        if let entry = access.entries[principal.canonicalArn] { return entry }
+        guard let roleName = principal.roleName else { return nil }
+        let prefix = "arn:aws:iam::\(principal.account):role/"
+        return access.entries.first { arn, _ in arn.hasPrefix(prefix) && arn.split(separator: "/").last.map(String.init) == roleName }?.value
+    }
+
+    /// Fills the templates EKS allows in usernames and groups.
+    static func expand(_ template: String, _ principal: IAMPrincipal) -> String {
+        guard template.contains("{{") else { return template }
+        let session = principal.sessionName ?? ""
+        return template.replacingOccurrences(of: "{{AccountID}}", with: principal.account)
+            .replacingOccurrences(of: "{{SessionNameRaw}}", with: session)
+            // The authenticator replaces `@` in session names, which Kubernetes user names may hold but ARNs cannot.
+            .replacingOccurrences(of: "{{SessionName}}", with: session.replacingOccurrences(of: "@", with: "-"))
+    }
+}
+
+/// EKS access policies, asked after the other authorizers as EKS's webhook is: a principal's associated
+/// policies grant their rules in the whole cluster or in the namespaces of their scope.
+struct AccessPolicyAuthorizer: Authorizer {
+    let access: ClusterAccessState
+
+    /// The Kubernetes rules of each access policy.
+    static func rules(ofPolicy name: String) -> [PolicyRule] {
+        switch name {
+        case "AmazonEKSClusterAdminPolicy": UserFacingRoles.clusterAdmin
+        case "AmazonEKSAdminPolicy": UserFacingRoles.admin
+        case "AmazonEKSEditPolicy": UserFacingRoles.edit
+        case "AmazonEKSViewPolicy": UserFacingRoles.view
+        case "AmazonEKSAdminViewPolicy": UserFacingRoles.readEverything
+        default: []
+        }
+    }
+
+    /// The policies of the user's access entry whose scope covers `namespace` (nil: a cluster-wide request).
+    private func grants(for user: UserInfo, namespace: String?) -> [ClusterAccess.PolicyGrant] {
+        let access = access.access
+        guard access.usesAccessEntries, let arn = user.extra["arn"]?.first,
+              let entry = IAMAuthenticator.entry(for: IAMPrincipal(arn: arn), in: access) else { return [] }
+        return entry.policies.filter { grant in
+            guard let namespaces = grant.namespaces else { return true }
+            guard let namespace, !namespace.isEmpty else { return false }
+            return namespaces.contains { $0 == namespace || ($0.hasSuffix("*") && namespace.hasPrefix($0.dropLast())) }
+        }
+    }
+
+    func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
+        let namespace = request.resource?.namespace
+        for grant in grants(for: request.user, namespace: namespace)
+        where Self.rules(ofPolicy: grant.policyName).contains(where: { $0.allows(request) }) {
+            return AuthorizationDecision(allowed: true, reason: "EKS Access Policy: allowed by \(grant.policyName)")
+        }
+        return AuthorizationDecision(allowed: false)
+    }
+
+    func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
+        AuthorizationRules(grants(for: user, namespace: namespace).flatMap { Self.rules(ofPolicy: $0.policyName) })
+    }
+}

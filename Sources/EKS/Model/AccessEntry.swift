@@ -1,0 +1,72 @@
+import Foundation
+
+/// An access entry as `DescribeAccessEntry` returns it: an IAM principal and the Kubernetes user and
+/// groups it becomes on one cluster.
+public struct AccessEntry: Codable, Sendable, Equatable {
+    public var clusterName: String
+    public var principalArn: String
+    public var kubernetesGroups: [String]
+    public var accessEntryArn: String
+    public var createdAt: Date
+    public var modifiedAt: Date
+    public var tags: [String: String]
+    public var username: String
+    public var type: String
+}
+
+public struct AccessScope: Codable, Sendable, Equatable {
+    public enum ScopeType: String, Codable, Sendable { case cluster, namespace }
+    public var type: ScopeType?
+    public var namespaces: [String]?
+}
+
+public struct AssociatedAccessPolicy: Codable, Sendable, Equatable {
+    public var policyArn: String
+    public var accessScope: AccessScope
+    public var associatedAt: Date
+    public var modifiedAt: Date
+}
+
+public struct AccessPolicy: Codable, Sendable, Equatable {
+    public var name: String
+    public var arn: String
+}
+
+/// The access policies EKS manages; their Kubernetes rules live with the cluster's authorizer.
+public enum AccessPolicies {
+    public static let clusterAdmin = "AmazonEKSClusterAdminPolicy"
+    public static let names = ["AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSClusterAdminPolicy",
+                               "AmazonEKSEditPolicy", "AmazonEKSViewPolicy"]
+
+    public static func arn(_ name: String) -> String { "arn:aws:eks::aws:cluster-access-policy/\(name)" }
+
+    /// The policy an ARN names, if EKS has it.
+    public static func name(ofArn arn: String) -> String? {
+        let prefix = "arn:aws:eks::aws:cluster-access-policy/"
+        guard arn.hasPrefix(prefix) else { return nil }
+        let name = String(arn.dropFirst(prefix.count))
+        return names.contains(name) ? name : nil
+    }
+
+    public static var all: [AccessPolicy] { names.map { AccessPolicy(name: $0, arn: arn($0)) } }
+}
+
+public struct CreateAccessEntryRequest: Codable, Sendable {
+    public var principalArn: String
+    public var kubernetesGroups: [String]?
+    public var tags: [String: String]?
+    public var clientRequestToken: String?
+    public var username: String?
+    public var type: String?
+}
+
+public struct UpdateAccessEntryRequest: Codable, Sendable {
+    public var kubernetesGroups: [String]?
+    public var clientRequestToken: String?
+    public var username: String?
+}
+
+public struct AssociateAccessPolicyRequest: Codable, Sendable {
+    public var policyArn: String
+    public var accessScope: AccessScope
+}

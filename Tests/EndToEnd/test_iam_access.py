@@ -1,0 +1,205 @@
+"""kubectl the EKS way: `aws eks update-kubeconfig`, `aws eks get-token` tokens verified by each
+cluster's API server, IAM identities mapped by access entries and authorized by access policies."""
+import base64
+import datetime
+import json
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from unittest import mock
+
+import botocore.auth
+import botocore.session
+import pytest
+from awscli.customizations.eks.get_token import STSClientFactory, TokenGenerator
+
+from conftest import BINARY, ROLE, Skiff
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    skiff = Skiff(tmp_path_factory.mktemp("iam") / "data").start(provisioning_delay=0)
+    yield skiff
+    skiff.stop()
+
+
+def subnet_ids(server):
+    return ",".join(s["SubnetId"] for s in server.client("ec2").describe_subnets()["Subnets"][:2])
+
+
+def create_cluster(server, name, *extra):
+    created = server.aws("eks", "create-cluster", "--name", name, "--role-arn", ROLE,
+                         "--resources-vpc-config", f"subnetIds={subnet_ids(server)}", *extra)
+    assert created["cluster"]["status"] == "CREATING"
+    started = time.time()
+    server.aws("eks", "wait", "cluster-active", "--name", name)
+    # The waiter polls every 30 s; its first poll already sees ACTIVE.
+    assert time.time() - started < 15
+    return server.aws("eks", "describe-cluster", "--name", name)["cluster"]
+
+
+class User:
+    """An IAM user with its own access key, running the real aws CLI and kubectl."""
+
+    def __init__(self, server, tmp_path, name):
+        if name == "root":
+            self.key, self.secret = "test", "test"
+        else:
+            output = subprocess.run([str(BINARY), "iam", "create-access-key", "--user", name, "--data-dir", str(server.data_dir)],
+                                    capture_output=True, text=True, check=True).stdout
+            key = json.loads(output)["AccessKey"]
+            self.key, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
+        self.server, self.name = server, name
+        self.arn = "arn:aws:iam::000000000000:root" if name == "root" else f"arn:aws:iam::000000000000:user/{name}"
+        self.kubeconfig = tmp_path / f"{name}.kubeconfig"
+
+    def aws(self, *args, check=True):
+        return self.server.aws(*args, key=self.key, secret=self.secret, check=check)
+
+    def update_kubeconfig(self, cluster):
+        result = self.aws("eks", "update-kubeconfig", "--name", cluster, "--kubeconfig", str(self.kubeconfig), check=False)
+        assert result.returncode == 0 and "Added new context" in result.stdout, result.stderr
+
+    def kubectl(self, *args, check=True):
+        result = subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), *args], env=self.server.env(self.key, self.secret),
+                                capture_output=True, text=True, timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} as {self.name} failed: {result.stderr}")
+        return result
+
+    def token(self, cluster, at=None):
+        """What `aws eks get-token` prints, built by the CLI's own code; `at` signs it at another time."""
+        session = botocore.session.get_session()
+        session.set_credentials(self.key, self.secret)
+        session.set_config_variable("region", "us-east-1")
+        with mock.patch.dict("os.environ", {"AWS_ENDPOINT_URL": self.server.url}):
+            client = STSClientFactory(session).get_sts_client(region_name="us-east-1")
+            if at is None:
+                return TokenGenerator(client).get_token(cluster)
+            with mock.patch.object(botocore.auth, "get_current_datetime", return_value=at):
+                return TokenGenerator(client).get_token(cluster)
+
+
+def unauthorized(result):
+    """kubectl's words for a 401, whichever request met it first."""
+    return result.returncode != 0 and ("Unauthorized" in result.stderr or "provide credentials" in result.stderr)
+
+
+def api_status(cluster, token, path="/api"):
+    """The HTTP status of a request to the cluster's API server with this bearer token."""
+    context = ssl.create_default_context(cadata=base64.b64decode(cluster["certificateAuthority"]["data"]).decode())
+    request = urllib.request.Request(cluster["endpoint"] + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_creators_update_kubeconfig_works_as_written(server, tmp_path):
+    cluster = create_cluster(server, "legacy")
+    assert cluster["accessConfig"] == {"bootstrapClusterCreatorAdminPermissions": True, "authenticationMode": "CONFIG_MAP"}
+    root = User(server, tmp_path, "root")
+    root.update_kubeconfig("legacy")
+    assert "kube-system" in root.kubectl("get", "ns").stdout
+    whoami = json.loads(root.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+    # On a CONFIG_MAP cluster the creator is the hidden kubernetes-admin, as on EKS.
+    assert whoami["username"] == "kubernetes-admin"
+    assert whoami["groups"] == ["system:masters", "system:authenticated"]
+    assert whoami["extra"]["arn"] == ["arn:aws:iam::000000000000:root"]
+    assert root.kubectl("auth", "can-i", "delete", "nodes").stdout.strip() == "yes"
+
+    # Anyone else, properly signed, is nobody here.
+    bob = User(server, tmp_path, "bob-legacy")
+    bob.update_kubeconfig("legacy")
+    assert unauthorized(bob.kubectl("get", "ns", check=False))
+
+
+def test_a_second_user_is_refused_until_its_access_entry_and_policy_say_otherwise(server, tmp_path):
+    create_cluster(server, "shared", "--access-config", "authenticationMode=API")
+    root = User(server, tmp_path, "root")
+    assert server.aws("eks", "list-access-entries", "--cluster-name", "shared")["accessEntries"] == [root.arn]
+    root.update_kubeconfig("shared")
+    whoami = json.loads(root.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+    assert whoami["username"] == root.arn
+
+    alice = User(server, tmp_path, "alice")
+    alice.update_kubeconfig("shared")
+    assert unauthorized(alice.kubectl("get", "pods", check=False))
+
+    server.aws("eks", "create-access-entry", "--cluster-name", "shared", "--principal-arn", alice.arn)
+    forbidden = alice.kubectl("get", "pods", check=False)
+    assert f'User "{alice.arn}" cannot list resource "pods" in API group "" in the namespace "default"' in forbidden.stderr
+
+    root.kubectl("create", "namespace", "dev")
+    root.kubectl("-n", "dev", "create", "configmap", "settings", "--from-literal=a=b")
+    server.aws("eks", "associate-access-policy", "--cluster-name", "shared", "--principal-arn", alice.arn,
+               "--policy-arn", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+               "--access-scope", "type=namespace,namespaces=dev")
+    assert "settings" in alice.kubectl("-n", "dev", "get", "configmaps").stdout
+    denied = alice.kubectl("-n", "dev", "delete", "configmap", "settings", check=False)
+    assert denied.returncode != 0 and 'cannot delete resource "configmaps"' in denied.stderr
+    assert alice.kubectl("get", "configmaps", check=False).returncode != 0
+    assert alice.kubectl("auth", "can-i", "list", "pods", "-n", "dev").stdout.strip() == "yes"
+    assert alice.kubectl("auth", "can-i", "list", "pods", "-n", "default", check=False).stdout.strip() == "no"
+    rules = alice.kubectl("auth", "can-i", "--list", "-n", "dev").stdout
+    assert "configmaps" in rules and "[get list watch]" in rules
+
+    # Cluster scope and edit: writes anywhere; secrets still need more than view.
+    server.aws("eks", "associate-access-policy", "--cluster-name", "shared", "--principal-arn", alice.arn,
+               "--policy-arn", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", "--access-scope", "type=cluster")
+    alice.kubectl("create", "configmap", "mine", "--from-literal=x=y")
+    associated = server.aws("eks", "list-associated-access-policies", "--cluster-name", "shared", "--principal-arn", alice.arn)
+    assert sorted(p["policyArn"].rsplit("/", 1)[1] for p in associated["associatedAccessPolicies"]) == ["AmazonEKSEditPolicy", "AmazonEKSViewPolicy"]
+
+    server.aws("eks", "delete-access-entry", "--cluster-name", "shared", "--principal-arn", alice.arn)
+    assert unauthorized(alice.kubectl("get", "pods", check=False))
+
+
+def test_tokens_that_prove_nothing_are_refused_with_401(server, tmp_path):
+    one = create_cluster(server, "one", "--access-config", "authenticationMode=API")
+    other = create_cluster(server, "other", "--access-config", "authenticationMode=API")
+    root = User(server, tmp_path, "root")
+    status, body = api_status(one, root.token("one"))
+    assert status == 200 and body["kind"] == "APIVersions"
+
+    def refused(token, cluster=one):
+        status, body = api_status(cluster, token)
+        assert status == 401 and body["kind"] == "Status" and body["reason"] == "Unauthorized", body
+
+    # A token for cluster one, replayed against the other.
+    refused(root.token("one"), cluster=other)
+    token = root.token("one")
+    url = base64.urlsafe_b64decode(token[len("k8s-aws-v1."):] + "==").decode()
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    refused("k8s-aws-v1." + base64.urlsafe_b64encode(tampered.encode()).decode().rstrip("="))
+    sixteen_minutes_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=16)
+    refused(root.token("one", at=sixteen_minutes_ago))
+    fourteen_minutes_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=14)
+    assert api_status(one, root.token("one", at=fourteen_minutes_ago))[0] == 200
+    stranger = User(server, tmp_path, "root")
+    stranger.key, stranger.secret = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    refused(stranger.token("one"))
+    refused("k8s-aws-v1.bm90LWEtdXJs")
+
+
+def test_made_up_keys_work_only_with_accept_any_access_key(tmp_path):
+    lenient = Skiff(tmp_path / "lenient", extra_args=["--accept-any-access-key"]).start()
+    strict = Skiff(tmp_path / "strict").start()
+    try:
+        identity = lenient.aws("sts", "get-caller-identity", key="AKIAIOSFODNN7EXAMPLE", secret="made-up")
+        assert identity["Arn"] == "arn:aws:iam::000000000000:root"
+        assert lenient.aws("sts", "get-caller-identity", key="123456789012", secret="x")["Account"] == "123456789012"
+        # Known keys are still verified.
+        assert lenient.aws("sts", "get-caller-identity", key="test", secret="wrong", check=False).returncode != 0
+        with urllib.request.urlopen(lenient.url + "/_skiff/health") as response:
+            assert json.loads(response.read())["acceptAnyAccessKey"] is True
+        with urllib.request.urlopen(strict.url + "/_skiff/health") as response:
+            assert json.loads(response.read())["acceptAnyAccessKey"] is False
+        refused = strict.aws("sts", "get-caller-identity", key="AKIAIOSFODNN7EXAMPLE", secret="made-up", check=False)
+        assert refused.returncode != 0 and "InvalidClientTokenId" in refused.stderr
+    finally:
+        lenient.stop()
+        strict.stop()
