@@ -47,7 +47,8 @@ final class ClusterControlPlane: Sendable {
         try await ClusterBootstrap.run(registry)
         if isNew { try await SystemAddons.install(registry, spec: spec) }
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
-                                  authorizer: AuthorizerChain([MastersAuthorizer(), AccessPolicyAuthorizer(access: access)]))
+                                  authorizer: AuthorizerChain([MastersAuthorizer(), RBACAuthorizer(registry: registry),
+                                                               AccessPolicyAuthorizer(access: access)]))
         self.apiServer = apiServer
 
         let tls = try Self.tlsConfiguration(spec)

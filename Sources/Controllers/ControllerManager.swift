@@ -42,6 +42,7 @@ public struct ControllerManager: Service {
             DeploymentController(client: client("deployment")),
             DaemonSetController(client: client("daemon-set")),
             PodGarbageCollector(client: client("pod-garbage-collector")),
+            ClusterRoleAggregationController(client: client("clusterrole-aggregation")),
         ]
     }
 

@@ -132,4 +132,33 @@ struct ControllerManagerTests {
             #expect(try await eventually { try await admin.get(quotas, key)[path: ["status", "used", "configmaps"]] == "1" })
         }
     }
+
+    @Test func aggregatedClusterRolesGatherTheRulesOfTheRolesTheySelect() async throws {
+        let roles = try admin.resource("clusterroles", group: "rbac.authorization.k8s.io")
+        try await withControllers {
+            // The bootstrap aggregation fills view, edit and admin from the system:aggregate-to-* roles.
+            #expect(try await eventually {
+                let view = try await admin.get(roles, ObjectKey(namespace: nil, name: "view"))
+                return view["rules"]?.array?.count == UserFacingRoles.view.count
+            })
+            let crdViewer: JSON = [
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": ["name": "widgets-view", "labels": ["rbac.authorization.k8s.io/aggregate-to-view": "true"]],
+                "rules": [["apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["get", "list", "watch"]]],
+            ]
+            _ = try await admin.create(roles, crdViewer)
+            // view, and edit and admin through it, now read widgets.
+            for name in ["view", "edit", "admin"] {
+                #expect(try await eventually {
+                    let role = try await admin.get(roles, ObjectKey(namespace: nil, name: name))
+                    return role["rules"]?.array?.contains { $0["resources"] == ["widgets"] } == true
+                })
+            }
+            try await admin.delete(roles, ObjectKey(namespace: nil, name: "widgets-view"))
+            #expect(try await eventually {
+                let view = try await admin.get(roles, ObjectKey(namespace: nil, name: "view"))
+                return view["rules"]?.array?.contains { $0["resources"] == ["widgets"] } == false
+            })
+        }
+    }
 }

@@ -158,6 +158,45 @@ def test_a_second_user_is_refused_until_its_access_entry_and_policy_say_otherwis
     assert unauthorized(alice.kubectl("get", "pods", check=False))
 
 
+def test_rbac_authorizes_the_groups_an_access_entry_names(server, tmp_path):
+    create_cluster(server, "rbac", "--access-config", "authenticationMode=API_AND_CONFIG_MAP")
+    root = User(server, tmp_path, "root")
+    root.update_kubeconfig("rbac")
+    names = root.kubectl("get", "clusterroles", "-o", "name").stdout.split()
+    for role in ["cluster-admin", "admin", "edit", "view", "system:discovery", "system:kube-scheduler"]:
+        assert f"clusterrole.rbac.authorization.k8s.io/{role}" in names
+    binding = json.loads(root.kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "json").stdout)
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}]
+
+    bob = User(server, tmp_path, "bob")
+    server.aws("eks", "create-access-entry", "--cluster-name", "rbac", "--principal-arn", bob.arn, "--kubernetes-groups", "devs")
+    bob.update_kubeconfig("rbac")
+    whoami = json.loads(bob.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+    assert whoami["groups"] == ["devs", "system:authenticated"]
+    assert bob.kubectl("get", "pods", check=False).returncode != 0
+
+    root.kubectl("create", "role", "pod-reader", "--verb=get,list,watch", "--resource=pods")
+    root.kubectl("create", "rolebinding", "devs-read", "--role=pod-reader", "--group=devs")
+    deadline = time.time() + 5
+    while bob.kubectl("auth", "can-i", "list", "pods", check=False).stdout.strip() != "yes":
+        assert time.time() < deadline, "the binding never took effect"
+        time.sleep(0.1)
+    bob.kubectl("get", "pods")
+    assert bob.kubectl("auth", "can-i", "delete", "pods", check=False).stdout.strip() == "no"
+    assert "pods" in bob.kubectl("auth", "can-i", "--list").stdout
+
+    # Managing bindings is not enough to hand oneself cluster-admin.
+    root.kubectl("create", "rolebinding", "bob-binds", "--clusterrole=system:aggregate-to-admin", f"--user={bob.arn}")
+    deadline = time.time() + 5
+    while bob.kubectl("auth", "can-i", "create", "rolebindings", check=False).stdout.strip() != "yes":
+        assert time.time() < deadline
+        time.sleep(0.1)
+    refused = bob.kubectl("create", "rolebinding", "mine", "--clusterrole=cluster-admin", f"--user={bob.arn}", check=False)
+    assert refused.returncode != 0
+    assert "is attempting to grant RBAC permissions not currently held" in refused.stderr
+    bob.kubectl("create", "rolebinding", "more-readers", "--role=pod-reader", "--group=interns")
+
+
 def test_tokens_that_prove_nothing_are_refused_with_401(server, tmp_path):
     one = create_cluster(server, "one", "--access-config", "authenticationMode=API")
     other = create_cluster(server, "other", "--access-config", "authenticationMode=API")

@@ -89,21 +89,12 @@ public struct AuthorizationRules: Sendable {
     public static let none = AuthorizationRules(resourceRules: [], nonResourceRules: [], incomplete: false)
 }
 
-/// Members of `system:masters` may do anything, as on every Kubernetes cluster; so, until RBAC and its
-/// bootstrap roles are enforced, may the control plane's own components (the controller manager and its
-/// controllers' service accounts, the scheduler, node agents); every authenticated user
-/// may ask what it is and what it may do, and read discovery, as the default roles `system:basic-user` and
-/// `system:discovery` allow; anyone, anonymous too, may read health and version (`system:public-info-viewer`).
+/// Members of `system:masters` may do anything, whatever RBAC says, as kube-apiserver's privileged-group
+/// authorizer allows; so, until RBAC roles for them are bootstrapped, may the control plane's own components
+/// (the controller manager and its controllers' service accounts, the scheduler, node agents). Everything
+/// else is for RBAC and EKS's access policies, after it in the chain.
 public struct MastersAuthorizer: Authorizer {
     public init() {}
-
-    static let selfReviews: [(group: String, resource: String)] = [
-        ("authorization.k8s.io", "selfsubjectaccessreviews"), ("authorization.k8s.io", "selfsubjectrulesreviews"),
-        ("authentication.k8s.io", "selfsubjectreviews"),
-    ]
-    static let publicInfoPaths = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
-    static let discoveryPaths = ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*"]
-    static let authenticatedPaths = (discoveryPaths + publicInfoPaths).sorted()
 
     /// The control plane's own identities.
     static func isControlPlaneComponent(_ user: UserInfo) -> Bool {
@@ -112,31 +103,14 @@ public struct MastersAuthorizer: Authorizer {
             || user.name.hasPrefix("system:node:") && user.groups.contains("system:nodes")
     }
 
-    public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
-        let groups = request.user.groups
-        if groups.contains("system:masters") || Self.isControlPlaneComponent(request.user) { return AuthorizationDecision(allowed: true) }
-        if let path = request.nonResource?.path, request.verb == "get" {
-            let paths = groups.contains("system:authenticated") ? Self.authenticatedPaths : Self.publicInfoPaths
-            return AuthorizationDecision(allowed: paths.contains { $0.hasSuffix("*") ? path.hasPrefix($0.dropLast()) : path == $0 })
-        }
-        guard let resource = request.resource, groups.contains("system:authenticated") else { return AuthorizationDecision(allowed: false) }
-        let isSelfReview = resource.verb == "create" && Self.selfReviews.contains { $0 == (resource.group, resource.resource) }
-        return AuthorizationDecision(allowed: isSelfReview)
+    public static func isPrivileged(_ user: UserInfo) -> Bool {
+        user.groups.contains("system:masters") || isControlPlaneComponent(user)
     }
 
-    public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
-        guard user.groups.contains("system:authenticated") || user.groups.contains("system:masters") else { return .none }
-        var resourceRules: [AuthorizationRules.ResourceRule] = [
-            .init(verbs: ["create"], apiGroups: ["authorization.k8s.io"], resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
-                  resourceNames: []),
-            .init(verbs: ["create"], apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"], resourceNames: []),
-        ]
-        var nonResourceRules: [AuthorizationRules.NonResourceRule] = [.init(verbs: ["get"], nonResourceURLs: Self.authenticatedPaths)]
-        if user.groups.contains("system:masters") {
-            // What the cluster-admin ClusterRole, bound to system:masters on every cluster, grants.
-            resourceRules.insert(.init(verbs: ["*"], apiGroups: ["*"], resources: ["*"], resourceNames: []), at: 0)
-            nonResourceRules.insert(.init(verbs: ["*"], nonResourceURLs: ["*"]), at: 0)
-        }
-        return AuthorizationRules(resourceRules: resourceRules, nonResourceRules: nonResourceRules, incomplete: false)
+    public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
+        AuthorizationDecision(allowed: Self.isPrivileged(request.user))
     }
+
+    /// What the privileged may do shows in RBAC's rules (`cluster-admin` is bound to `system:masters`).
+    public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules { .none }
 }

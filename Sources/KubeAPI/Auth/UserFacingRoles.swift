@@ -5,7 +5,7 @@ public enum UserFacingRoles {
     static let readVerbs = ["get", "list", "watch"]
     static let writeVerbs = ["create", "delete", "deletecollection", "patch", "update"]
 
-    private static func rule(_ groups: [String], _ resources: [String], _ verbs: [String]) -> PolicyRule {
+    static func rule(_ groups: [String], _ resources: [String], _ verbs: [String]) -> PolicyRule {
         PolicyRule(verbs: verbs, apiGroups: groups, resources: resources)
     }
 
@@ -14,8 +14,8 @@ public enum UserFacingRoles {
         PolicyRule(verbs: ["*"], nonResourceURLs: ["*"]),
     ]
 
-    /// `system:aggregate-to-view`.
-    public static let view: [PolicyRule] = [
+    /// `system:aggregate-to-view`: all that `view` grants.
+    public static let aggregateToView: [PolicyRule] = [
         rule([""], ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods",
                     "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services", "services/status"], readVerbs),
         rule([""], ["bindings", "events", "limitranges", "namespaces/status", "pods/log", "pods/status",
@@ -34,8 +34,8 @@ public enum UserFacingRoles {
         rule(["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"], readVerbs),
     ]
 
-    /// `system:aggregate-to-edit`, with `view`.
-    public static let edit: [PolicyRule] = [
+    /// `system:aggregate-to-edit`: what `edit` adds to `view`.
+    public static let aggregateToEdit: [PolicyRule] = [
         rule([""], ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"], readVerbs),
         rule([""], ["serviceaccounts"], ["impersonate"]),
         rule([""], ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"], writeVerbs),
@@ -52,13 +52,17 @@ public enum UserFacingRoles {
         rule(["policy"], ["poddisruptionbudgets"], writeVerbs),
         rule(["networking.k8s.io"], ["ingresses", "networkpolicies"], writeVerbs),
         rule(["coordination.k8s.io"], ["leases"], readVerbs + writeVerbs),
-    ] + view
+    ]
 
-    /// `system:aggregate-to-admin`, with `edit`.
-    public static let admin: [PolicyRule] = [
+    /// `system:aggregate-to-admin`: what `admin` adds to `edit`.
+    public static let aggregateToAdmin: [PolicyRule] = [
         rule(["authorization.k8s.io"], ["localsubjectaccessreviews"], ["create"]),
         rule(["rbac.authorization.k8s.io"], ["rolebindings", "roles"], readVerbs + writeVerbs),
-    ] + edit
+    ]
+
+    public static let view = aggregateToView
+    public static let edit = aggregateToEdit + view
+    public static let admin = aggregateToAdmin + edit
 
     /// Reads of every resource, Secrets included (EKS's `AmazonEKSAdminViewPolicy`).
     public static let readEverything: [PolicyRule] = [rule(["*"], ["*"], readVerbs)]

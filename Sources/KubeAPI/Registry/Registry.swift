@@ -15,6 +15,7 @@ public final class Registry: Sendable {
     let admission: [any AdmissionPlugin]
     /// Watch caches by served version and key prefix, started on a resource's first list or watch.
     private let caches = Mutex<[String: WatchCache]>([:])
+    private let shutdownHandlers = Mutex<[@Sendable () -> Void]>([])
 
     /// Largest object stored, as etcd's request limit makes it on a real cluster.
     public static let maxObjectSize = 1_572_864
@@ -40,6 +41,12 @@ public final class Registry: Sendable {
             return Array(caches.values)
         }
         for cache in all { cache.stop() }
+        for handler in shutdownHandlers.withLock({ $0 }) { handler() }
+    }
+
+    /// Runs `handler` when the registry shuts down (what follows its caches stops then).
+    public func onShutdown(_ handler: @escaping @Sendable () -> Void) {
+        shutdownHandlers.withLock { $0.append(handler) }
     }
 
     func cache(for resource: ResourceType) -> WatchCache {

@@ -141,6 +141,18 @@ public typealias FinishWrite = @Sendable (_ succeeded: Bool) async -> Void
 public struct WriteContext: Sendable {
     public let registry: Registry
     public let dryRun: Bool
+    /// Who asked for the write (nil for the API server's own writes, such as its bootstrap).
+    public var requester: Requester? { Requester.current }
+}
+
+/// The user of the request being handled and the authorizer that decides for it, for the write hooks that
+/// check what the requester itself may do (RBAC's escalation check), as kube-apiserver's storage reads them
+/// from the request's context.
+public struct Requester: Sendable {
+    public let user: UserInfo
+    public let authorizer: any Authorizer
+
+    @TaskLocal public static var current: Requester?
 }
 
 extension ResourceStrategy {

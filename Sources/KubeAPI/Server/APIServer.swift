@@ -13,17 +13,25 @@ public struct APIServer: Sendable {
     /// Request bodies over 3 MiB are refused, as by the real API server.
     public static let maxRequestBody = 3 * 1024 * 1024
 
-    public init(registry: Registry, version: VersionInfo, authorizer: any Authorizer = MastersAuthorizer()) {
+    /// - Parameter authorizer: nil for kube-apiserver's default: `system:masters`, then RBAC.
+    public init(registry: Registry, version: VersionInfo, authorizer: (any Authorizer)? = nil) {
         self.registry = registry
         self.version = version
-        self.authorizer = authorizer
+        self.authorizer = authorizer ?? Self.defaultAuthorizer(registry)
+    }
+
+    public static func defaultAuthorizer(_ registry: Registry) -> AuthorizerChain {
+        AuthorizerChain([MastersAuthorizer(), RBACAuthorizer(registry: registry)])
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
         var response: APIResponse
         do {
             if request.body.count > Self.maxRequestBody { throw APIError.tooLarge() }
-            response = try await route(try await Impersonation.apply(request, authorizer: authorizer))
+            let request = try await Impersonation.apply(request, authorizer: authorizer)
+            response = try await Requester.$current.withValue(Requester(user: request.user, authorizer: authorizer)) {
+                try await route(request)
+            }
         } catch let error as APIError {
             response = .error(error)
         } catch {

@@ -6,7 +6,7 @@ public enum ClusterBootstrap {
     /// The namespaces every cluster starts with.
     public static let initialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
-    /// Creates what is missing; serves the stored custom resource definitions' kinds.
+    /// Creates what is missing, reconciles the bootstrap RBAC policy; serves the stored custom resource definitions' kinds.
     public static func run(_ registry: Registry) async throws {
         guard let namespaces = registry.resources.find(group: "", version: "v1", resource: "namespaces"),
               let services = registry.resources.find(group: "", version: "v1", resource: "services") else { return }
@@ -29,6 +29,7 @@ public enum ClusterBootstrap {
                 continue
             }
         }
+        try await BootstrapPolicy.reconcile(registry)
         try await registry.syncCustomResources()
     }
 }
