@@ -89,6 +89,7 @@ let package = Package(
         .target(name: "ClusterRuntime", dependencies: [
             "Auth", "EKS", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers", "Scheduler", "NodeAgent",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

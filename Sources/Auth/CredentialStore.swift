@@ -1,5 +1,6 @@
 import Foundation
 import RegionStore
+import Synchronization
 
 /// An access key pair and the identity it signs for.
 public struct AccessKey: StoredRecord, Equatable {
@@ -10,6 +11,9 @@ public struct AccessKey: StoredRecord, Equatable {
     public let secretAccessKey: String
     public let identity: Identity
     public let createdAt: Date
+    /// Set for STS's temporary credentials: requests must carry it as `X-Amz-Security-Token`.
+    public var sessionToken: String? = nil
+    public var expiresAt: Date? = nil
 }
 
 /// An IAM user of an account; its access keys sign as it.
@@ -20,6 +24,7 @@ public struct IAMUser: StoredRecord, Equatable {
     public let userName: String
     public let identity: Identity
     public let createdAt: Date
+    public var path: String? = nil
 }
 
 /// The access keys Skiff accepts, persisted in the region database.
@@ -30,9 +35,22 @@ public struct CredentialStore: Sendable {
     public static let defaultSecretAccessKey = "test"
 
     private let database: RegionDatabase
+    private let revocations = Revocations()
+
+    /// Counts deletions of keys and users, so that what remembers a verified credential knows to check it again.
+    final class Revocations: Sendable {
+        let count = Mutex(0)
+    }
 
     public init(database: RegionDatabase) {
         self.database = database
+    }
+
+    /// Changes whenever a key or user is deleted through this store's IAM API.
+    public var revocationGeneration: Int { revocations.count.withLock { $0 } }
+
+    func revoked() {
+        revocations.count.withLock { $0 += 1 }
     }
 
     /// Adds the default `test`/`test` key on first start.

@@ -19,6 +19,8 @@ public enum EKSTokenFailure: Error, Equatable, CustomStringConvertible {
         case .signature(.expired): "the token has expired (older than 15 minutes)"
         case .signature(.signatureMismatch): "signature mismatch: the token is tampered with, or for another cluster"
         case .signature(.unknownAccessKey(let id)): "unknown access key id \(id)"
+        case .signature(.expiredSessionToken): "the temporary credentials that signed the token have expired"
+        case .signature(.invalidSessionToken): "the token's session token is not that of its credentials"
         case .signature(let failure): "invalid signature: \(failure)"
         }
     }
@@ -33,10 +35,16 @@ public struct EKSTokenVerifier: Sendable {
     public static let lifetime: TimeInterval = 15 * 60
 
     private let verifier: SigV4Verifier
+    private let generation: @Sendable () -> Int
 
-    public init(verifier: SigV4Verifier) {
+    /// - Parameter revocationGeneration: changes when a key or user is deleted (`CredentialStore.revocationGeneration`),
+    ///   so that tokens remembered as verified are checked again.
+    public init(verifier: SigV4Verifier, revocationGeneration: @escaping @Sendable () -> Int = { 0 }) {
         self.verifier = verifier
+        self.generation = revocationGeneration
     }
+
+    public var revocationGeneration: Int { generation() }
 
     /// Whether `token` is meant for this verifier (others go to the next authenticator).
     public static func claims(_ token: String) -> Bool {

@@ -16,6 +16,10 @@ public enum SignatureFailure: Error, Equatable {
     case expired(String)
     /// Signed for a region this endpoint does not serve.
     case wrongRegion(String)
+    /// A session token that is not the one of these temporary credentials (or one sent with long-term keys).
+    case invalidSessionToken
+    /// Temporary credentials past their expiration.
+    case expiredSessionToken
 }
 
 /// What a valid signature establishes.
@@ -27,11 +31,16 @@ public struct VerifiedRequest: Sendable, Equatable {
     public let service: String
     /// `X-Amz-Date`.
     public var signedAt: Date? = nil
+    /// When the temporary credentials that signed it expire.
+    public var credentialsExpireAt: Date? = nil
 }
 
 /// Verifies SigV4 signatures, in the `Authorization` header or in a presigned query string.
 public struct SigV4Verifier: Sendable {
     public typealias KeyLookup = @Sendable (String) async throws -> AccessKey?
+
+    /// IAM is global: clients sign its calls for us-east-1 whatever region they use.
+    public static let iamSigningRegion = "us-east-1"
 
     /// How far a header-signed request's date may be from now (AWS allows 15 minutes).
     public static let allowedClockSkew: TimeInterval = 15 * 60
@@ -57,7 +66,9 @@ public struct SigV4Verifier: Sendable {
         do { key = try await lookup(parsed.accessKeyId) } catch { key = nil }
         guard let key else {
             guard acceptsAnyAccessKey else { throw .unknownAccessKey(parsed.accessKeyId) }
-            if let region, parsed.region != region { throw .wrongRegion(parsed.region) }
+            if let region, parsed.region != region, !(parsed.service == "iam" && parsed.region == Self.iamSigningRegion) {
+                throw .wrongRegion(parsed.region)
+            }
             return VerifiedRequest(identity: .root(of: Self.account(namedBy: parsed.accessKeyId)), accessKeyId: parsed.accessKeyId,
                                    region: parsed.region, service: parsed.service, signedAt: SigV4.parseAmzDate(parsed.amzDate))
         }
@@ -69,9 +80,15 @@ public struct SigV4Verifier: Sendable {
                                           region: parsed.region, service: parsed.service)
         let expected = SigV4.signature(stringToSign: toSign, key: signingKey)
         guard constantTimeEqual(expected, parsed.signature.lowercased()) else { throw .signatureMismatch }
-        if let region, parsed.region != region { throw .wrongRegion(parsed.region) }
+        if let region, parsed.region != region, !(parsed.service == "iam" && parsed.region == Self.iamSigningRegion) {
+            throw .wrongRegion(parsed.region)
+        }
+        let token = request.header("x-amz-security-token") ?? request.queryItems.first { $0.name == "X-Amz-Security-Token" }?.value
+        guard token == key.sessionToken else { throw .invalidSessionToken }
+        if let expiresAt = key.expiresAt, expiresAt <= now { throw .expiredSessionToken }
         return VerifiedRequest(identity: key.identity, accessKeyId: key.accessKeyId,
-                               region: parsed.region, service: parsed.service, signedAt: SigV4.parseAmzDate(parsed.amzDate))
+                               region: parsed.region, service: parsed.service, signedAt: SigV4.parseAmzDate(parsed.amzDate),
+                               credentialsExpireAt: key.expiresAt)
     }
 
     private struct ParsedSignature {

@@ -55,7 +55,8 @@ final class ClusterControlPlane: Sendable {
         var clusterLogger = logger
         clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
         let authenticator = AuthenticatorChain([ClientCertificateAuthenticator()] + (tokenVerifier.map {
-            [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, logger: clusterLogger)]
+            [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, awsAuth: AWSAuthReader(server: apiServer),
+                              logger: clusterLogger)]
         } ?? []))
         let responder = CallbackResponder<ClientCertificateContext> { request, context in
             await Self.respond(request, context: context, authenticator: authenticator, apiServer: apiServer)

@@ -58,6 +58,8 @@ final class IAMAuthenticator: Authenticator {
         let identity: Identity
         let accessKeyId: String
         let expires: Date
+        /// The credential store's revocation generation when verified: a deletion since means verify again.
+        let generation: Int
     }
 
     static let cacheLimit = 10_000
@@ -65,13 +67,15 @@ final class IAMAuthenticator: Authenticator {
     private let clusterName: String
     private let verifier: EKSTokenVerifier
     private let access: ClusterAccessState
+    private let awsAuth: AWSAuthReader?
     private let verified = Mutex<[String: Verified]>([:])
     private let logger: Logger
 
-    init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, logger: Logger) {
+    init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, awsAuth: AWSAuthReader?, logger: Logger) {
         self.clusterName = clusterName
         self.verifier = verifier
         self.access = access
+        self.awsAuth = awsAuth
         var logger = logger
         logger[metadataKey: "authenticator"] = "aws-iam"
         self.logger = logger
@@ -80,12 +84,14 @@ final class IAMAuthenticator: Authenticator {
     func authenticate(_ credentials: Credentials) async -> Authentication {
         guard let token = credentials.bearerToken, EKSTokenVerifier.claims(token) else { return .noCredentials }
         let now = Date()
-        var known = verified.withLock { cache in cache[token].flatMap { $0.expires > now ? $0 : nil } }
+        let generation = verifier.revocationGeneration
+        var known = verified.withLock { cache in cache[token].flatMap { $0.expires > now && $0.generation == generation ? $0 : nil } }
         if known == nil {
             do {
                 let request = try await verifier.verify(token, clusterName: clusterName, now: now)
+                let tokenExpires = (request.signedAt ?? now).addingTimeInterval(EKSTokenVerifier.lifetime)
                 let entry = Verified(identity: request.identity, accessKeyId: request.accessKeyId,
-                                     expires: (request.signedAt ?? now).addingTimeInterval(EKSTokenVerifier.lifetime))
+                                     expires: min(tokenExpires, request.credentialsExpireAt ?? tokenExpires), generation: generation)
                 verified.withLock { cache in
                     if cache.count >= Self.cacheLimit { cache = cache.filter { $0.value.expires > now } }
                     if cache.count < Self.cacheLimit { cache[token] = entry }
@@ -98,7 +104,10 @@ final class IAMAuthenticator: Authenticator {
         }
         guard let known else { return .rejected }
         let principal = IAMPrincipal(arn: known.identity.arn)
-        guard let user = Self.user(for: principal, accessKeyId: known.accessKeyId, userId: known.identity.userId, access: access.access) else {
+        let access = access.access
+        let configMap = access.usesConfigMap ? await awsAuth?.current() ?? AWSAuthConfigMap() : AWSAuthConfigMap()
+        guard let user = Self.user(for: principal, accessKeyId: known.accessKeyId, userId: known.identity.userId, access: access,
+                                   awsAuth: configMap) else {
             logger.info("refused token", metadata: ["arn": "\(principal.arn)", "reason": "no access entry or mapping for \(principal.canonicalArn)"])
             return .rejected
         }
@@ -106,8 +115,10 @@ final class IAMAuthenticator: Authenticator {
         return .user(user)
     }
 
-    /// The Kubernetes user a principal is on a cluster with `access`, or nil when nothing maps it.
-    static func user(for principal: IAMPrincipal, accessKeyId: String, userId: String, access: ClusterAccess) -> UserInfo? {
+    /// The Kubernetes user a principal is on a cluster with `access` and `awsAuth`, or nil when nothing maps it:
+    /// an access entry first, then (in the modes with CONFIG_MAP) the creator's hidden admin and aws-auth.
+    static func user(for principal: IAMPrincipal, accessKeyId: String, userId: String, access: ClusterAccess,
+                     awsAuth: AWSAuthConfigMap = AWSAuthConfigMap()) -> UserInfo? {
         let extra: [String: [String]] = [
             "accessKeyId": [accessKeyId], "arn": [principal.arn], "canonicalArn": [principal.canonicalArn],
             "principalId": [userId], "sessionName": [principal.sessionName ?? ""],
@@ -119,6 +130,10 @@ final class IAMAuthenticator: Authenticator {
         }
         if access.usesConfigMap, access.implicitAdminArn == principal.canonicalArn {
             return UserInfo(name: "kubernetes-admin", groups: ["system:masters", "system:authenticated"], uid: uid, extra: extra)
+        }
+        if access.usesConfigMap, let row = awsAuth.mapping(for: principal) {
+            return UserInfo(name: expand(row.username ?? principal.canonicalArn, principal),
+                            groups: row.groups.map { expand($0, principal) } + ["system:authenticated"], uid: uid, extra: extra)
         }
         return nil
     }

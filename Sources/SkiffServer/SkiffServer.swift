@@ -14,6 +14,7 @@ public struct SkiffServer: Sendable {
     public let configuration: SkiffConfiguration
     public let database: RegionDatabase
     public let credentials: CredentialStore
+    public let iam: IAMService
     public let network: RegionNetwork
     public let eks: EKSService
     public let clusters: ClusterRuntimes
@@ -25,6 +26,7 @@ public struct SkiffServer: Sendable {
         self.logger = logger
         database = try RegionDatabase(directory: configuration.dataDirectory)
         credentials = CredentialStore(database: database)
+        iam = IAMService(database: database, credentials: credentials)
         let region = Region(name: configuration.region, account: CredentialStore.defaultAccount)
         network = RegionNetwork(database: database, region: region)
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
@@ -36,7 +38,7 @@ public struct SkiffServer: Sendable {
         // Tokens are presigned for whichever region the caller's CLI uses, as the aws-iam-authenticator accepts any STS region.
         let tokenVerifier = EKSTokenVerifier(verifier: SigV4Verifier(region: nil, acceptAnyAccessKey: configuration.acceptAnyAccessKey) { id in
             try await credentials.accessKey(id: id)
-        })
+        }, revocationGeneration: { credentials.revocationGeneration })
         clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
                                    historyRetention: configuration.historyRetention,
                                    identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", tokenVerifier: tokenVerifier, logger: logger)
@@ -56,7 +58,7 @@ public struct SkiffServer: Sendable {
         }
         let endpoint = AWSEndpoint(
             verifier: verifier,
-            services: [EKSAPI(eks: eks), STSAPI(), EC2API(network: network), SkiffAdminAPI(eks: eks)],
+            services: [EKSAPI(eks: eks), STSAPI(iam: iam), IAMAPI(iam: iam), EC2API(network: network), SkiffAdminAPI(eks: eks)],
             settle: { [eks] in await eks.settleDueTransitions() },
             logger: logger)
         let health = HealthBody(status: "ok", region: configuration.region, acceptAnyAccessKey: configuration.acceptAnyAccessKey)

@@ -1,6 +1,7 @@
 import Auth
 import EKS
 import KubeAPI
+import KubeModel
 import Testing
 @testable import ClusterRuntime
 
@@ -67,5 +68,44 @@ struct IAMAccessTests {
         let rules = await authorizer.rules(for: try #require(user(Self.bob)), namespace: "dev")
         #expect(rules.resourceRules.contains { $0.resources.contains("pods") && $0.verbs == ["get", "list", "watch"] })
         #expect(await authorizer.rules(for: try #require(user(Self.bob)), namespace: "default").resourceRules.isEmpty)
+    }
+
+    @Test func awsAuthMapsRolesUsersAndAccountsInTheConfigMapModes() throws {
+        let configMap: JSON = ["data": [
+            "mapRoles": """
+                - rolearn: arn:aws:iam::000000000000:role/Deployer
+                  username: deploy:{{SessionName}}
+                  groups:
+                    - system:masters
+                - rolearn: not an arn
+                """,
+            "mapUsers": """
+                - userarn: arn:aws:iam::000000000000:user/dave
+                  username: dave
+                  groups: [viewers]
+                """,
+            "mapAccounts": """
+                - "222222222222"
+                """,
+        ]]
+        let awsAuth = AWSAuthConfigMap(configMap)
+        #expect(awsAuth.roles.count == 2 && awsAuth.users.count == 1 && awsAuth.accounts == ["222222222222"])
+        let access = ClusterAccess(authenticationMode: "API_AND_CONFIG_MAP")
+        func user(_ arn: String, _ access: ClusterAccess = access) -> UserInfo? {
+            IAMAuthenticator.user(for: IAMPrincipal(arn: arn), accessKeyId: "AKIAX", userId: "AIDAX", access: access, awsAuth: awsAuth)
+        }
+        // ARNs compare without case, as the authenticator compares them.
+        let session = try #require(user("arn:aws:sts::000000000000:assumed-role/deployer/ci-run"))
+        #expect(session.name == "deploy:ci-run" && session.groups == ["system:masters", "system:authenticated"])
+        #expect(user("arn:aws:iam::000000000000:user/dave")?.groups == ["viewers", "system:authenticated"])
+        #expect(user("arn:aws:iam::222222222222:user/anyone")?.name == "arn:aws:iam::222222222222:user/anyone")
+        #expect(user("arn:aws:iam::000000000000:user/erin") == nil)
+        // In API mode aws-auth counts for nothing.
+        #expect(user("arn:aws:iam::000000000000:user/dave", ClusterAccess(authenticationMode: "API")) == nil)
+        // An access entry wins over aws-auth.
+        let entry = ClusterAccess(authenticationMode: "API_AND_CONFIG_MAP", entries: [
+            "arn:aws:iam::000000000000:user/dave": .init(username: "dave-entry", groups: [], type: "STANDARD", policies: []),
+        ])
+        #expect(user("arn:aws:iam::000000000000:user/dave", entry)?.name == "dave-entry")
     }
 }

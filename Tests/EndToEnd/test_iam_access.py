@@ -54,16 +54,35 @@ class User:
         self.server, self.name = server, name
         self.arn = "arn:aws:iam::000000000000:root" if name == "root" else f"arn:aws:iam::000000000000:user/{name}"
         self.kubeconfig = tmp_path / f"{name}.kubeconfig"
+        self.session_token = None
+
+    @classmethod
+    def with_keys(cls, server, tmp_path, name, key, secret, session_token=None):
+        user = cls(server, tmp_path, "root")
+        user.name, user.key, user.secret, user.session_token = name, key, secret, session_token
+        user.kubeconfig = tmp_path / f"{name}.kubeconfig"
+        return user
+
+    def env(self):
+        env = self.server.env(self.key, self.secret)
+        if self.session_token:
+            env["AWS_SESSION_TOKEN"] = self.session_token
+        return env
 
     def aws(self, *args, check=True):
-        return self.server.aws(*args, key=self.key, secret=self.secret, check=check)
+        result = subprocess.run(["aws", *args, "--output", "json"], env=self.env(), capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} as {self.name} failed: {result.stderr}")
+        if not check:
+            return result
+        return json.loads(result.stdout) if result.stdout.strip() else None
 
     def update_kubeconfig(self, cluster):
         result = self.aws("eks", "update-kubeconfig", "--name", cluster, "--kubeconfig", str(self.kubeconfig), check=False)
         assert result.returncode == 0 and "Added new context" in result.stdout, result.stderr
 
     def kubectl(self, *args, check=True):
-        result = subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), *args], env=self.server.env(self.key, self.secret),
+        result = subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), *args], env=self.env(),
                                 capture_output=True, text=True, timeout=60)
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} as {self.name} failed: {result.stderr}")
@@ -72,7 +91,7 @@ class User:
     def token(self, cluster, at=None):
         """What `aws eks get-token` prints, built by the CLI's own code; `at` signs it at another time."""
         session = botocore.session.get_session()
-        session.set_credentials(self.key, self.secret)
+        session.set_credentials(self.key, self.secret, self.session_token)
         session.set_config_variable("region", "us-east-1")
         with mock.patch.dict("os.environ", {"AWS_ENDPOINT_URL": self.server.url}):
             client = STSClientFactory(session).get_sts_client(region_name="us-east-1")
@@ -195,6 +214,55 @@ def test_rbac_authorizes_the_groups_an_access_entry_names(server, tmp_path):
     assert refused.returncode != 0
     assert "is attempting to grant RBAC permissions not currently held" in refused.stderr
     bob.kubectl("create", "rolebinding", "more-readers", "--role=pod-reader", "--group=interns")
+
+
+def test_iam_users_and_assumed_roles_log_in_through_access_entries_and_aws_auth(server, tmp_path):
+    root = User(server, tmp_path, "root")
+    root.aws("iam", "create-user", "--user-name", "dana")
+    key = root.aws("iam", "create-access-key", "--user-name", "dana")["AccessKey"]
+    dana = User.with_keys(server, tmp_path, "dana", key["AccessKeyId"], key["SecretAccessKey"])
+    assert dana.aws("sts", "get-caller-identity")["Arn"] == "arn:aws:iam::000000000000:user/dana"
+    missing = root.aws("iam", "get-role", "--role-name", "ci", check=False)
+    assert missing.returncode != 0 and "NoSuchEntity" in missing.stderr
+
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/dana"}, "Action": "sts:AssumeRole"}]})
+    role = root.aws("iam", "create-role", "--role-name", "ci", "--assume-role-policy-document", trust)["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"] == "arn:aws:iam::000000000000:user/dana"
+    denied = root.aws("sts", "assume-role", "--role-arn", role["Arn"], "--role-session-name", "root-try", check=False)
+    assert denied.returncode != 0 and "AccessDenied" in denied.stderr
+    credentials = dana.aws("sts", "assume-role", "--role-arn", role["Arn"], "--role-session-name", "build-7")["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    ci = User.with_keys(server, tmp_path, "ci", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+    assert ci.aws("sts", "get-caller-identity")["Arn"] == "arn:aws:sts::000000000000:assumed-role/ci/build-7"
+
+    # The role mapped through aws-auth: in force in API_AND_CONFIG_MAP, ignored in API.
+    aws_auth = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+                "data": {"mapRoles": f"- rolearn: {role['Arn']}\n  username: ci:{{{{SessionName}}}}\n  groups:\n    - system:masters\n"}}
+    for name, mode in [("mapped", "API_AND_CONFIG_MAP"), ("entries-only", "API")]:
+        create_cluster(server, name, "--access-config", f"authenticationMode={mode}")
+        root.update_kubeconfig(name)
+        subprocess.run(["kubectl", "--kubeconfig", str(root.kubeconfig), "apply", "-f", "-"], input=json.dumps(aws_auth),
+                       env=root.env(), capture_output=True, text=True, check=True)
+        ci.kubeconfig = tmp_path / f"ci-{name}.kubeconfig"
+        ci.update_kubeconfig(name)
+    ci.kubeconfig = tmp_path / "ci-mapped.kubeconfig"
+    whoami = json.loads(ci.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+    assert whoami["username"] == "ci:build-7" and "system:masters" in whoami["groups"]
+    assert whoami["extra"]["canonicalArn"] == [role["Arn"]]
+    ci.kubeconfig = tmp_path / "ci-entries-only.kubeconfig"
+    assert unauthorized(ci.kubectl("get", "ns", check=False))
+
+    # A user's deleted key signs nothing any more, its cached tokens included.
+    server.aws("eks", "create-access-entry", "--cluster-name", "entries-only", "--principal-arn", "arn:aws:iam::000000000000:user/dana")
+    server.aws("eks", "associate-access-policy", "--cluster-name", "entries-only", "--principal-arn", "arn:aws:iam::000000000000:user/dana",
+               "--policy-arn", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", "--access-scope", "type=cluster")
+    cluster = server.aws("eks", "describe-cluster", "--name", "entries-only")["cluster"]
+    token = dana.token("entries-only")
+    assert api_status(cluster, token, "/api/v1/namespaces")[0] == 200
+    root.aws("iam", "delete-access-key", "--user-name", "dana", "--access-key-id", dana.key)
+    assert api_status(cluster, token, "/api/v1/namespaces")[0] == 401
+    root.aws("iam", "delete-user", "--user-name", "dana")
 
 
 def test_tokens_that_prove_nothing_are_refused_with_401(server, tmp_path):

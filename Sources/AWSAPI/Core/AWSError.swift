@@ -39,18 +39,20 @@ public struct SignatureErrorCodes: Sendable {
     public var incomplete: String
     public var unknownKey: String
     public var mismatch: String
+    public var expiredToken: String
 
     /// JSON services such as EKS.
     public static let json = SignatureErrorCodes(missing: "MissingAuthenticationTokenException",
                                                  incomplete: "IncompleteSignatureException",
                                                  unknownKey: "UnrecognizedClientException",
-                                                 mismatch: "InvalidSignatureException")
+                                                 mismatch: "InvalidSignatureException", expiredToken: "ExpiredTokenException")
     /// Query services such as STS.
     public static let query = SignatureErrorCodes(missing: "MissingAuthenticationToken", incomplete: "IncompleteSignature",
-                                                  unknownKey: "InvalidClientTokenId", mismatch: "SignatureDoesNotMatch")
+                                                  unknownKey: "InvalidClientTokenId", mismatch: "SignatureDoesNotMatch",
+                                                  expiredToken: "ExpiredToken")
     /// EC2, which folds key and signature failures into `AuthFailure`.
     public static let ec2 = SignatureErrorCodes(missing: "MissingAuthenticationToken", incomplete: "IncompleteSignature",
-                                                unknownKey: "AuthFailure", mismatch: "AuthFailure")
+                                                unknownKey: "AuthFailure", mismatch: "AuthFailure", expiredToken: "RequestExpired")
 
     public func error(for failure: SignatureFailure) -> AWSError {
         switch failure {
@@ -71,6 +73,12 @@ public struct SignatureErrorCodes: Sendable {
             AWSError(code: mismatch, message: text, status: 403)
         case .wrongRegion(let region):
             AWSError(code: mismatch, message: "Credential should be scoped to a valid region, not '\(region)'.", status: 403)
+        case .invalidSessionToken:
+            AWSError(code: unknownKey, message: unknownKey == "AuthFailure"
+                     ? "AWS was not able to validate the provided access credentials"
+                     : "The security token included in the request is invalid.", status: 403)
+        case .expiredSessionToken:
+            AWSError(code: expiredToken, message: "The security token included in the request is expired", status: 400)
         }
     }
 }

@@ -1,40 +1,60 @@
 import Auth
 
-/// AWS STS over the query protocol: `GetCallerIdentity`.
+/// AWS STS over the query protocol: `GetCallerIdentity` and `AssumeRole`.
 public struct STSAPI: AWSService {
     public let signingName = "sts"
     public static let namespace = "https://sts.amazonaws.com/doc/2011-06-15/"
     public let wireProtocol = WireProtocol.query(namespace: STSAPI.namespace)
     public let signatureErrors = SignatureErrorCodes.query
 
-    public init() {}
+    private let iam: IAMService?
+
+    public init(iam: IAMService? = nil) {
+        self.iam = iam
+    }
 
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         let parameters = request.queryParameters
-        switch parameters["Action"] {
+        let action = parameters["Action"] ?? ""
+        func result(_ members: [XMLElement]) -> AWSResponse {
+            QueryEnvelope.result(action, namespace: Self.namespace, requestId: request.requestId, members)
+        }
+        switch action {
         case "GetCallerIdentity":
             let identity = request.caller.identity
-            return result("GetCallerIdentity", requestId: request.requestId, [
+            return result([
                 XMLElement("Arn", identity.arn),
                 XMLElement("UserId", identity.userId),
                 XMLElement("Account", identity.account),
             ])
-        case let action:
-            throw AWSError(code: "InvalidAction",
-                           message: "Could not find operation \(action ?? "") for version \(parameters["Version"] ?? "NO_VERSION_SPECIFIED")",
-                           status: 400)
+        case "AssumeRole" where iam != nil:
+            guard let roleArn = parameters["RoleArn"], let sessionName = parameters["RoleSessionName"] else {
+                throw AWSError(code: "ValidationError", message: "1 validation error detected: RoleArn and RoleSessionName must not be null", status: 400)
+            }
+            let session = try await iam!.assumeRole(caller: request.caller.identity, roleArn: roleArn, sessionName: sessionName,
+                                                    durationSeconds: try parameters.int("DurationSeconds"), externalId: parameters["ExternalId"])
+            return result(Self.session(session))
+        default:
+            throw QueryEnvelope.unknownAction(parameters)
         }
     }
 
     public func awsError(for error: any Error) -> AWSError? {
-        error as? AWSError
+        switch error {
+        case let error as AWSError: error
+        case let error as IAMError: AWSError(error)
+        default: nil
+        }
     }
 
-    /// `<ActionResponse><ActionResult>…</ActionResult><ResponseMetadata>…`, the query protocol's envelope.
-    private func result(_ action: String, requestId: String, _ members: [XMLElement]) -> AWSResponse {
-        .xml(XMLElement("\(action)Response", attributes: [("xmlns", Self.namespace)], [
-            XMLElement("\(action)Result", members),
-            XMLElement("ResponseMetadata", [XMLElement("RequestId", requestId)]),
-        ]))
+    static func session(_ session: SessionCredentials) -> [XMLElement] {
+        [
+            XMLElement("Credentials", [
+                XMLElement("AccessKeyId", session.accessKeyId), XMLElement("SecretAccessKey", session.secretAccessKey),
+                XMLElement("SessionToken", session.sessionToken), XMLElement("Expiration", QueryEnvelope.date(session.expiration)),
+            ]),
+            XMLElement("AssumedRoleUser", [XMLElement("AssumedRoleId", session.assumedRoleId), XMLElement("Arn", session.arn)]),
+            XMLElement("PackedPolicySize", "0"),
+        ]
     }
 }

@@ -60,6 +60,11 @@ public struct CachedResource: Sendable {
         }
     }
 
+    /// The object as the cache keeps it, encoded: comparing these bytes tells whether it changed without decoding it.
+    public func encoded(_ key: ObjectKey) -> [UInt8]? {
+        cache.entry(resource.key(namespace: key.namespace, name: key.name))?.bytes
+    }
+
     public func get(_ key: ObjectKey) -> JSON? {
         cache.entry(resource.key(namespace: key.namespace, name: key.name)).flatMap { try? JSONCoding.decode($0.bytes) }
     }

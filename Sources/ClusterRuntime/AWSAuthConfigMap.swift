@@ -1,0 +1,83 @@
+import Foundation
+import KubeAPI
+import KubeModel
+import Synchronization
+import Yams
+
+/// The `kube-system/aws-auth` ConfigMap as the aws-iam-authenticator reads it: IAM roles, users and whole
+/// accounts mapped to Kubernetes users and groups, honoured in the `CONFIG_MAP` authentication modes.
+struct AWSAuthConfigMap: Sendable, Equatable {
+    struct Mapping: Sendable, Equatable {
+        /// The role or user ARN, lowercased as the authenticator compares them.
+        let arn: String
+        let username: String?
+        let groups: [String]
+    }
+
+    var roles: [Mapping] = []
+    var users: [Mapping] = []
+    var accounts: Set<String> = []
+
+    /// The ConfigMap's mappings; rows that do not parse are skipped, as the authenticator skips them.
+    init(_ configMap: JSON) {
+        let data = configMap["data"]
+        roles = Self.rows(data?["mapRoles"]?.string, arnKey: "rolearn")
+        users = Self.rows(data?["mapUsers"]?.string, arnKey: "userarn")
+        if let text = data?["mapAccounts"]?.string, let list = (try? Yams.load(yaml: text)) as? [Any] {
+            accounts = Set(list.map { "\($0)" })
+        }
+    }
+
+    init() {}
+
+    static func rows(_ yaml: String?, arnKey: String) -> [Mapping] {
+        guard let yaml, let list = (try? Yams.load(yaml: yaml)) as? [Any] else { return [] }
+        return list.compactMap { row in
+            guard let row = row as? [String: Any], let arn = row[arnKey] as? String else { return nil }
+            return Mapping(arn: arn.lowercased(), username: row["username"] as? String,
+                           groups: (row["groups"] as? [Any] ?? []).compactMap { $0 as? String })
+        }
+    }
+
+    /// The mapping of a principal: its role (for a role session) or user row, else its account's.
+    func mapping(for principal: IAMPrincipal) -> Mapping? {
+        let canonical = principal.canonicalArn.lowercased()
+        if principal.roleName != nil, let row = roles.first(where: { $0.arn == canonical }) { return row }
+        if let row = users.first(where: { $0.arn == canonical }) { return row }
+        if accounts.contains(principal.account) { return Mapping(arn: canonical, username: nil, groups: []) }
+        return nil
+    }
+}
+
+/// Reads `kube-system/aws-auth` from the API server's watch cache, parsing it again only when it changed.
+final class AWSAuthReader: Sendable {
+    /// Who reads it: the API server itself.
+    static let reader = UserInfo(name: "system:apiserver", groups: ["system:masters"])
+    static let key = ObjectKey(namespace: "kube-system", name: "aws-auth")
+
+    private let server: APIServer
+    private let configMaps = Mutex<CachedResource?>(nil)
+    private let parsed = Mutex<(bytes: [UInt8], map: AWSAuthConfigMap)?>(nil)
+
+    init(server: APIServer) {
+        self.server = server
+    }
+
+    func current() async -> AWSAuthConfigMap {
+        guard let resource = await cachedConfigMaps() else { return AWSAuthConfigMap() }
+        guard let bytes = resource.encoded(Self.key) else { return AWSAuthConfigMap() }
+        if let known = parsed.withLock({ $0 }), known.bytes == bytes { return known.map }
+        let map = (try? JSONCoding.decode(bytes)).map(AWSAuthConfigMap.init) ?? AWSAuthConfigMap()
+        parsed.withLock { $0 = (bytes, map) }
+        return map
+    }
+
+    private func cachedConfigMaps() async -> CachedResource? {
+        if let known = configMaps.withLock({ $0 }) { return known }
+        guard let type = server.registry.resources.find(group: "", version: "v1", resource: "configmaps"),
+              let resource = try? await server.cachedResource(type, for: Self.reader) else { return nil }
+        await resource.waitUntilLoaded()
+        configMaps.withLock { $0 = resource }
+        return resource
+    }
+}
