@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "KubeAPI", dependencies: [
             "KubeModel", "KubeStore",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // How a cluster's own components reach its API: the in-process client, informers on the watch cache,

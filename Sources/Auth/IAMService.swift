@@ -376,6 +376,18 @@ public struct IAMService: Sendable {
         return (try await issueSession(role: role, sessionName: sessionName, seconds: seconds), claims, provider)
     }
 
+    /// Credentials for a role that an AWS service assumes on a customer's behalf (EKS Pod Identity), if the
+    /// role's trust policy lets the service assume it.
+    public func assumeRole(asService service: String, roleArn: String, sessionName: String) async throws -> SessionCredentials {
+        let (account, name) = try Self.roleArnParts(roleArn)
+        let found = try? await role(account: account, roleName: name)
+        guard let role = found, let policy = try? TrustPolicy(document: role.assumeRolePolicyDocument),
+              policy.allows("sts:AssumeRole", by: .service(service)) else {
+            throw IAMError.accessDenied("\(service) is not authorized to perform: sts:AssumeRole on resource: \(roleArn)")
+        }
+        return try await issueSession(role: role, sessionName: String(sessionName.prefix(64)), seconds: 6 * 3600)
+    }
+
     static func ignoringPath(_ arn: String) -> String {
         guard let range = arn.range(of: ":role/") else { return arn }
         return String(arn[..<range.upperBound]) + (arn[range.upperBound...].split(separator: "/").last.map(String.init) ?? "")

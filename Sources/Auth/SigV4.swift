@@ -25,7 +25,7 @@ public struct SignableRequest: Sendable {
         headers.filter { $0.name.lowercased() == name }.map(\.value)
     }
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         let values = headerValues(name)
         return values.isEmpty ? nil : values.joined(separator: ",")
     }

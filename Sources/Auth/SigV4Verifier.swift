@@ -33,6 +33,11 @@ public struct VerifiedRequest: Sendable, Equatable {
     public var signedAt: Date? = nil
     /// When the temporary credentials that signed it expire.
     public var credentialsExpireAt: Date? = nil
+
+    /// The caller of a service's call that needs no signature: nobody.
+    public static func unsigned(service: String) -> VerifiedRequest {
+        VerifiedRequest(identity: Identity(account: "", arn: "", userId: ""), accessKeyId: "", region: "", service: service)
+    }
 }
 
 /// Verifies SigV4 signatures, in the `Authorization` header or in a presigned query string.

@@ -22,6 +22,8 @@ public struct TrustPolicy: Sendable, Equatable {
         case aws(arn: String, account: String)
         /// A web identity from an OIDC provider: the provider's ARN.
         case federated(String)
+        /// An AWS service acting for a customer (`pods.eks.amazonaws.com` for EKS Pod Identity).
+        case service(String)
     }
 
     public struct Malformed: Error, Equatable {
@@ -90,6 +92,8 @@ public struct TrustPolicy: Sendable, Equatable {
             }
         case .federated(let provider):
             return (principals["Federated"] ?? []).contains(provider)
+        case .service(let name):
+            return (principals["Service"] ?? []).contains(name)
         }
     }
 

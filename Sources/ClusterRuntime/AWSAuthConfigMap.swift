@@ -51,16 +51,14 @@ struct AWSAuthConfigMap: Sendable, Equatable {
 
 /// Reads `kube-system/aws-auth` from the API server's watch cache, parsing it again only when it changed.
 final class AWSAuthReader: Sendable {
-    /// Who reads it: the API server itself.
-    static let reader = UserInfo(name: "system:apiserver", groups: ["system:masters"])
     static let key = ObjectKey(namespace: "kube-system", name: "aws-auth")
 
-    private let server: APIServer
+    private let registry: Registry
     private let configMaps = Mutex<CachedResource?>(nil)
     private let parsed = Mutex<(bytes: [UInt8], map: AWSAuthConfigMap)?>(nil)
 
-    init(server: APIServer) {
-        self.server = server
+    init(registry: Registry) {
+        self.registry = registry
     }
 
     func current() async -> AWSAuthConfigMap {
@@ -74,8 +72,8 @@ final class AWSAuthReader: Sendable {
 
     private func cachedConfigMaps() async -> CachedResource? {
         if let known = configMaps.withLock({ $0 }) { return known }
-        guard let type = server.registry.resources.find(group: "", version: "v1", resource: "configmaps"),
-              let resource = try? await server.cachedResource(type, for: Self.reader) else { return nil }
+        guard let type = registry.resources.find(group: "", version: "v1", resource: "configmaps") else { return nil }
+        let resource = registry.cached(type)
         await resource.waitUntilLoaded()
         configMaps.withLock { $0 = resource }
         return resource

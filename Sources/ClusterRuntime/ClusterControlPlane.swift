@@ -28,6 +28,7 @@ final class ClusterControlPlane: Sendable {
     let store: SQLiteKubeStore
     let nodeAgents: NodeAgents
     let apiServer: APIServer
+    let serviceAccountTokens: ServiceAccountTokenAuthenticator
     private let access: ClusterAccessState
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
@@ -43,21 +44,29 @@ final class ClusterControlPlane: Sendable {
         let isNew = !FileManager.default.fileExists(atPath: path)
         let store = try SQLiteKubeStore(path: path)
         self.store = store
-        let registry = Registry(store: store, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr))
+        let issuer = try ServiceAccountIssuer(issuer: spec.oidcIssuer.isEmpty ? spec.endpoint : spec.oidcIssuer,
+                                              privateKeyPEM: try Self.serviceAccountKey(in: directory))
+        let registry = Registry(store: store, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr),
+                                admission: Admission.defaultPlugins + [EKSPodIdentityWebhook(region: spec.region, access: access)],
+                                serviceAccountIssuer: issuer)
         try await ClusterBootstrap.run(registry)
         if isNew { try await SystemAddons.install(registry, spec: spec) }
+        var clusterLogger = logger
+        clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
+        let serviceAccountTokens = ServiceAccountTokenAuthenticator(issuer: issuer, registry: registry)
+        self.serviceAccountTokens = serviceAccountTokens
+        let authenticator = AuthenticatorChain([ClientCertificateAuthenticator(), serviceAccountTokens]
+            + (tokenVerifier.map {
+                [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, awsAuth: AWSAuthReader(registry: registry),
+                                  logger: clusterLogger)]
+            } ?? []))
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
                                   authorizer: AuthorizerChain([MastersAuthorizer(), RBACAuthorizer(registry: registry),
-                                                               AccessPolicyAuthorizer(access: access)]))
+                                                               AccessPolicyAuthorizer(access: access)]),
+                                  authenticator: authenticator)
         self.apiServer = apiServer
 
         let tls = try Self.tlsConfiguration(spec)
-        var clusterLogger = logger
-        clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
-        let authenticator = AuthenticatorChain([ClientCertificateAuthenticator()] + (tokenVerifier.map {
-            [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, awsAuth: AWSAuthReader(server: apiServer),
-                              logger: clusterLogger)]
-        } ?? []))
         let responder = CallbackResponder<ClientCertificateContext> { request, context in
             await Self.respond(request, context: context, authenticator: authenticator, apiServer: apiServer)
         }
@@ -84,7 +93,8 @@ final class ClusterControlPlane: Sendable {
         // Stopped in reverse order: the controllers first, the API server last.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: APIServerService(application: serving)), .init(service: StoreCompactor(store: store, retention: historyRetention)),
-                       .init(service: ControllerManager(server: apiServer, identity: identity, logger: groupLogger)),
+                       .init(service: ControllerManager(server: apiServer, identity: identity, logger: groupLogger,
+                                                       rootCertificate: Self.pem(spec.certificateAuthority), serviceAccountIssuer: issuer)),
                        .init(service: Scheduler(server: apiServer, identity: identity, logger: groupLogger)),
                        .init(service: nodeAgents)],
             gracefulShutdownSignals: [], cancellationSignals: [], logger: groupLogger))
@@ -108,6 +118,22 @@ final class ClusterControlPlane: Sendable {
     }
 
     var spec: ControlPlaneSpec { currentSpec.withLock { $0 } }
+
+    /// The cluster CA certificate as PEM (the record keeps it base64-encoded, as `certificateAuthority.data`).
+    static func pem(_ ca: CertificateAuthority) -> String? {
+        Data(base64Encoded: ca.certificateData).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    /// The key that signs the cluster's service-account tokens (kube-apiserver's `--service-account-key-file`),
+    /// made on the control plane's first start and kept beside its store.
+    static func serviceAccountKey(in directory: URL) throws -> String {
+        let file = directory.appendingPathComponent("service-account.key")
+        if let pem = try? String(contentsOf: file, encoding: .utf8) { return pem }
+        let pem = try ServiceAccountIssuer.generatePrivateKeyPEM()
+        try Data(pem.utf8).write(to: file, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        return pem
+    }
 
     /// The node groups' nodes changed: new ones register, gone ones are removed.
     func update(nodes: [NodeSpec]) {

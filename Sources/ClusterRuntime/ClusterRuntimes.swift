@@ -1,6 +1,7 @@
 import Auth
 import EKS
 import Foundation
+import KubeAPI
 import Logging
 
 /// The control planes of every cluster in the region, each under
@@ -51,6 +52,24 @@ public actor ClusterRuntimes: ControlPlaneHost {
         }
         running[spec.clusterName] = controlPlane
         logger.notice("API server of cluster \(spec.clusterName) listening on \(spec.endpoint)")
+    }
+
+    /// The claims of a service-account token one of the running clusters signed, as its published JWKS verifies
+    /// it (what STS checks for `AssumeRoleWithWebIdentity`); nil for any other token.
+    public func webIdentityClaims(_ token: String) -> WebIdentityClaims? {
+        for controlPlane in running.values {
+            guard let issuer = controlPlane.apiServer.registry.serviceAccountIssuer, let claims = issuer.verifiedClaims(token),
+                  claims["iss"]?.string == issuer.issuer, let subject = claims["sub"]?.string, let expires = claims["exp"]?.int else { continue }
+            let audiences = claims["aud"]?.array?.compactMap(\.string) ?? claims["aud"]?.string.map { [$0] } ?? []
+            return WebIdentityClaims(issuer: issuer.issuer, subject: subject, audiences: audiences,
+                                     expiresAt: Date(timeIntervalSince1970: TimeInterval(expires)))
+        }
+        return nil
+    }
+
+    /// The service account (as its Kubernetes user) of a token that the cluster signed for `audience`.
+    public func serviceAccount(clusterName: String, token: String, audience: String) async -> UserInfo? {
+        await running[clusterName]?.serviceAccountTokens.serviceAccount(of: token, audience: audience)
     }
 
     public func updateAccess(clusterName: String, _ access: ClusterAccess) {

@@ -12,14 +12,21 @@ public struct ControllerManager: Service {
     let client: KubeClient
     let identity: String
     let logger: Logger
+    /// The cluster CA (PEM), which every namespace's `kube-root-ca.crt` and legacy token Secrets carry.
+    let rootCertificate: String?
+    /// Signs legacy service-account tokens (`--service-account-private-key-file`).
+    let serviceAccountIssuer: ServiceAccountIssuer?
     var leaseDuration: Duration = .seconds(15)
 
     /// `identity` must differ between replicas that share a store, and stay the same across restarts of
     /// one replica, so that a restarted replica takes its own lease back at once.
-    public init(server: APIServer, identity: String, logger: Logger) {
+    public init(server: APIServer, identity: String, logger: Logger, rootCertificate: String? = nil,
+                serviceAccountIssuer: ServiceAccountIssuer? = nil) {
         client = KubeClient(server: server, user: Self.user, userAgent: "kube-controller-manager/\(server.version.gitVersion)")
         self.identity = identity
         self.logger = logger
+        self.rootCertificate = rootCertificate
+        self.serviceAccountIssuer = serviceAccountIssuer
     }
 
     public static let user = UserInfo(name: "system:kube-controller-manager", groups: ["system:authenticated"])
@@ -32,7 +39,15 @@ public struct ControllerManager: Service {
 
     func controllers() -> [any Controller] {
         func client(_ name: String) -> KubeClient { self.client.as(Self.serviceAccount(name)) }
-        return [
+        var optional: [any Controller] = []
+        if let rootCertificate {
+            optional.append(RootCAPublisher(client: client("root-ca-cert-publisher"), certificatePEM: rootCertificate))
+            if let serviceAccountIssuer {
+                // kube-controller-manager runs it under its own identity, not a controller's service account.
+                optional.append(ServiceAccountTokensController(client: self.client, issuer: serviceAccountIssuer, certificatePEM: rootCertificate))
+            }
+        }
+        return optional + [
             GarbageCollector(client: client("generic-garbage-collector")),
             NamespaceController(client: client("namespace")),
             ResourceQuotaController(client: client("resourcequota")),

@@ -11,19 +11,23 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public let certificateAuthority: CertificateAuthority
     public let serviceIpv4Cidr: String
     public let region: String
+    /// `identity.oidc.issuer`: the `iss` of its service-account tokens, whose discovery documents its API server publishes.
+    public let oidcIssuer: String
     /// The nodes of its managed node groups; they change without the control plane restarting.
     public var nodes: [NodeSpec]
     /// Who may use its API; changes without a restart too.
     public var access: ClusterAccess
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
-                serviceIpv4Cidr: String, region: String = "us-east-1", nodes: [NodeSpec] = [], access: ClusterAccess = ClusterAccess()) {
+                serviceIpv4Cidr: String, region: String = "us-east-1", oidcIssuer: String = "", nodes: [NodeSpec] = [],
+                access: ClusterAccess = ClusterAccess()) {
         self.clusterName = clusterName
         self.kubernetesVersion = kubernetesVersion
         self.endpoint = endpoint
         self.certificateAuthority = certificateAuthority
         self.serviceIpv4Cidr = serviceIpv4Cidr
         self.region = region
+        self.oidcIssuer = oidcIssuer
         self.nodes = nodes
         self.access = access
     }
@@ -109,11 +113,15 @@ public struct ClusterAccess: Sendable, Equatable {
     /// The IAM principal that created a `CONFIG_MAP` cluster with bootstrap admin permissions: it is
     /// `kubernetes-admin` in `system:masters` without appearing in aws-auth, as on EKS.
     public var implicitAdminArn: String?
+    /// EKS Pod Identity associations: role ARN by `namespace/serviceAccount`.
+    public var podIdentities: [String: String]
 
-    public init(authenticationMode: String = "CONFIG_MAP", entries: [String: Entry] = [:], implicitAdminArn: String? = nil) {
+    public init(authenticationMode: String = "CONFIG_MAP", entries: [String: Entry] = [:], implicitAdminArn: String? = nil,
+                podIdentities: [String: String] = [:]) {
         self.authenticationMode = authenticationMode
         self.entries = entries
         self.implicitAdminArn = implicitAdminArn
+        self.podIdentities = podIdentities
     }
 
     public var usesAccessEntries: Bool { authenticationMode.hasPrefix("API") }
@@ -146,6 +154,7 @@ extension ClusterRecord {
                          kubernetesVersion: KubernetesVersions.named(cluster.version)?.patchVersion ?? "\(cluster.version).0",
                          endpoint: endpoint, certificateAuthority: certificateAuthority,
                          serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr,
-                         region: cluster.arn.split(separator: ":").dropFirst(3).first.map(String.init) ?? "us-east-1")
+                         region: cluster.arn.split(separator: ":").dropFirst(3).first.map(String.init) ?? "us-east-1",
+                         oidcIssuer: oidcIssuer)
     }
 }

@@ -91,6 +91,9 @@ extension EKSService {
             for entry in try tx.all(AccessEntryRecord.self, keyPrefix: cluster.name + "/") {
                 try tx.delete(AccessEntryRecord.self, entry.storeKey)
             }
+            for association in try tx.all(PodIdentityAssociationRecord.self, keyPrefix: cluster.name + "/") {
+                try tx.delete(PodIdentityAssociationRecord.self, association.storeKey)
+            }
             try tx.delete(ClusterRecord.self, record.storeKey)
         case .refuse:
             // Nothing is due in this status (a stray time); drop it.

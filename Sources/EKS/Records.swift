@@ -40,6 +40,14 @@ public struct AccessEntryRecord: StoredRecord {
     public let clientRequestToken: String?
 }
 
+public struct PodIdentityAssociationRecord: StoredRecord {
+    public static let kind = "eks.podIdentityAssociation"
+    public var storeKey: String { "\(association.clusterName)/\(association.associationId)" }
+
+    public var association: PodIdentityAssociation
+    public let clientRequestToken: String?
+}
+
 public struct NodegroupRecord: StoredRecord {
     public static let kind = "eks.nodegroup"
     public var storeKey: String { Self.key(cluster: nodegroup.clusterName, nodegroup: nodegroup.nodegroupName) }

@@ -50,6 +50,12 @@ enum Validation {
             && text.allSatisfy(allowed.contains)
     }
 
+    /// An RFC 1123 label, as a namespace's name must be.
+    static func isDNSLabel(_ text: String) -> Bool {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
+        return (1...63).contains(text.count) && text.allSatisfy(allowed.contains) && text.first != "-" && text.last != "-"
+    }
+
     static func isDNSSubdomain(_ text: String) -> Bool {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
         return (1...253).contains(text.count) && text.allSatisfy(allowed.contains)

@@ -58,7 +58,12 @@ public struct SkiffServer: Sendable {
         }
         let endpoint = AWSEndpoint(
             verifier: verifier,
-            services: [EKSAPI(eks: eks), STSAPI(iam: iam), IAMAPI(iam: iam), EC2API(network: network), SkiffAdminAPI(eks: eks)],
+            services: [EKSAPI(eks: eks), STSAPI(iam: iam, webIdentities: { [clusters] token in await clusters.webIdentityClaims(token) }), IAMAPI(iam: iam), EC2API(network: network),
+                       EKSAuthAPI(eks: eks, iam: iam, serviceAccount: { [clusters] cluster, token, audience in
+                           guard let user = await clusters.serviceAccount(clusterName: cluster, token: token, audience: audience) else { return nil }
+                           let parts = user.name.split(separator: ":", omittingEmptySubsequences: false)
+                           return parts.count == 4 ? (String(parts[2]), String(parts[3])) : nil
+                       }), SkiffAdminAPI(eks: eks)],
             settle: { [eks] in await eks.settleDueTransitions() },
             logger: logger)
         let health = HealthBody(status: "ok", region: configuration.region, acceptAnyAccessKey: configuration.acceptAnyAccessKey)

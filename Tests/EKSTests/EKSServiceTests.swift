@@ -56,7 +56,9 @@ struct EKSServiceTests {
         let data = try #require(active.certificateAuthority.data)
         let pem = String(decoding: try #require(Data(base64Encoded: data)), as: UTF8.self)
         #expect(pem.hasPrefix("-----BEGIN CERTIFICATE-----"))
-        #expect(active.identity?.oidc.issuer.hasPrefix("https://oidc.eks.us-east-1.amazonaws.com/id/") == true)
+        // EKS's issuer form, at the cluster's own endpoint, which serves its discovery documents.
+        #expect(active.identity?.oidc.issuer.hasPrefix("https://127.0.0.1:1/id/") == true)
+        #expect(active.identity?.oidc.issuer.count == "https://127.0.0.1:1/id/".count + 32)
         let groups = try await network.describeSecurityGroups(ids: [active.resourcesVpcConfig.clusterSecurityGroupId], names: [],
                                                               filters: [], maxResults: nil, nextToken: nil)
         #expect(groups.items.first?.groupName.hasPrefix("eks-cluster-sg-demo-") == true)

@@ -38,7 +38,8 @@ def test_cluster_goes_from_creating_to_active_with_every_field(eks, default_subn
                                                   "elasticLoadBalancing": {"enabled": False}}
     assert cluster["logging"] == {"clusterLogging": [{"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
                                                       "enabled": False}]}
-    assert cluster["identity"]["oidc"]["issuer"].startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
+    issuer = cluster["identity"]["oidc"]["issuer"]
+    assert issuer.startswith(cluster["endpoint"] + "/id/") and len(issuer) == len(cluster["endpoint"] + "/id/") + 32
     pem = base64.b64decode(cluster["certificateAuthority"]["data"]).decode()
     assert pem.startswith("-----BEGIN CERTIFICATE-----")
     subject = subprocess.run(["openssl", "x509", "-noout", "-subject"], input=pem, capture_output=True, text=True).stdout

@@ -296,7 +296,8 @@ def test_namespace_deletion_takes_its_contents(cluster):
     cluster.kubectl("delete", "namespace", "doomed")
     assert cluster.kubectl("get", "namespace", "doomed", check=False).returncode != 0
     cluster.kubectl("create", "namespace", "doomed")
-    assert cluster.kubectl("get", "configmaps", "-n", "doomed", "-o", "name").stdout.split() == []
+    # Only what every namespace gets: the cluster CA's ConfigMap.
+    assert "configmap/c" not in cluster.kubectl("get", "configmaps", "-n", "doomed", "-o", "name").stdout.split()
     forbidden = cluster.kubectl("delete", "namespace", "default", check=False)
     assert "Forbidden" in forbidden.stderr
 
@@ -338,8 +339,10 @@ def test_list_pages_with_continue(cluster, namespace):
         page = json.loads(cluster.kubectl("get", "--raw",
                                           f"/api/v1/namespaces/{namespace}/configmaps?limit=3&continue={page['metadata']['continue']}").stdout)
         names += [item["metadata"]["name"] for item in page["items"]]
-    assert names == [f"page-{index}" for index in range(7)]
-    assert len(cluster.kubectl("get", "configmaps", "-n", namespace, "--chunk-size=2", "-o", "name").stdout.split()) == 7
+    # Every namespace also holds the cluster CA's kube-root-ca.crt.
+    assert [name for name in names if name != "kube-root-ca.crt"] == [f"page-{index}" for index in range(7)]
+    listed = cluster.kubectl("get", "configmaps", "-n", namespace, "--chunk-size=2", "-o", "name").stdout.split()
+    assert len([name for name in listed if name != "configmap/kube-root-ca.crt"]) == 7
 
 
 def test_objects_survive_restart_and_cluster_deletion_removes_them(tmp_path):
@@ -522,7 +525,7 @@ def test_binding_and_eviction_with_a_disruption_budget(cluster, namespace):
 
 
 def test_limit_ranges_and_resource_quotas(cluster, namespace):
-    cluster.kubectl("create", "quota", "small", "--hard=pods=2,requests.cpu=1,count/configmaps=1", "-n", namespace)
+    cluster.kubectl("create", "quota", "small", "--hard=pods=2,requests.cpu=1,count/secrets=1", "-n", namespace)
     cluster.kubectl("apply", "-f", "-", stdin=json.dumps({
         "apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults", "namespace": namespace},
         "spec": {"limits": [{"type": "Container", "default": {"cpu": "400m", "memory": "256Mi"},
@@ -536,13 +539,13 @@ def test_limit_ranges_and_resource_quotas(cluster, namespace):
     cluster.kubectl("run", "two", "--image=nginx", "-n", namespace)
     third = cluster.kubectl("run", "three", "--image=nginx", "-n", namespace, check=False)
     assert "exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2" in third.stderr
-    cluster.kubectl("create", "configmap", "first", "-n", namespace)
-    second = cluster.kubectl("create", "configmap", "second", "-n", namespace, check=False)
-    assert "exceeded quota: small" in second.stderr and "count/configmaps=1" in second.stderr
+    cluster.kubectl("create", "secret", "generic", "first", "-n", namespace)
+    second = cluster.kubectl("create", "secret", "generic", "second", "-n", namespace, check=False)
+    assert "exceeded quota: small" in second.stderr and "count/secrets=1" in second.stderr
     status = cluster.json("get", "resourcequota", "small", "-n", namespace)["status"]
-    assert status["hard"] == {"pods": "2", "requests.cpu": "1", "count/configmaps": "1"}
-    assert status["used"] == {"pods": "2", "requests.cpu": "600m", "count/configmaps": "1"}
-    assert "count/configmaps: 1/1" in cluster.kubectl("get", "resourcequota", "-n", namespace).stdout
+    assert status["hard"] == {"pods": "2", "requests.cpu": "1", "count/secrets": "1"}
+    assert status["used"] == {"pods": "2", "requests.cpu": "600m", "count/secrets": "1"}
+    assert "count/secrets: 1/1" in cluster.kubectl("get", "resourcequota", "-n", namespace).stdout
 
 
 def test_wait_and_cascading_deletion(cluster, namespace):

@@ -47,10 +47,18 @@ public struct AWSEndpoint: Sendable {
         }
         let signable = SignableRequest(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
                                        headers: headers, body: body)
-        let service = services[Self.claimedSigningName(signable) ?? ""] ?? fallback
+        let claimed = Self.claimedSigningName(signable)
+        let unsignedService = claimed == nil ? services.values.first { $0.acceptsUnsigned(signable) } : nil
+        let service = unsignedService ?? services[claimed ?? ""] ?? fallback
         let response: AWSResponse
         do {
-            let caller = try await verifier.verify(signable)
+            // A call that needs no credentials runs as nobody; its service checks what it carries instead.
+            let caller: VerifiedRequest
+            if let unsignedService {
+                caller = .unsigned(service: unsignedService.signingName)
+            } else {
+                caller = try await verifier.verify(signable)
+            }
             await settle()
             response = try await service.handle(AWSRequest(
                 method: signable.method, rawPath: rawPath, query: signable.queryItems, headers: headers,

@@ -46,4 +46,11 @@ public protocol AWSService: Sendable {
     func handle(_ request: AWSRequest) async throws -> AWSResponse
     /// Turns a domain error into the service's error shape; nil for errors it does not know.
     func awsError(for error: any Error) -> AWSError?
+    /// Whether this unsigned request is one of the service's calls that need no credentials
+    /// (STS's `AssumeRoleWithWebIdentity`, which proves itself with its token).
+    func acceptsUnsigned(_ request: SignableRequest) -> Bool
+}
+
+extension AWSService {
+    public func acceptsUnsigned(_ request: SignableRequest) -> Bool { false }
 }

@@ -40,6 +40,11 @@ public struct EKSAPI: AWSService {
         RestRoute("GET", "/clusters/{name}/access-entries/{principalArn}/access-policies", "ListAssociatedAccessPolicies"),
         RestRoute("DELETE", "/clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}", "DisassociateAccessPolicy"),
         RestRoute("GET", "/access-policies", "ListAccessPolicies"),
+        RestRoute("POST", "/clusters/{name}/pod-identity-associations", "CreatePodIdentityAssociation"),
+        RestRoute("GET", "/clusters/{name}/pod-identity-associations", "ListPodIdentityAssociations"),
+        RestRoute("GET", "/clusters/{name}/pod-identity-associations/{associationId}", "DescribePodIdentityAssociation"),
+        RestRoute("POST", "/clusters/{name}/pod-identity-associations/{associationId}", "UpdatePodIdentityAssociation"),
+        RestRoute("DELETE", "/clusters/{name}/pod-identity-associations/{associationId}", "DeletePodIdentityAssociation"),
         RestRoute("POST", "/tags/{resourceArn}", "TagResource"),
         RestRoute("DELETE", "/tags/{resourceArn}", "UntagResource"),
         RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
@@ -141,6 +146,23 @@ public struct EKSAPI: AWSService {
         case "ListAccessPolicies":
             let page = try eks.listAccessPolicies(maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
             return try .json(NamedPage(key: "accessPolicies", page: page))
+        case "CreatePodIdentityAssociation":
+            return try .json(["association": try await eks.createPodIdentityAssociation(
+                clusterName: name, try call.body(CreatePodIdentityAssociationRequest.self))])
+        case "ListPodIdentityAssociations":
+            let page = try await eks.listPodIdentityAssociations(clusterName: name, namespace: call.query("namespace"),
+                                                                 serviceAccount: call.query("serviceAccount"),
+                                                                 maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "associations", page: page))
+        case "DescribePodIdentityAssociation":
+            return try .json(["association": try await eks.describePodIdentityAssociation(clusterName: name,
+                                                                                         associationId: call.pathParameter("associationId"))])
+        case "UpdatePodIdentityAssociation":
+            return try .json(["association": try await eks.updatePodIdentityAssociation(
+                clusterName: name, associationId: call.pathParameter("associationId"), try call.body(UpdatePodIdentityAssociationRequest.self))])
+        case "DeletePodIdentityAssociation":
+            return try .json(["association": try await eks.deletePodIdentityAssociation(clusterName: name,
+                                                                                       associationId: call.pathParameter("associationId"))])
         case "TagResource":
             struct Input: Decodable { var tags: [String: String] }
             let input = try call.body(Input.self)

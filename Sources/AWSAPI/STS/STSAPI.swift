@@ -8,9 +8,21 @@ public struct STSAPI: AWSService {
     public let signatureErrors = SignatureErrorCodes.query
 
     private let iam: IAMService?
+    private let webIdentities: WebIdentityVerifier
 
-    public init(iam: IAMService? = nil) {
+    /// - Parameter webIdentities: verifies the tokens `AssumeRoleWithWebIdentity` is given (service-account
+    ///   tokens of Skiff's clusters).
+    public init(iam: IAMService? = nil, webIdentities: @escaping WebIdentityVerifier = { _ in nil }) {
         self.iam = iam
+        self.webIdentities = webIdentities
+    }
+
+    public func acceptsUnsigned(_ request: SignableRequest) -> Bool {
+        guard iam != nil, request.header("authorization") == nil, !request.queryItems.contains(where: { $0.name == "X-Amz-Algorithm" }) else {
+            return false
+        }
+        let form = request.method == "POST" ? SignableRequestForm.decode(request.body) : []
+        return (request.queryItems + form).contains { $0.name == "Action" && $0.value == "AssumeRoleWithWebIdentity" }
     }
 
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
@@ -26,6 +38,20 @@ public struct STSAPI: AWSService {
                 XMLElement("Arn", identity.arn),
                 XMLElement("UserId", identity.userId),
                 XMLElement("Account", identity.account),
+            ])
+        case "AssumeRoleWithWebIdentity" where iam != nil:
+            guard let roleArn = parameters["RoleArn"], let sessionName = parameters["RoleSessionName"],
+                  let token = parameters["WebIdentityToken"] else {
+                throw AWSError(code: "ValidationError", message: "1 validation error detected: RoleArn, RoleSessionName and WebIdentityToken must not be null",
+                               status: 400)
+            }
+            let (session, claims, provider) = try await iam!.assumeRoleWithWebIdentity(
+                roleArn: roleArn, sessionName: sessionName, token: token, durationSeconds: try parameters.int("DurationSeconds"),
+                verify: webIdentities)
+            return result(Self.session(session).filter { $0.name != "PackedPolicySize" } + [
+                XMLElement("SubjectFromWebIdentityToken", claims.subject),
+                XMLElement("Audience", claims.audiences.first(where: provider.clientIDs.contains) ?? ""),
+                XMLElement("Provider", provider.url),
             ])
         case "AssumeRole" where iam != nil:
             guard let roleArn = parameters["RoleArn"], let sessionName = parameters["RoleSessionName"] else {

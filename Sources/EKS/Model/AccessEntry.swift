@@ -70,3 +70,40 @@ public struct AssociateAccessPolicyRequest: Codable, Sendable {
     public var policyArn: String
     public var accessScope: AccessScope
 }
+
+/// An EKS Pod Identity association: the IAM role that pods of one service account get credentials for.
+public struct PodIdentityAssociation: Codable, Sendable, Equatable {
+    public var clusterName: String
+    public var namespace: String
+    public var serviceAccount: String
+    public var roleArn: String
+    public var associationArn: String
+    public var associationId: String
+    public var tags: [String: String]
+    public var createdAt: Date
+    public var modifiedAt: Date
+    public var disableSessionTags: Bool?
+}
+
+public struct PodIdentityAssociationSummary: Codable, Sendable, Equatable {
+    public var clusterName: String
+    public var namespace: String
+    public var serviceAccount: String
+    public var associationArn: String
+    public var associationId: String
+}
+
+public struct CreatePodIdentityAssociationRequest: Codable, Sendable {
+    public var namespace: String
+    public var serviceAccount: String
+    public var roleArn: String
+    public var clientRequestToken: String?
+    public var tags: [String: String]?
+    public var disableSessionTags: Bool?
+}
+
+public struct UpdatePodIdentityAssociationRequest: Codable, Sendable {
+    public var roleArn: String?
+    public var clientRequestToken: String?
+    public var disableSessionTags: Bool?
+}

@@ -162,8 +162,12 @@ extension EKSService {
                 })
         }
         let creatorIsAdmin = record.cluster.accessConfig.bootstrapClusterCreatorAdminPermissions ?? true
+        var podIdentities: [String: String] = [:]
+        for association in try reader.all(PodIdentityAssociationRecord.self, keyPrefix: record.cluster.name + "/").map(\.association) {
+            podIdentities["\(association.namespace)/\(association.serviceAccount)"] = association.roleArn
+        }
         return ClusterAccess(authenticationMode: mode.rawValue, entries: entries,
-                             implicitAdminArn: mode == .CONFIG_MAP && creatorIsAdmin ? record.creatorArn : nil)
+                             implicitAdminArn: mode == .CONFIG_MAP && creatorIsAdmin ? record.creatorArn : nil, podIdentities: podIdentities)
     }
 
     /// Tells the cluster's running control plane who may now use it.

@@ -97,10 +97,12 @@ extension EKSService {
                     authenticationMode: input.accessConfig?.authenticationMode ?? .CONFIG_MAP),
                 upgradePolicy: input.upgradePolicy ?? UpgradePolicy(supportType: .EXTENDED),
                 zonalShiftConfig: input.zonalShiftConfig, deletionProtection: input.deletionProtection ?? false)
+            let endpoint = settings.endpointForNewCluster(name)
             let record = ClusterRecord(
                 cluster: cluster, certificateAuthority: certificateAuthority,
-                endpoint: settings.endpointForNewCluster(name),
-                oidcIssuer: "https://oidc.eks.\(region.name).amazonaws.com/id/\(Self.randomHex(32))",
+                endpoint: endpoint,
+                // EKS's issuer form, served by the cluster's own API server so that it can be fetched offline.
+                oidcIssuer: "\(endpoint)/id/\(Self.randomHex(32))",
                 dueAt: dueTime(from: now), creatorArn: creatorArn)
             try tx.insert(record)
             try insertCreatorEntry(tx, record)

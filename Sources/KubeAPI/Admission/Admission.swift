@@ -8,7 +8,8 @@ public protocol AdmissionPlugin: Sendable {
 
 /// The plugins every Skiff API server runs, in kube-apiserver's order.
 public enum Admission {
-    public static let defaultPlugins: [any AdmissionPlugin] = [NamespaceLifecycle(), LimitRanger(), ResourceQuotaAdmission()]
+    public static let defaultPlugins: [any AdmissionPlugin] = [NamespaceLifecycle(), LimitRanger(), ServiceAccountAdmission(),
+                                                               ResourceQuotaAdmission()]
 }
 
 /// Objects are created only in namespaces that exist and are not being deleted.

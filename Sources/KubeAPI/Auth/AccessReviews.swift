@@ -5,7 +5,7 @@ import KubeModel
 /// self and local forms, `kubectl auth can-i`; `SelfSubjectRulesReview`, `kubectl auth can-i --list`).
 enum AccessReviews {
     static func review(_ resource: ResourceType, body: JSON, user: UserInfo, namespace: String?,
-                       authorizer: any Authorizer) async throws -> JSON {
+                       authorizer: any Authorizer, authenticator: (any Authenticator)? = nil) async throws -> JSON {
         if let kind = body["kind"]?.string, !kind.isEmpty, kind != resource.kind {
             throw Registry.wrongKind(kind, apiVersion: body["apiVersion"]?.string ?? resource.groupVersion, for: resource)
         }
@@ -18,11 +18,19 @@ enum AccessReviews {
         review["metadata"] = .object(metadata)
         let spec = body["spec"] ?? [:]
         switch resource.resource {
+        case "tokenreviews":
+            guard let token = spec["token"]?.string, !token.isEmpty else {
+                throw APIError.invalid(kind: resource.kind, group: resource.group, name: "", causes: [.required("spec.token", "")])
+            }
+            let result = await authenticator?.authenticate(Credentials(clientCertificate: nil, bearerToken: token))
+            if case .user(let reviewed) = result, reviewed != .anonymous {
+                review["status"] = ["authenticated": true, "user": userInfo(reviewed),
+                                    "audiences": spec["audiences"] ?? ["https://kubernetes.default.svc"]]
+            } else {
+                review["status"] = ["authenticated": false, "error": "invalid bearer token", "user": [:]]
+            }
         case "selfsubjectreviews":
-            var userInfo: JSON = ["username": .string(user.name), "groups": .array(user.groups.map(JSON.string))]
-            if !user.uid.isEmpty { userInfo["uid"] = .string(user.uid) }
-            if !user.extra.isEmpty { userInfo["extra"] = .object(user.extra.mapValues { .array($0.map(JSON.string)) }) }
-            review["status"] = ["userInfo": userInfo]
+            review["status"] = ["userInfo": userInfo(user)]
         case "selfsubjectrulesreviews":
             let rules = await authorizer.rules(for: user, namespace: spec["namespace"]?.string ?? "")
             review["status"] = status(of: rules)
@@ -38,6 +46,13 @@ enum AccessReviews {
             review["status"] = try await decide(spec, user: subject, kind: resource.kind, namespace: namespace, authorizer: authorizer)
         }
         return review
+    }
+
+    static func userInfo(_ user: UserInfo) -> JSON {
+        var info: JSON = ["username": .string(user.name), "groups": .array(user.groups.map(JSON.string))]
+        if !user.uid.isEmpty { info["uid"] = .string(user.uid) }
+        if !user.extra.isEmpty { info["extra"] = .object(user.extra.mapValues { .array($0.map(JSON.string)) }) }
+        return info
     }
 
     /// The decision on a review's resource or non-resource attributes (exactly one of them is given).

@@ -23,8 +23,13 @@ public final class Registry: Sendable {
     /// How often a watch that asked for bookmarks gets one (about a minute, as from a real API server).
     let bookmarkInterval: Duration
 
+    /// Signs and verifies the cluster's service-account tokens (nil: TokenRequest is refused).
+    public let serviceAccountIssuer: ServiceAccountIssuer?
+
     public init(store: any KubeStore, resources: ResourceTable = .builtIn, serviceNetwork: ServiceNetwork? = nil,
-                admission: [any AdmissionPlugin] = Admission.defaultPlugins, bookmarkInterval: Duration = .seconds(60)) {
+                admission: [any AdmissionPlugin] = Admission.defaultPlugins, bookmarkInterval: Duration = .seconds(60),
+                serviceAccountIssuer: ServiceAccountIssuer? = nil) {
+        self.serviceAccountIssuer = serviceAccountIssuer
         self.store = store
         table = Mutex(resources)
         self.serviceNetwork = serviceNetwork
@@ -33,6 +38,12 @@ public final class Registry: Sendable {
     }
 
     public var resources: ResourceTable { table.withLock { $0 } }
+
+    /// One resource's watch cache, read by the API server's own parts (authenticators, authorizers) without
+    /// authorization; components use `APIServer.cachedResource(_:for:)`, which authorizes them.
+    public func cached(_ resource: ResourceType) -> CachedResource {
+        CachedResource(registry: self, resource: resource)
+    }
 
     /// Stops the watch caches (the cluster's control plane is stopping).
     public func shutdown() {

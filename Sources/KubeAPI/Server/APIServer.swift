@@ -13,11 +13,15 @@ public struct APIServer: Sendable {
     /// Request bodies over 3 MiB are refused, as by the real API server.
     public static let maxRequestBody = 3 * 1024 * 1024
 
+    /// The authenticators of bearer tokens, for `TokenReview` (the transport authenticates requests before they arrive).
+    let authenticator: (any Authenticator)?
+
     /// - Parameter authorizer: nil for kube-apiserver's default: `system:masters`, then RBAC.
-    public init(registry: Registry, version: VersionInfo, authorizer: (any Authorizer)? = nil) {
+    public init(registry: Registry, version: VersionInfo, authorizer: (any Authorizer)? = nil, authenticator: (any Authenticator)? = nil) {
         self.registry = registry
         self.version = version
         self.authorizer = authorizer ?? Self.defaultAuthorizer(registry)
+        self.authenticator = authenticator
     }
 
     public static func defaultAuthorizer(_ registry: Registry) -> AuthorizerChain {
@@ -46,6 +50,11 @@ public struct APIServer: Sendable {
 
     private func route(_ request: APIRequest) async throws -> APIResponse {
         let path = request.path.count > 1 && request.path.hasSuffix("/") ? String(request.path.dropLast()) : request.path
+        // The issuer's documents are public, as EKS publishes them at the cluster's OIDC issuer.
+        if let issuer = registry.serviceAccountIssuer, request.method == "GET", !issuer.issuerPath.isEmpty {
+            if path == issuer.discoveryPath { return .json(issuer.discoveryDocument) }
+            if path == issuer.keysPath { return .json(issuer.keySet) }
+        }
         if RequestInfo.parse(path) == nil {
             // Discovery, OpenAPI, health and version are non-resource paths, authorized by path.
             let verb = request.method.lowercased()
@@ -59,6 +68,13 @@ public struct APIServer: Sendable {
         switch path {
         case "/version":
             return .json(version.json)
+        case "/.well-known/openid-configuration" where registry.serviceAccountIssuer != nil:
+            var document = registry.serviceAccountIssuer!.discoveryDocument
+            document["jwks_uri"] = .string(registry.serviceAccountIssuer!.issuer + "/keys")
+            return .json(document)
+        case "/openid/v1/jwks" where registry.serviceAccountIssuer != nil:
+            return APIResponse(status: 200, headers: [("Content-Type", "application/jwk-set+json")],
+                               body: .bytes(JSONCoding.encode(registry.serviceAccountIssuer!.keySet)))
         case "/api", "/apis":
             if Discovery.wantsAggregated(request.header("accept")) {
                 return APIResponse(status: 200, headers: [("Content-Type", Discovery.aggregatedType)],
@@ -128,7 +144,7 @@ public struct APIServer: Sendable {
                 throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
             }
             let review = try await AccessReviews.review(resource, body: try Self.decodeBody(request), user: request.user,
-                                                        namespace: namespace, authorizer: authorizer)
+                                                        namespace: namespace, authorizer: authorizer, authenticator: authenticator)
             return .json(review, status: 201)
         }
 

@@ -43,6 +43,10 @@ struct ServiceAccountStrategy: ResourceStrategy {
     func cells(_ object: JSON, now: Date) -> [JSON] {
         [.string(object.name), .int(Int64(object["secrets"]?.array?.count ?? 0)), .string(Age.since(object.creationTimestamp, now: now))]
     }
+
+    func subresource(_ name: String) -> (any SubresourceHandler)? {
+        name == "token" ? ServiceAccountTokenRequest() : nil
+    }
 }
 
 struct EventStrategy: ResourceStrategy {
