@@ -79,3 +79,52 @@ final class AWSAuthReader: Sendable {
         return resource
     }
 }
+
+extension AWSAuthConfigMap {
+    /// The row EKS writes for a managed node group's node role.
+    static func nodeRoleRow(_ role: String) -> String {
+        """
+        - groups:
+          - system:bootstrappers
+          - system:nodes
+          rolearn: \(role)
+          username: system:node:{{EC2PrivateDNSName}}
+
+        """
+    }
+
+    /// Makes sure aws-auth maps every node role, as EKS adds a managed node group's role to it (creating the
+    /// ConfigMap with the first one); rows already there, and everything else in it, are left as they are.
+    static func ensureNodeRoles(_ roles: [String], registry: Registry) async throws {
+        guard !roles.isEmpty, let configMaps = registry.resources.find(group: "", version: "v1", resource: "configmaps") else { return }
+        for _ in 0..<5 {
+            let current: JSON?
+            do {
+                current = try await registry.get(configMaps, namespace: "kube-system", name: AWSAuthReader.key.name)
+            } catch let error as APIError where error.isNotFound {
+                current = nil
+            }
+            let mapped = current.map { Set(AWSAuthConfigMap($0).roles.map(\.arn)) } ?? []
+            let missing = roles.filter { !mapped.contains($0.lowercased()) }
+            guard !missing.isEmpty else { return }
+            let rows = missing.map(nodeRoleRow).joined()
+            do {
+                if var configMap = current {
+                    var text = configMap[path: ["data", "mapRoles"]]?.string ?? ""
+                    if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
+                    configMap[path: ["data", "mapRoles"]] = .string(text + rows)
+                    _ = try await registry.update(configMaps, namespace: "kube-system", name: AWSAuthReader.key.name, body: configMap)
+                } else {
+                    _ = try await registry.create(configMaps, namespace: "kube-system", body: [
+                        "apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": ["name": .string(AWSAuthReader.key.name), "namespace": "kube-system"],
+                        "data": ["mapRoles": .string(rows)],
+                    ])
+                }
+                return
+            } catch let error as APIError where error.isConflict || error.isAlreadyExists {
+                continue
+            }
+        }
+    }
+}

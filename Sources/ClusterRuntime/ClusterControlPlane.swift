@@ -51,6 +51,7 @@ final class ClusterControlPlane: Sendable {
                                 serviceAccountIssuer: issuer)
         try await ClusterBootstrap.run(registry)
         if isNew { try await SystemAddons.install(registry, spec: spec) }
+        if spec.access.usesConfigMap { try await AWSAuthConfigMap.ensureNodeRoles(spec.access.nodeRoles, registry: registry) }
         var clusterLogger = logger
         clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
         let serviceAccountTokens = ServiceAccountTokenAuthenticator(issuer: issuer, registry: registry)
@@ -145,6 +146,10 @@ final class ClusterControlPlane: Sendable {
     func update(access newAccess: ClusterAccess) {
         currentSpec.withLock { $0.access = newAccess }
         access.access = newAccess
+        if newAccess.usesConfigMap, !newAccess.nodeRoles.isEmpty {
+            let registry = apiServer.registry
+            Task { try? await AWSAuthConfigMap.ensureNodeRoles(newAccess.nodeRoles, registry: registry) }
+        }
     }
 
     static func simulatedNode(_ node: NodeSpec) -> SimulatedNode {

@@ -115,13 +115,16 @@ public struct ClusterAccess: Sendable, Equatable {
     public var implicitAdminArn: String?
     /// EKS Pod Identity associations: role ARN by `namespace/serviceAccount`.
     public var podIdentities: [String: String]
+    /// The node roles of the cluster's managed node groups, which EKS maps in aws-auth on `CONFIG_MAP` clusters.
+    public var nodeRoles: [String]
 
     public init(authenticationMode: String = "CONFIG_MAP", entries: [String: Entry] = [:], implicitAdminArn: String? = nil,
-                podIdentities: [String: String] = [:]) {
+                podIdentities: [String: String] = [:], nodeRoles: [String] = []) {
         self.authenticationMode = authenticationMode
         self.entries = entries
         self.implicitAdminArn = implicitAdminArn
         self.podIdentities = podIdentities
+        self.nodeRoles = nodeRoles
     }
 
     public var usesAccessEntries: Bool { authenticationMode.hasPrefix("API") }

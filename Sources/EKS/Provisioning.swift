@@ -117,6 +117,7 @@ extension EKSService {
                 try tx.delete(UpdateRecord.self, update.storeKey)
             }
             try tx.delete(NodegroupRecord.self, record.storeKey)
+            try removeNodeRoleEntry(tx, clusterName: record.nodegroup.clusterName, role: record.nodegroup.nodeRole)
         case .refuse:
             record.dueAt = nil
             try tx.save(record)

@@ -265,6 +265,35 @@ def test_iam_users_and_assumed_roles_log_in_through_access_entries_and_aws_auth(
     root.aws("iam", "delete-user", "--user-name", "dana")
 
 
+def test_a_node_groups_role_is_mapped_as_eks_maps_it(server, tmp_path):
+    node_role = "arn:aws:iam::000000000000:role/eks-nodes"
+    root = User(server, tmp_path, "root")
+    for name, mode in [("ng-api", "API"), ("ng-configmap", "CONFIG_MAP")]:
+        create_cluster(server, name, "--access-config", f"authenticationMode={mode}")
+        subnets = subnet_ids(server).split(",")
+        server.aws("eks", "create-nodegroup", "--cluster-name", name, "--nodegroup-name", "workers", "--node-role", node_role,
+                   "--subnets", *subnets, "--instance-types", "t3.medium", "--scaling-config", "minSize=1,maxSize=1,desiredSize=1")
+    entry = server.aws("eks", "describe-access-entry", "--cluster-name", "ng-api", "--principal-arn", node_role)["accessEntry"]
+    assert entry["type"] == "EC2_LINUX" and entry["username"] == "system:node:{{EC2PrivateDNSName}}"
+    assert entry["kubernetesGroups"] == ["system:nodes"]
+
+    root.update_kubeconfig("ng-configmap")
+    deadline = time.time() + 10
+    while True:
+        found = root.kubectl("-n", "kube-system", "get", "configmap", "aws-auth", "-o", "json", check=False)
+        if found.returncode == 0 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    rows = json.loads(found.stdout)["data"]["mapRoles"]
+    assert f"rolearn: {node_role}" in rows and "system:bootstrappers" in rows and "username: system:node:{{EC2PrivateDNSName}}" in rows
+
+    for name in ["ng-api", "ng-configmap"]:
+        server.aws("eks", "delete-nodegroup", "--cluster-name", name, "--nodegroup-name", "workers")
+        server.aws("eks", "wait", "nodegroup-deleted", "--cluster-name", name, "--nodegroup-name", "workers")
+    gone = server.aws("eks", "describe-access-entry", "--cluster-name", "ng-api", "--principal-arn", node_role, check=False)
+    assert gone.returncode != 0 and "ResourceNotFoundException" in gone.stderr
+
+
 def test_tokens_that_prove_nothing_are_refused_with_401(server, tmp_path):
     one = create_cluster(server, "one", "--access-config", "authenticationMode=API")
     other = create_cluster(server, "other", "--access-config", "authenticationMode=API")

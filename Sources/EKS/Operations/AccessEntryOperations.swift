@@ -166,8 +166,10 @@ extension EKSService {
         for association in try reader.all(PodIdentityAssociationRecord.self, keyPrefix: record.cluster.name + "/").map(\.association) {
             podIdentities["\(association.namespace)/\(association.serviceAccount)"] = association.roleArn
         }
+        let nodeRoles = Set(try reader.all(NodegroupRecord.self, keyPrefix: record.cluster.name + "/").map(\.nodegroup.nodeRole)).sorted()
         return ClusterAccess(authenticationMode: mode.rawValue, entries: entries,
-                             implicitAdminArn: mode == .CONFIG_MAP && creatorIsAdmin ? record.creatorArn : nil, podIdentities: podIdentities)
+                             implicitAdminArn: mode == .CONFIG_MAP && creatorIsAdmin ? record.creatorArn : nil, podIdentities: podIdentities,
+                             nodeRoles: nodeRoles)
     }
 
     /// Tells the cluster's running control plane who may now use it.
@@ -193,6 +195,27 @@ extension EKSService {
         let admin = AssociatedAccessPolicy(policyArn: AccessPolicies.arn(AccessPolicies.clusterAdmin),
                                            accessScope: AccessScope(type: .cluster, namespaces: []), associatedAt: now, modifiedAt: now)
         try tx.insert(AccessEntryRecord(entry: entry, policies: [admin], clientRequestToken: nil))
+    }
+
+    /// A managed node group's node role gets an `EC2_LINUX` access entry, as EKS makes it when the cluster uses
+    /// access entries (on `CONFIG_MAP` clusters its row in aws-auth serves instead).
+    func insertNodeRoleEntry(_ tx: RecordTransaction, _ cluster: ClusterRecord, role: String) throws {
+        guard cluster.cluster.accessConfig.authenticationMode != .CONFIG_MAP,
+              let principal = try? Self.principal(role, cluster: cluster.cluster.name), principal.kind == "role",
+              try tx.get(AccessEntryRecord.self, AccessEntryRecord.key(cluster: cluster.cluster.name, principalArn: role)) == nil else { return }
+        let now = Date()
+        let entry = AccessEntry(clusterName: cluster.cluster.name, principalArn: role, kubernetesGroups: ["system:nodes"],
+                                accessEntryArn: accessEntryArn(cluster: cluster.cluster.name, principal: principal),
+                                createdAt: now, modifiedAt: now, tags: [:], username: "system:node:{{EC2PrivateDNSName}}", type: "EC2_LINUX")
+        try tx.insert(AccessEntryRecord(entry: entry, policies: [], clientRequestToken: nil))
+    }
+
+    /// When its last node group goes, the node role's `EC2_LINUX` entry goes with it.
+    func removeNodeRoleEntry(_ tx: RecordTransaction, clusterName: String, role: String) throws {
+        guard try tx.all(NodegroupRecord.self, keyPrefix: clusterName + "/").allSatisfy({ $0.nodegroup.nodeRole != role }),
+              let entry = try tx.get(AccessEntryRecord.self, AccessEntryRecord.key(cluster: clusterName, principalArn: role)),
+              entry.entry.type == "EC2_LINUX" else { return }
+        try tx.delete(AccessEntryRecord.self, entry.storeKey)
     }
 
     // MARK: Checks
@@ -283,7 +306,7 @@ extension EKSService {
         return record
     }
 
-    private func accessEntryArn(cluster: String, principal: Principal) -> String {
+    func accessEntryArn(cluster: String, principal: Principal) -> String {
         let id = UUID().uuidString.lowercased()
         return "arn:aws:eks:\(region.name):\(region.account):access-entry/\(cluster)/\(principal.kind)/\(principal.account)/\(principal.name.isEmpty ? "root" : principal.name)/\(id)"
     }

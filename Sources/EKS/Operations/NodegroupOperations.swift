@@ -125,9 +125,11 @@ extension EKSService {
             let record = NodegroupRecord(nodegroup: nodegroup, clientRequestToken: input.clientRequestToken,
                                          dueAt: dueTime(from: now))
             try tx.insert(record)
+            try insertNodeRoleEntry(tx, cluster, role: input.nodeRole)
             return record
         }
         transitionScheduled()
+        await publishAccess(clusterName: clusterName)
         return record.nodegroup
     }
 
