@@ -7,17 +7,20 @@ import Synchronization
 
 /// A cluster's current `ClusterAccess`, shared by its IAM authenticator and its access-policy authorizer,
 /// replaced whenever an access entry or the authentication mode changes.
-final class ClusterAccessState: Sendable {
-    private let current: Mutex<ClusterAccess>
+public final class ClusterAccessState: Sendable {
+    private let current: Mutex<(access: ClusterAccess, generation: Int)>
 
-    init(_ access: ClusterAccess) {
-        current = Mutex(access)
+    public init(_ access: ClusterAccess) {
+        current = Mutex((access, 0))
     }
 
-    var access: ClusterAccess {
-        get { current.withLock { $0 } }
-        set { current.withLock { $0 = newValue } }
+    public var access: ClusterAccess {
+        get { current.withLock { $0.access } }
+        set { current.withLock { $0 = (newValue, $0.generation + 1) } }
     }
+
+    /// The access and how many times it has been replaced, read together.
+    var versioned: (access: ClusterAccess, generation: Int) { current.withLock { $0 } }
 }
 
 /// The IAM principal behind a verified identity, as the aws-iam-authenticator canonicalizes it: an
@@ -53,13 +56,16 @@ struct IAMPrincipal: Equatable {
 /// `aws eks update-kubeconfig`'s exec plugin): the token's IAM identity becomes the Kubernetes user its access
 /// entry, or the creator's implicit admin, names. A valid token of an identity with no mapping is refused (401),
 /// as on EKS. A verified token is remembered until it expires, so that only its first use costs a signature check.
-final class IAMAuthenticator: Authenticator {
+public final class IAMAuthenticator: Authenticator {
     private struct Verified {
         let identity: Identity
         let accessKeyId: String
         let expires: Date
         /// The credential store's revocation generation when verified: a deletion since means verify again.
         let generation: Int
+        /// The user it mapped to by an access entry (or the creator's admin), and the access generation it was
+        /// mapped at: reused while the access is unchanged. Users that aws-auth maps are mapped anew each time.
+        var mapped: (user: UserInfo, accessGeneration: Int)? = nil
     }
 
     static let cacheLimit = 10_000
@@ -71,6 +77,7 @@ final class IAMAuthenticator: Authenticator {
     private let verified = Mutex<[String: Verified]>([:])
     private let logger: Logger
 
+    /// - Parameter awsAuth: nil for clusters whose aws-auth is never read (benchmarks).
     init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, awsAuth: AWSAuthReader?, logger: Logger) {
         self.clusterName = clusterName
         self.verifier = verifier
@@ -81,7 +88,11 @@ final class IAMAuthenticator: Authenticator {
         self.logger = logger
     }
 
-    func authenticate(_ credentials: Credentials) async -> Authentication {
+    public convenience init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, logger: Logger) {
+        self.init(clusterName: clusterName, verifier: verifier, access: access, awsAuth: nil, logger: logger)
+    }
+
+    public func authenticate(_ credentials: Credentials) async -> Authentication {
         guard let token = credentials.bearerToken, EKSTokenVerifier.claims(token) else { return .noCredentials }
         let now = Date()
         let generation = verifier.revocationGeneration
@@ -103,8 +114,13 @@ final class IAMAuthenticator: Authenticator {
             }
         }
         guard let known else { return .rejected }
+        let (access, accessGeneration) = access.versioned
+        if let mapped = known.mapped, mapped.accessGeneration == accessGeneration { return .user(mapped.user) }
         let principal = IAMPrincipal(arn: known.identity.arn)
-        let access = access.access
+        if let user = Self.user(for: principal, accessKeyId: known.accessKeyId, userId: known.identity.userId, access: access) {
+            verified.withLock { cache in cache[token]?.mapped = (user, accessGeneration) }
+            return .user(user)
+        }
         let configMap = access.usesConfigMap ? await awsAuth?.current() ?? AWSAuthConfigMap() : AWSAuthConfigMap()
         guard let user = Self.user(for: principal, accessKeyId: known.accessKeyId, userId: known.identity.userId, access: access,
                                    awsAuth: configMap) else {
@@ -159,8 +175,12 @@ final class IAMAuthenticator: Authenticator {
 
 /// EKS access policies, asked after the other authorizers as EKS's webhook is: a principal's associated
 /// policies grant their rules in the whole cluster or in the namespaces of their scope.
-struct AccessPolicyAuthorizer: Authorizer {
+public struct AccessPolicyAuthorizer: Authorizer {
     let access: ClusterAccessState
+
+    public init(access: ClusterAccessState) {
+        self.access = access
+    }
 
     /// The Kubernetes rules of each access policy.
     static func rules(ofPolicy name: String) -> [PolicyRule] {
@@ -186,7 +206,7 @@ struct AccessPolicyAuthorizer: Authorizer {
         }
     }
 
-    func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
+    public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
         let namespace = request.resource?.namespace
         for grant in grants(for: request.user, namespace: namespace)
         where Self.rules(ofPolicy: grant.policyName).contains(where: { $0.allows(request) }) {
@@ -195,7 +215,7 @@ struct AccessPolicyAuthorizer: Authorizer {
         return AuthorizationDecision(allowed: false)
     }
 
-    func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
+    public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
         AuthorizationRules(grants(for: user, namespace: namespace).flatMap { Self.rules(ofPolicy: $0.policyName) })
     }
 }

@@ -51,7 +51,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent watchers for the watch fan-out run.") var watchers = 100
         @Option(name: .customLong("churn-updates"), help: "Updates spread over 1,000 objects for the data-dir growth run.")
         var churnUpdates = 1_000_000
-        @Option(help: "Which layers to run, comma-separated: store, api, https, churn.") var layers = "store,api,https,churn"
+        @Option(help: "Which layers to run, comma-separated: store, api, https, churn, auth.") var layers = "store,api,https,churn,auth"
         @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
         var workDir: String?
 

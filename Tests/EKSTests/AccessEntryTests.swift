@@ -150,4 +150,50 @@ struct AccessEntryTests {
         #expect(page.items.map(\.name).contains("AmazonEKSClusterAdminPolicy"))
         #expect(page.items.allSatisfy { $0.arn == "arn:aws:eks::aws:cluster-access-policy/\($0.name)" })
     }
+
+    @Test func aNodeGroupsRoleGetsAnEC2LinuxEntryUntilItsLastNodeGroupGoes() async throws {
+        try await cluster("demo", mode: .API)
+        let role = "arn:aws:iam::000000000000:role/nodes"
+        for name in ["a", "b"] {
+            _ = try await eks.createNodegroup(clusterName: "demo", CreateNodegroupRequest(nodegroupName: name, subnets: [subnets[0]], nodeRole: role))
+        }
+        let entry = try await eks.describeAccessEntry(clusterName: "demo", principalArn: role)
+        #expect(entry.type == "EC2_LINUX" && entry.kubernetesGroups == ["system:nodes"])
+        #expect(host["demo"]?.nodeRoles == [role])
+        try await eks.advanceDueTransitions(now: Date().addingTimeInterval(1))
+        _ = try await eks.deleteNodegroup(clusterName: "demo", nodegroupName: "a")
+        try await eks.advanceDueTransitions(now: Date().addingTimeInterval(1))
+        _ = try await eks.describeAccessEntry(clusterName: "demo", principalArn: role)
+        _ = try await eks.deleteNodegroup(clusterName: "demo", nodegroupName: "b")
+        try await eks.advanceDueTransitions(now: Date().addingTimeInterval(1))
+        #expect(await code { _ = try await eks.describeAccessEntry(clusterName: "demo", principalArn: role) } == "ResourceNotFoundException")
+
+        // A CONFIG_MAP cluster has no entries: its node roles reach aws-auth instead.
+        try await cluster("legacy", mode: .CONFIG_MAP)
+        _ = try await eks.createNodegroup(clusterName: "legacy", CreateNodegroupRequest(nodegroupName: "a", subnets: [subnets[0]], nodeRole: role))
+        #expect(host["legacy"]?.nodeRoles == [role] && host["legacy"]?.entries.isEmpty == true)
+    }
+
+    @Test func podIdentityAssociations() async throws {
+        try await cluster("demo", mode: .API)
+        let role = "arn:aws:iam::000000000000:role/app"
+        let created = try await eks.createPodIdentityAssociation(clusterName: "demo", CreatePodIdentityAssociationRequest(
+            namespace: "apps", serviceAccount: "web", roleArn: role))
+        #expect(created.associationArn == "arn:aws:eks:us-east-1:000000000000:podidentityassociation/demo/\(created.associationId)")
+        #expect(host["demo"]?.podIdentities == ["apps/web": role])
+        #expect(await code { _ = try await eks.createPodIdentityAssociation(clusterName: "demo", CreatePodIdentityAssociationRequest(
+            namespace: "apps", serviceAccount: "web", roleArn: role)) } == "ResourceInUseException")
+        #expect(await code { _ = try await eks.createPodIdentityAssociation(clusterName: "demo", CreatePodIdentityAssociationRequest(
+            namespace: "Apps!", serviceAccount: "web", roleArn: role)) } == "InvalidParameterException")
+        let other = "arn:aws:iam::000000000000:role/other"
+        _ = try await eks.updatePodIdentityAssociation(clusterName: "demo", associationId: created.associationId,
+                                                       UpdatePodIdentityAssociationRequest(roleArn: other))
+        #expect(host["demo"]?.podIdentities == ["apps/web": other])
+        let listed = try await eks.listPodIdentityAssociations(clusterName: "demo", namespace: "apps", serviceAccount: nil, maxResults: nil, nextToken: nil)
+        #expect(listed.items.map(\.associationId) == [created.associationId])
+        _ = try await eks.deletePodIdentityAssociation(clusterName: "demo", associationId: created.associationId)
+        #expect(host["demo"]?.podIdentities.isEmpty == true)
+        #expect(await code { _ = try await eks.describePodIdentityAssociation(clusterName: "demo", associationId: created.associationId) }
+                == "ResourceNotFoundException")
+    }
 }

@@ -31,6 +31,7 @@ struct APIBenchmark {
             try await HTTPSBenchmark(directory: directory, operationsPerRun: operationsPerRun, http2: http2).run()
         }
         if layers.contains("churn") { try await churn() }
+        if layers.contains("auth") { try await AuthBenchmark(directory: directory, operationsPerRun: operationsPerRun).run() }
     }
 
     /// Many updates to few objects: the data dir must stay proportional to the live objects once
