@@ -62,7 +62,7 @@ final class ClusterControlPlane: Sendable {
                                   logger: clusterLogger)]
             } ?? []))
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
-                                  authorizer: AuthorizerChain([MastersAuthorizer(), RBACAuthorizer(registry: registry),
+                                  authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(), RBACAuthorizer(registry: registry),
                                                                AccessPolicyAuthorizer(access: access)]),
                                   authenticator: authenticator)
         self.apiServer = apiServer

@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// kube-controller-manager for one cluster: while it holds the `kube-system/kube-controller-manager`
 /// Lease, it runs every controller on one set of shared informers. Each controller acts as its own
-/// service account (`system:serviceaccount:kube-system:<name>-controller`), as with
+/// service account (`system:serviceaccount:kube-system:<name>`), as with
 /// `--use-service-account-credentials`.
 public struct ControllerManager: Service {
     let client: KubeClient
@@ -31,9 +31,10 @@ public struct ControllerManager: Service {
 
     public static let user = UserInfo(name: "system:kube-controller-manager", groups: ["system:authenticated"])
 
-    /// The identity a controller writes as.
-    static func serviceAccount(_ controller: String) -> UserInfo {
-        UserInfo(name: "system:serviceaccount:kube-system:\(controller)-controller",
+    /// The identity a controller writes as: its service account in kube-system, which its
+    /// `system:controller:NAME` ClusterRole is bound to.
+    static func serviceAccount(_ name: String) -> UserInfo {
+        UserInfo(name: "system:serviceaccount:kube-system:\(name)",
                  groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"])
     }
 
@@ -49,15 +50,15 @@ public struct ControllerManager: Service {
         }
         return optional + [
             GarbageCollector(client: client("generic-garbage-collector")),
-            NamespaceController(client: client("namespace")),
-            ResourceQuotaController(client: client("resourcequota")),
-            ServiceAccountController(client: client("service-account")),
-            ReplicaSetController(client: client("replicaset")),
-            ReplicaSetController(client: client("replication"), plural: "replicationcontrollers", group: "", kind: "ReplicationController"),
-            DeploymentController(client: client("deployment")),
-            DaemonSetController(client: client("daemon-set")),
+            NamespaceController(client: client("namespace-controller")),
+            ResourceQuotaController(client: client("resourcequota-controller")),
+            ServiceAccountController(client: client("service-account-controller")),
+            ReplicaSetController(client: client("replicaset-controller")),
+            ReplicaSetController(client: client("replication-controller"), plural: "replicationcontrollers", group: "", kind: "ReplicationController"),
+            DeploymentController(client: client("deployment-controller")),
+            DaemonSetController(client: client("daemon-set-controller")),
             PodGarbageCollector(client: client("pod-garbage-collector")),
-            ClusterRoleAggregationController(client: client("clusterrole-aggregation")),
+            ClusterRoleAggregationController(client: client("clusterrole-aggregation-controller")),
         ]
     }
 

@@ -120,6 +120,12 @@ public final class ReplicaSetController: Controller {
         var isTerminal: Bool { phase == "Succeeded" || phase == "Failed" }
     }
 
+    /// A merge patch setting the pod's owner references, on the condition that it is unchanged since read.
+    static func ownerPatch(_ pod: JSON) -> JSON {
+        ["metadata": ["ownerReferences": pod[path: ["metadata", "ownerReferences"]] ?? [],
+                      "resourceVersion": .string(pod.resourceVersion ?? ""), "uid": .string(pod.uid ?? "")]]
+    }
+
     /// The pods this owner controls; orphans its selector matches are adopted, and pods it controls but
     /// no longer selects are released, as the controller ref manager does. Only those are decoded.
     func claimPods(_ owner: Workload, selector: LabelSelector, informer: Informer, namespace: String) async throws -> [PodState] {
@@ -132,13 +138,14 @@ public final class ReplicaSetController: Controller {
             }
             guard var released = informer.get(summary.key) else { continue }
             released.ownerReferences = released.ownerReferences.filter { $0.uid != owner.uid }
-            _ = try? await client.update(podResource, released)
+            // A patch, as the controller ref manager sends it (its role may patch pods, not update them).
+            _ = try? await client.patch(podResource, summary.key, Self.ownerPatch(released))
         }
         guard owner.object.deletionTimestamp == nil else { return claimed }
         for pod in informer.objects.unowned(namespace: namespace, selector: selector) where pod.deletionTimestamp == nil {
             var adopted = pod
             adopted.ownerReferences = pod.ownerReferences + [OwnerReference.controlledBy(owner.object)]
-            if let updated = try? await client.update(podResource, adopted) {
+            if let updated = try? await client.patch(podResource, pod.objectKey, Self.ownerPatch(adopted)) {
                 claimed.append(PodState(CachedResource.Summary(key: updated.objectKey, labels: updated.labels,
                                                                fields: ["status.phase": Pod(updated).phase, "spec.nodeName": Pod(updated).nodeName ?? ""],
                                                                controller: owner.uid, summary: ["ready": Pod(updated).isReady ? "True" : "False"])))

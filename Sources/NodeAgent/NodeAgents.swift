@@ -230,7 +230,10 @@ public final class NodeAgents: Service, Sendable {
     /// The node's instance is gone: its Node goes (its Lease with it, through the garbage collector).
     func deregister(_ name: String) async {
         _ = leases.withLock { $0.removeValue(forKey: name) }
-        let client = KubeClient(server: server, user: UserInfo(name: "system:node:\(name)", groups: ["system:nodes", "system:authenticated"]),
+        // The cloud node lifecycle's work, as the node controller's service account (a kubelet may not delete its Node).
+        let client = KubeClient(server: server, user: UserInfo(name: "system:serviceaccount:kube-system:node-controller",
+                                                               groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system",
+                                                                        "system:authenticated"]),
                                 userAgent: "cloud-node-lifecycle")
         guard let nodes = try? client.resource("nodes") else { return }
         _ = try? await client.delete(nodes, ObjectKey(namespace: nil, name: name))

@@ -90,21 +90,13 @@ public struct AuthorizationRules: Sendable {
 }
 
 /// Members of `system:masters` may do anything, whatever RBAC says, as kube-apiserver's privileged-group
-/// authorizer allows; so, until RBAC roles for them are bootstrapped, may the control plane's own components
-/// (the controller manager and its controllers' service accounts, the scheduler, node agents). Everything
-/// else is for RBAC and EKS's access policies, after it in the chain.
+/// authorizer allows. Everyone else, the control plane's own components included, is for the node
+/// authorizer, RBAC and EKS's access policies, after it in the chain.
 public struct MastersAuthorizer: Authorizer {
     public init() {}
 
-    /// The control plane's own identities.
-    static func isControlPlaneComponent(_ user: UserInfo) -> Bool {
-        ["system:kube-controller-manager", "system:kube-scheduler"].contains(user.name)
-            || user.name.hasPrefix("system:serviceaccount:kube-system:") && user.name.hasSuffix("-controller")
-            || user.name.hasPrefix("system:node:") && user.groups.contains("system:nodes")
-    }
-
     public static func isPrivileged(_ user: UserInfo) -> Bool {
-        user.groups.contains("system:masters") || isControlPlaneComponent(user)
+        user.groups.contains("system:masters")
     }
 
     public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
@@ -113,4 +105,25 @@ public struct MastersAuthorizer: Authorizer {
 
     /// What the privileged may do shows in RBAC's rules (`cluster-admin` is bound to `system:masters`).
     public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules { .none }
+}
+
+/// Kubelets (`system:node:NAME` in `system:nodes`) get what the `system:node` role grants, as kube-apiserver's
+/// Node authorizer grants it to node identities (without binding the role to anyone).
+public struct NodeAuthorizer: Authorizer {
+    public init() {}
+
+    static let rules = BootstrapPolicy.clusterRoles.first { $0.name == "system:node" }?.rules ?? []
+
+    static func isNode(_ user: UserInfo) -> Bool {
+        user.name.hasPrefix("system:node:") && user.groups.contains("system:nodes")
+    }
+
+    public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
+        guard Self.isNode(request.user) else { return AuthorizationDecision(allowed: false) }
+        return AuthorizationDecision(allowed: Self.rules.contains { $0.allows(request) })
+    }
+
+    public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
+        Self.isNode(user) ? AuthorizationRules(Self.rules) : .none
+    }
 }

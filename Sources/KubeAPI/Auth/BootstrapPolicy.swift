@@ -173,6 +173,87 @@ public enum BootstrapPolicy {
         ]),
     ]
 
+    /// The roles of the kube-controller-manager controllers Skiff runs, each bound to its service account in
+    /// kube-system (`system:controller:NAME` to `kube-system/NAME`), as with `--use-service-account-credentials`.
+    public static let controllerRoles: [Role] = [
+        Role(name: "system:controller:clusterrole-aggregation-controller", rules: [
+            rule(["rbac.authorization.k8s.io"], ["clusterroles"], ["escalate", "get", "list", "patch", "update", "watch"]),
+        ]),
+        Role(name: "system:controller:daemon-set-controller", rules: [
+            rule(["apps", "extensions"], ["daemonsets"], read),
+            rule(["apps", "extensions"], ["daemonsets/status"], ["update"]),
+            rule(["apps", "extensions"], ["daemonsets/finalizers"], ["update"]),
+            rule([""], ["nodes"], ["list", "watch"]),
+            rule([""], ["pods"], ["create", "delete", "list", "patch", "watch"]),
+            rule([""], ["pods/binding"], ["create"]),
+            rule(["apps"], ["controllerrevisions"], ["create", "delete", "get", "list", "patch", "update", "watch"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:deployment-controller", rules: [
+            rule(["apps", "extensions"], ["deployments"], ["get", "list", "update", "watch"]),
+            rule(["apps", "extensions"], ["deployments/status"], ["update"]),
+            rule(["apps", "extensions"], ["deployments/finalizers"], ["update"]),
+            rule(["apps", "extensions"], ["replicasets"], ["create", "delete", "get", "list", "patch", "update", "watch"]),
+            rule([""], ["pods"], ["get", "list", "update", "watch"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:generic-garbage-collector", rules: [
+            rule(["*"], ["*"], ["delete", "get", "list", "patch", "update", "watch"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:namespace-controller", rules: [
+            rule([""], ["namespaces"], ["delete", "get", "list", "watch"]),
+            rule([""], ["namespaces/finalize", "namespaces/status"], ["update"]),
+            rule(["*"], ["*"], ["delete", "deletecollection", "get", "list", "watch"]),
+        ]),
+        Role(name: "system:controller:node-controller", rules: [
+            rule([""], ["nodes"], ["delete", "get", "list", "patch", "update", "watch"]),
+            rule([""], ["nodes/status"], ["patch", "update"]),
+            rule([""], ["pods/status"], ["patch", "update"]),
+            rule([""], ["pods"], ["delete", "get", "list", "watch"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:pod-garbage-collector", rules: [
+            rule([""], ["pods"], ["delete", "list", "watch"]),
+            rule([""], ["nodes"], read),
+            rule([""], ["pods/status"], ["patch"]),
+        ]),
+        Role(name: "system:controller:replicaset-controller", rules: [
+            rule(["apps", "extensions"], ["replicasets"], ["get", "list", "update", "watch"]),
+            rule(["apps", "extensions"], ["replicasets/status"], ["update"]),
+            rule(["apps", "extensions"], ["replicasets/finalizers"], ["update"]),
+            rule([""], ["pods"], ["create", "delete", "list", "patch", "watch"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:replication-controller", rules: [
+            rule([""], ["replicationcontrollers"], ["get", "list", "update", "watch"]),
+            rule([""], ["replicationcontrollers/status"], ["update"]),
+            rule([""], ["replicationcontrollers/finalizers"], ["update"]),
+            rule([""], ["pods"], ["create", "delete", "list", "patch", "watch"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:resourcequota-controller", rules: [
+            rule(["*"], ["*"], ["list", "watch"]),
+            rule([""], ["resourcequotas/status"], ["update"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:root-ca-cert-publisher", rules: [
+            rule([""], ["configmaps"], ["create", "update"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:service-account-controller", rules: [
+            rule([""], ["serviceaccounts"], ["create"]),
+            eventWrites,
+        ]),
+    ]
+
+    public static var controllerRoleBindings: [Binding] {
+        controllerRoles.map { role in
+            Binding(name: role.name, role: role.name,
+                    subjects: [.serviceAccount(namespace: "kube-system", name: String(role.name.dropFirst("system:controller:".count)))])
+        }
+    }
+
     public static let clusterRoleBindings: [Binding] = [
         Binding(name: "cluster-admin", role: "cluster-admin", subjects: [.group("system:masters")]),
         Binding(name: "system:basic-user", role: "system:basic-user", subjects: [.group("system:authenticated")]),
@@ -246,10 +327,10 @@ public enum BootstrapPolicy {
         guard let roles = registry.resources.find(group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles"),
               let bindings = registry.resources.find(group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterrolebindings")
         else { return }
-        for role in clusterRoles {
+        for role in clusterRoles + controllerRoles {
             try await ensure(registry, roles, json(role), listKey: "rules")
         }
-        for binding in clusterRoleBindings {
+        for binding in clusterRoleBindings + controllerRoleBindings {
             try await ensure(registry, bindings, json(binding), listKey: "subjects")
         }
     }

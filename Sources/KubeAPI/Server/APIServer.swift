@@ -16,7 +16,7 @@ public struct APIServer: Sendable {
     /// The authenticators of bearer tokens, for `TokenReview` (the transport authenticates requests before they arrive).
     let authenticator: (any Authenticator)?
 
-    /// - Parameter authorizer: nil for kube-apiserver's default: `system:masters`, then RBAC.
+    /// - Parameter authorizer: nil for kube-apiserver's default: `system:masters`, then Node, then RBAC.
     public init(registry: Registry, version: VersionInfo, authorizer: (any Authorizer)? = nil, authenticator: (any Authenticator)? = nil) {
         self.registry = registry
         self.version = version
@@ -25,7 +25,7 @@ public struct APIServer: Sendable {
     }
 
     public static func defaultAuthorizer(_ registry: Registry) -> AuthorizerChain {
-        AuthorizerChain([MastersAuthorizer(), RBACAuthorizer(registry: registry)])
+        AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(), RBACAuthorizer(registry: registry)])
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
