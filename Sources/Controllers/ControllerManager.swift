@@ -59,6 +59,8 @@ public struct ControllerManager: Service {
             DaemonSetController(client: client("daemon-set-controller")),
             PodGarbageCollector(client: client("pod-garbage-collector")),
             ClusterRoleAggregationController(client: client("clusterrole-aggregation-controller")),
+            EndpointsController(client: client("endpoint-controller")),
+            EndpointSliceController(client: client("endpointslice-controller")),
         ]
     }
 

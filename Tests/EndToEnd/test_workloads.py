@@ -137,6 +137,42 @@ def test_a_deployment_runs_with_addresses_from_the_nodes_subnets(server, cluster
     cluster.kubectl("delete", "namespace", namespace, timeout=60)
 
 
+def test_services_get_endpoints_and_endpoint_slices_of_their_ready_pods(server, cluster):
+    cluster.kubectl("create", "namespace", "svc")
+    manifest = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "svc"},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "api"}},
+                         "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [
+                             {"name": "main", "image": "nginx:1.27", "ports": [{"name": "http", "containerPort": 8080}]}]}}}}
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+    cluster.kubectl("-n", "svc", "expose", "deployment", "api", "--port=80", "--target-port=http", "--name=api")
+    cluster.kubectl("-n", "svc", "rollout", "status", "deployment/api", "--timeout=60s")
+    pod_ips = sorted(p["status"]["podIP"] for p in cluster.json("get", "pods", "-n", "svc", "-l", "app=api")["items"])
+
+    def addresses():
+        endpoints = cluster.json("get", "endpoints", "api", "-n", "svc")
+        subsets = endpoints.get("subsets", [])
+        return sorted(a["ip"] for s in subsets for a in s.get("addresses", [])) == pod_ips and subsets
+    subsets = wait_for(addresses)
+    assert subsets and subsets[0]["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    assert subsets[0]["addresses"][0]["targetRef"]["kind"] == "Pod" and subsets[0]["addresses"][0]["nodeName"].endswith(".ec2.internal")
+
+    slices = cluster.json("get", "endpointslices", "-n", "svc", "-l", "kubernetes.io/service-name=api")["items"]
+    assert len(slices) == 1
+    slice_ = slices[0]
+    assert slice_["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == "endpointslice-controller.k8s.io"
+    assert slice_["metadata"]["ownerReferences"][0]["kind"] == "Service" and slice_["addressType"] == "IPv4"
+    assert sorted(e["addresses"][0] for e in slice_["endpoints"]) == pod_ips
+    assert all(e["conditions"]["ready"] and e["zone"].startswith("us-east-1") for e in slice_["endpoints"])
+
+    cluster.kubectl("-n", "svc", "scale", "deployment/api", "--replicas=1")
+    assert wait_for(lambda: len([a for s in cluster.json("get", "endpoints", "api", "-n", "svc").get("subsets", [])
+                                 for a in s.get("addresses", [])]) == 1)
+    cluster.kubectl("-n", "svc", "delete", "service", "api")
+    assert wait_for(lambda: cluster.kubectl("-n", "svc", "get", "endpoints", "api", check=False).returncode != 0)
+    assert wait_for(lambda: cluster.json("get", "endpointslices", "-n", "svc")["items"] == [])
+    cluster.kubectl("delete", "namespace", "svc", "--wait=false")
+
+
 def test_what_does_not_fit_waits_until_the_node_group_grows(server, cluster):
     namespace = "full"
     cluster.kubectl("create", "namespace", namespace)

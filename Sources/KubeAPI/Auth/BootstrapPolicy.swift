@@ -197,6 +197,18 @@ public enum BootstrapPolicy {
             rule([""], ["pods"], ["get", "list", "update", "watch"]),
             eventWrites,
         ]),
+        Role(name: "system:controller:endpoint-controller", rules: [
+            rule([""], ["pods", "services"], read),
+            rule([""], ["endpoints"], ["create", "delete", "get", "list", "update", "watch"]),
+            rule([""], ["endpoints/restricted"], ["create"]),
+            eventWrites,
+        ]),
+        Role(name: "system:controller:endpointslice-controller", rules: [
+            rule([""], ["nodes", "pods", "services"], read),
+            rule([""], ["services/finalizers"], ["update"]),
+            rule(["discovery.k8s.io"], ["endpointslices"], ["create", "delete", "get", "list", "update", "watch"]),
+            eventWrites,
+        ]),
         Role(name: "system:controller:generic-garbage-collector", rules: [
             rule(["*"], ["*"], ["delete", "get", "list", "patch", "update", "watch"]),
             eventWrites,
