@@ -173,6 +173,22 @@ def test_services_get_endpoints_and_endpoint_slices_of_their_ready_pods(server, 
     cluster.kubectl("delete", "namespace", "svc", "--wait=false")
 
 
+def test_a_replication_controller_defaults_its_selector_from_its_template(server, cluster):
+    manifest = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "legacy", "namespace": "default"},
+                "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "legacy"}},
+                                                     "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]}}}}
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+    created = cluster.json("get", "rc", "legacy")
+    assert created["spec"]["selector"] == {"app": "legacy"} and created["metadata"]["labels"] == {"app": "legacy"}
+    assert wait_for(lambda: cluster.json("get", "rc", "legacy").get("status", {}).get("readyReplicas") == 2)
+    assert "app=legacy" in cluster.kubectl("get", "rc", "legacy", "-o", "wide").stdout
+    mismatched = dict(manifest, metadata={"name": "odd", "namespace": "default"})
+    mismatched["spec"] = dict(manifest["spec"], selector={"app": "other"})
+    refused = cluster.kubectl("apply", "-f", "-", stdin=json.dumps(mismatched), check=False)
+    assert "`selector` does not match template `labels`" in refused.stderr
+    cluster.kubectl("delete", "rc", "legacy")
+
+
 def test_what_does_not_fit_waits_until_the_node_group_grows(server, cluster):
     namespace = "full"
     cluster.kubectl("create", "namespace", namespace)

@@ -66,7 +66,7 @@ public struct ResourceTable: Sendable {
         ResourceType(group: "", version: "v1", resource: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true,
                      shortNames: ["pvc"], subresources: ["status"], strategy: PrintColumns.persistentVolumeClaim),
         ResourceType(group: "", version: "v1", resource: "replicationcontrollers", kind: "ReplicationController", namespaced: true,
-                     shortNames: ["rc"], categories: ["all"], subresources: ["status", "scale"], strategy: ReplicaSetStrategy()),
+                     shortNames: ["rc"], categories: ["all"], subresources: ["status", "scale"], strategy: ReplicationControllerStrategy()),
         ResourceType(group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true, shortNames: ["deploy"],
                      categories: ["all"], subresources: ["status", "scale"], strategy: DeploymentStrategy()),
         ResourceType(group: "apps", version: "v1", resource: "replicasets", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"],

@@ -45,6 +45,11 @@ enum WorkloadTemplates {
 
     static func selectorText(_ object: JSON) -> String {
         guard let selector = object[path: ["spec", "selector"]] else { return "<none>" }
+        if selector["matchLabels"] == nil, selector["matchExpressions"] == nil {
+            // A ReplicationController's selector: a plain map.
+            let parts = selector.stringMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            return parts.isEmpty ? "<none>" : parts.joined(separator: ",")
+        }
         var parts = selector["matchLabels"]?.stringMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } ?? []
         for expression in selector["matchExpressions"]?.array ?? [] {
             let values = (expression["values"]?.array ?? []).compactMap(\.string).joined(separator: ",")
@@ -135,6 +140,38 @@ struct ReplicaSetStrategy: ResourceStrategy {
                 .string(Age.since(object.creationTimestamp, now: now)),
                 .string(containers.names), .string(containers.images), .string(WorkloadTemplates.selectorText(object))]
     }
+}
+
+/// ReplicationControllers: a ReplicaSet's printing, with the v1 API's map selector, which defaults to the
+/// template's labels (as do the controller's own labels when it has none).
+struct ReplicationControllerStrategy: ResourceStrategy {
+    private let replicaSets = ReplicaSetStrategy()
+    var hasStatus: Bool { true }
+    var columns: [TableColumn] { replicaSets.columns }
+    func cells(_ object: JSON, now: Date) -> [JSON] { replicaSets.cells(object, now: now) }
+
+    func applyDefaults(_ object: inout JSON) {
+        replicaSets.applyDefaults(&object)
+        let templateLabels = object[path: ["spec", "template", "metadata", "labels"]]?.stringMap ?? [:]
+        guard !templateLabels.isEmpty else { return }
+        if (object[path: ["spec", "selector"]]?.stringMap ?? [:]).isEmpty {
+            object[path: ["spec", "selector"]] = .strings(templateLabels)
+        }
+        if object.labels.isEmpty { object[path: ["metadata", "labels"]] = .strings(templateLabels) }
+    }
+
+    func validate(_ object: JSON) -> [FieldError] {
+        var errors = WorkloadTemplates.validate(object, needsSelector: false)
+        let selector = object[path: ["spec", "selector"]]?.stringMap ?? [:]
+        if selector.isEmpty { return errors + [.required("spec.selector")] }
+        let labels = object[path: ["spec", "template", "metadata", "labels"]]?.stringMap ?? [:]
+        if !selector.allSatisfy({ labels[$0.key] == $0.value }) {
+            errors.append(.invalid("spec.template.metadata.labels", .strings(labels), "`selector` does not match template `labels`"))
+        }
+        return errors
+    }
+
+    func validateUpdate(_ object: JSON, old: JSON) -> [FieldError] { validate(object) }
 }
 
 struct StatefulSetStrategy: ResourceStrategy {
