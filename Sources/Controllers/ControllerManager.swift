@@ -60,6 +60,7 @@ public struct ControllerManager: Service {
             PodGarbageCollector(client: client("pod-garbage-collector")),
             ClusterRoleAggregationController(client: client("clusterrole-aggregation-controller")),
             EndpointsController(client: client("endpoint-controller")),
+            DisruptionController(client: client("disruption-controller")),
             EndpointSliceController(client: client("endpointslice-controller")),
         ]
     }

@@ -189,6 +189,25 @@ def test_a_replication_controller_defaults_its_selector_from_its_template(server
     cluster.kubectl("delete", "rc", "legacy")
 
 
+def test_a_disruption_budget_reports_what_may_be_evicted(server, cluster):
+    cluster.kubectl("create", "deployment", "guarded", "--image=nginx:1.27", "--replicas=3")
+    cluster.kubectl("create", "pdb", "guarded", "--selector=app=guarded", "--min-available=2")
+    cluster.kubectl("rollout", "status", "deployment/guarded", "--timeout=60s")
+
+    def status():
+        found = cluster.json("get", "pdb", "guarded").get("status", {})
+        return found if found.get("currentHealthy") == 3 else None
+    found = wait_for(status)
+    assert found["desiredHealthy"] == 2 and found["expectedPods"] == 3 and found["disruptionsAllowed"] == 1
+    condition = next(c for c in found["conditions"] if c["type"] == "DisruptionAllowed")
+    assert condition["status"] == "True" and condition["reason"] == "SufficientPods"
+    row = cluster.kubectl("get", "pdb", "guarded").stdout.splitlines()[1].split()
+    assert row[:4] == ["guarded", "2", "N/A", "1"]
+    cluster.kubectl("delete", "deployment", "guarded")
+    assert wait_for(lambda: cluster.json("get", "pdb", "guarded").get("status", {}).get("disruptionsAllowed") == 0)
+    cluster.kubectl("delete", "pdb", "guarded")
+
+
 def test_what_does_not_fit_waits_until_the_node_group_grows(server, cluster):
     namespace = "full"
     cluster.kubectl("create", "namespace", namespace)

@@ -197,6 +197,17 @@ public enum BootstrapPolicy {
             rule([""], ["pods"], ["get", "list", "update", "watch"]),
             eventWrites,
         ]),
+        Role(name: "system:controller:disruption-controller", rules: [
+            rule(["apps", "extensions"], ["deployments"], read),
+            rule(["apps", "extensions"], ["replicasets"], read),
+            rule([""], ["replicationcontrollers"], read),
+            rule(["policy"], ["poddisruptionbudgets"], read),
+            rule(["apps"], ["statefulsets"], read),
+            rule(["policy"], ["poddisruptionbudgets/status"], ["update"]),
+            rule([""], ["pods/status"], ["patch", "update"]),
+            rule(["*"], ["*/scale"], ["get"]),
+            eventWrites,
+        ]),
         Role(name: "system:controller:endpoint-controller", rules: [
             rule([""], ["pods", "services"], read),
             rule([""], ["endpoints"], ["create", "delete", "get", "list", "update", "watch"]),

@@ -77,33 +77,12 @@ enum PodSubresources {
         (pod[path: ["status", "conditions"]]?.array ?? []).contains { $0["type"]?.string == "Ready" && $0["status"]?.string == "True" }
     }
 
-    /// What the disruption controller would report: healthy pods above the budget's floor.
+    /// The budget as it stands now (not as its status last said: evictions in quick succession must each see the ones before).
     static func disruptionsAllowed(_ budget: JSON, namespace: String?, pods: ResourceType, registry: Registry) async throws
         -> (allowed: Int64, healthy: Int64, desired: Int64) {
         var options = ListOptions()
         options.labelSelector = try LabelSelector(object: budget[path: ["spec", "selector"]] ?? [:])
-        let selected = try await registry.list(pods, namespace: namespace, options: options).items.filter { $0.deletionTimestamp == nil }
-        let expected = Int64(selected.count)
-        let healthy = Int64(selected.filter(isReady).count)
-        func resolve(_ value: JSON?, roundUp: Bool) -> Int64? {
-            switch value {
-            case .int(let number)?: return number
-            case .string(let text)? where text.hasSuffix("%"):
-                guard let percent = Double(text.dropLast()) else { return nil }
-                let exact = Double(expected) * percent / 100
-                return Int64(roundUp ? exact.rounded(.up) : exact.rounded(.down))
-            default: return nil
-            }
-        }
-        let desired: Int64
-        if let minimum = resolve(budget[path: ["spec", "minAvailable"]], roundUp: true) {
-            desired = minimum
-        } else if let maximum = resolve(budget[path: ["spec", "maxUnavailable"]], roundUp: true) {
-            desired = max(0, expected - maximum)
-        } else {
-            desired = expected
-        }
-        if let reported = budget[path: ["status", "disruptionsAllowed"]]?.int { return (reported, healthy, desired) }
-        return (max(0, healthy - desired), healthy, desired)
+        let state = DisruptionBudget(budget, selected: try await registry.list(pods, namespace: namespace, options: options).items)
+        return (state.allowed, state.healthy, state.desired)
     }
 }
