@@ -23,18 +23,8 @@ public final class DisruptionController: Controller {
         informers.withLock { $0 = (budgets, pods) }
         budgets.addHandler { event in queue.add(event.key) }
         pods.addHandler { event in
-            guard let namespace = event.key.namespace else { return }
-            var labels: [[String: String]] = []
-            if case .change(let change) = event {
-                labels.append(change.object.labels)
-                if let previous = change.previous { labels.append(previous.labels) }
-            } else if let pod = pods.get(event.key) {
-                labels.append(pod.labels)
-            }
-            for budget in budgets.list(namespace: namespace) {
-                guard let selector = try? LabelSelector(object: budget[path: ["spec", "selector"]] ?? [:]), !selector.isEmpty else { continue }
-                if labels.contains(where: selector.matches) { queue.add(budget.objectKey) }
-            }
+            queueSelectors(of: event, pods: pods, among: budgets, selector: { try? LabelSelector(object: $0[path: ["spec", "selector"]] ?? [:]) },
+                           queue: queue)
         }
     }
 

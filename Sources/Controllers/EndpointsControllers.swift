@@ -63,6 +63,24 @@ struct ServiceBackends {
     }
 }
 
+/// Queues each object of `owners` (in the pod's namespace) whose selector selects the pod of `event`, with its
+/// labels as they are now or were before: what Services and PodDisruptionBudgets follow their pods by.
+func queueSelectors(of event: InformerEvent, pods: Informer, among owners: Informer, selector: (JSON) -> LabelSelector?,
+                    queue: WorkQueue<ObjectKey>) {
+    guard let namespace = event.key.namespace else { return }
+    var labels: [[String: String]] = []
+    if case .change(let change) = event {
+        labels.append(change.object.labels)
+        if let previous = change.previous { labels.append(previous.labels) }
+    } else if let object = pods.get(event.key) {
+        labels.append(object.labels)
+    }
+    for owner in owners.list(namespace: namespace) {
+        guard let selector = selector(owner), !selector.isEmpty else { continue }
+        if labels.contains(where: selector.matches) { queue.add(owner.objectKey) }
+    }
+}
+
 /// Watches Services, the pods they select, and the objects it keeps for them, queueing the Service of any
 /// change (what both endpoints controllers react to).
 final class ServiceWatch: Sendable {
@@ -74,19 +92,9 @@ final class ServiceWatch: Sendable {
         pods = try await shared.informer("pods")
         let services = self.services
         services.addHandler { event in queue.add(event.key) }
+        let pods = self.pods
         pods.addHandler { event in
-            guard let namespace = event.key.namespace else { return }
-            var labels: [[String: String]] = []
-            if case .change(let change) = event {
-                labels.append(change.object.labels)
-                if let previous = change.previous { labels.append(previous.labels) }
-            } else if let object = self.pods.get(event.key) {
-                labels.append(object.labels)
-            }
-            for service in services.list(namespace: namespace) {
-                guard let selector = ServiceBackends.selector(of: service) else { continue }
-                if labels.contains(where: selector.matches) { queue.add(service.objectKey) }
-            }
+            queueSelectors(of: event, pods: pods, among: services, selector: ServiceBackends.selector, queue: queue)
         }
     }
 
