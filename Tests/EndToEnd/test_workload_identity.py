@@ -87,6 +87,13 @@ def test_tokens_verify_against_the_published_issuer_and_die_with_their_service_a
     answer = json.loads(kubectl(cluster, "create", "-f", "-", "-o", "json", stdin=json.dumps(review)).stdout)
     assert answer["status"]["authenticated"] is True
     assert answer["status"]["user"]["username"] == "system:serviceaccount:default:builder"
+    # Asked about another audience, the review answers for that audience.
+    review_ci = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                 "spec": {"token": token, "audiences": ["ci.example.com", "elsewhere"]}}
+    answer = json.loads(kubectl(cluster, "create", "-f", "-", "-o", "json", stdin=json.dumps(review_ci)).stdout)["status"]
+    assert answer["authenticated"] is True and answer["audiences"] == ["ci.example.com"]
+    review_ci["spec"]["audiences"] = ["elsewhere"]
+    assert json.loads(kubectl(cluster, "create", "-f", "-", "-o", "json", stdin=json.dumps(review_ci)).stdout)["status"]["authenticated"] is False
     review["spec"]["token"] = api_token[:-4] + "AAAA"
     assert json.loads(kubectl(cluster, "create", "-f", "-", "-o", "json", stdin=json.dumps(review)).stdout)["status"]["authenticated"] is False
 

@@ -22,10 +22,21 @@ enum AccessReviews {
             guard let token = spec["token"]?.string, !token.isEmpty else {
                 throw APIError.invalid(kind: resource.kind, group: resource.group, name: "", causes: [.required("spec.token", "")])
             }
-            let result = await authenticator?.authenticate(Credentials(clientCertificate: nil, bearerToken: token))
+            // Audiences asked for must be the token's; none asked means the API server's own.
+            let asked = (spec["audiences"]?.array ?? []).compactMap(\.string)
+            let result = await authenticator?.authenticate(Credentials(clientCertificate: nil, bearerToken: token,
+                                                                       audiences: asked.isEmpty ? nil : asked))
             if case .user(let reviewed) = result, reviewed != .anonymous {
-                review["status"] = ["authenticated": true, "user": userInfo(reviewed),
-                                    "audiences": spec["audiences"] ?? ["https://kubernetes.default.svc"]]
+                // The audiences reported are those asked for that the token is for (one asked: it passed already).
+                var valid = asked.isEmpty ? ["https://kubernetes.default.svc"] : asked
+                if asked.count > 1 {
+                    valid = []
+                    for audience in asked {
+                        let single = Credentials(clientCertificate: nil, bearerToken: token, audiences: [audience])
+                        if case .user = await authenticator?.authenticate(single) { valid.append(audience) }
+                    }
+                }
+                review["status"] = ["authenticated": true, "user": userInfo(reviewed), "audiences": .array(valid.map(JSON.string))]
             } else {
                 review["status"] = ["authenticated": false, "error": "invalid bearer token", "user": [:]]
             }

@@ -4,10 +4,13 @@ public struct Credentials: Sendable {
     public let clientCertificate: CertificateSubject?
     /// The token of `Authorization: Bearer …`, if given.
     public let bearerToken: String?
+    /// Whom the token must be for (a `TokenReview`'s `spec.audiences`); nil: the API server itself.
+    public let audiences: [String]?
 
-    public init(clientCertificate: CertificateSubject?, bearerToken: String?) {
+    public init(clientCertificate: CertificateSubject?, bearerToken: String?, audiences: [String]? = nil) {
         self.clientCertificate = clientCertificate
         self.bearerToken = bearerToken
+        self.audiences = audiences
     }
 }
 

@@ -90,7 +90,7 @@ public struct ServiceAccountTokenAuthenticator: Authenticator {
     public func authenticate(_ credentials: Credentials) async -> Authentication {
         guard let token = credentials.bearerToken, ServiceAccountIssuer.looksLikeJWT(token) else { return .noCredentials }
         guard let claims = issuer.verifiedClaims(token) else { return .noCredentials }
-        return await user(for: claims, token: token, audiences: issuer.apiAudiences).map(Authentication.user) ?? .rejected
+        return await user(for: claims, token: token, audiences: credentials.audiences ?? issuer.apiAudiences).map(Authentication.user) ?? .rejected
     }
 
     /// The service account of a token signed for `audience` (another service's audience, such as EKS Pod
