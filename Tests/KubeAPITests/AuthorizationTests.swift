@@ -152,4 +152,18 @@ struct AuthorizationTests {
         #expect(Escalation.uncovered([PolicyRule(verbs: ["get"], nonResourceURLs: ["/logs/kube"])], by: held).isEmpty)
         #expect(Escalation.compactString(PolicyRule(verbs: ["get"], nonResourceURLs: ["/metrics"])) == "{NonResourceURLs:[\"/metrics\"], Verbs:[\"get\"]}")
     }
+
+    @Test func kubeletsGetTheNodeRulesForThemselvesOnly() async {
+        let node = UserInfo(name: "system:node:ip-10-0-0-1.ec2.internal", groups: ["system:nodes", "system:authenticated"])
+        #expect(await allowed(node, "list", "pods", namespace: nil))
+        #expect(await allowed(node, "update", "nodes", namespace: nil, name: "ip-10-0-0-1.ec2.internal"))
+        #expect(await !allowed(node, "update", "nodes", namespace: nil, name: "ip-10-0-0-2.ec2.internal"))
+        #expect(await allowed(node, "update", "leases", group: "coordination.k8s.io", namespace: "kube-node-lease", name: "ip-10-0-0-1.ec2.internal"))
+        #expect(await !allowed(node, "delete", "leases", group: "coordination.k8s.io", namespace: "kube-node-lease", name: "ip-10-0-0-2.ec2.internal"))
+        #expect(await !allowed(node, "delete", "nodes", namespace: nil, name: "ip-10-0-0-1.ec2.internal"))
+        #expect(await !allowed(node, "list", "secrets"))
+        #expect(await allowed(node, "get", "secrets", name: "registry-credentials"))
+        // Not in system:nodes, a name alone is nobody's kubelet.
+        #expect(await !allowed(UserInfo(name: "system:node:x", groups: ["system:authenticated"]), "list", "pods", namespace: nil))
+    }
 }

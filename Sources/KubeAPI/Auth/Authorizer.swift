@@ -120,7 +120,24 @@ public struct NodeAuthorizer: Authorizer {
 
     public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
         guard Self.isNode(request.user) else { return AuthorizationDecision(allowed: false) }
+        if let resource = request.resource, !Self.mayTouch(resource, as: String(request.user.name.dropFirst("system:node:".count))) {
+            return AuthorizationDecision(allowed: false, reason: "node '\(request.user.name)' cannot modify another node's \(resource.resource)")
+        }
         return AuthorizationDecision(allowed: Self.rules.contains { $0.allows(request) })
+    }
+
+    /// As the Node authorizer and NodeRestriction limit a kubelet: it reads the secrets, config maps and volumes
+    /// of its pods one by one (never lists them), and changes only its own Node and its own Lease in kube-node-lease.
+    static func mayTouch(_ resource: ResourceAttributes, as node: String) -> Bool {
+        if ["secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"].contains(resource.resource), resource.group.isEmpty {
+            return resource.verb == "get" && resource.name != nil
+        }
+        guard ["update", "patch", "delete"].contains(resource.verb), let name = resource.name else { return true }
+        switch (resource.group, resource.resource) {
+        case ("", "nodes"): return name == node
+        case ("coordination.k8s.io", "leases") where resource.namespace == "kube-node-lease": return name == node
+        default: return true
+        }
     }
 
     public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
