@@ -208,6 +208,20 @@ def test_a_disruption_budget_reports_what_may_be_evicted(server, cluster):
     cluster.kubectl("delete", "pdb", "guarded")
 
 
+def test_logs_exec_and_port_forward_say_the_node_is_simulated(server, cluster):
+    cluster.kubectl("run", "quiet", "--image=nginx:1.27")
+    assert wait_for(lambda: cluster.json("get", "pod", "quiet")["status"].get("phase") == "Running")
+    node = cluster.json("get", "pod", "quiet")["spec"]["nodeName"]
+    for args in [("logs", "quiet"), ("exec", "quiet", "--", "ls"), ("attach", "quiet"),
+                 ("port-forward", "pod/quiet", "18080:80")]:
+        result = cluster.kubectl(*args, check=False, timeout=30)
+        assert result.returncode != 0, args
+        assert f"runs on {node}, a node Skiff simulates" in result.stderr, (args, result.stderr)
+    wrong = cluster.kubectl("logs", "quiet", "-c", "sidecar", check=False)
+    assert "container sidecar is not valid for pod quiet" in wrong.stderr
+    cluster.kubectl("delete", "pod", "quiet", "--grace-period=0", "--force")
+
+
 def test_what_does_not_fit_waits_until_the_node_group_grows(server, cluster):
     namespace = "full"
     cluster.kubectl("create", "namespace", namespace)

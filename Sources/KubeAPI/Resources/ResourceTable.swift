@@ -44,7 +44,7 @@ public struct ResourceTable: Sendable {
         ResourceType(group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false, shortNames: ["ns"],
                      nameRule: .label, subresources: ["status", "finalize"], strategy: NamespaceStrategy()),
         ResourceType(group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"],
-                     subresources: ["status", "binding", "eviction"], strategy: PodStrategy()),
+                     subresources: ["status", "binding", "eviction", "log", "exec", "attach", "portforward"], strategy: PodStrategy()),
         ResourceType(group: "", version: "v1", resource: "services", kind: "Service", namespaced: true, shortNames: ["svc"],
                      categories: ["all"], nameRule: .label, subresources: ["status"], strategy: ServiceStrategy()),
         ResourceType(group: "", version: "v1", resource: "endpoints", kind: "Endpoints", namespaced: true, shortNames: ["ep"],

@@ -17,6 +17,39 @@ struct PodEviction: SubresourceHandler {
     }
 }
 
+/// `pods/log`, `exec`, `attach` and `portforward`: a kubelet's streams. Skiff's nodes are simulated and run no
+/// containers, so these answer with an error that says so, after the checks kube-apiserver makes first.
+struct PodStreams: SubresourceHandler {
+    let subresource: String
+
+    func handle(_ request: SubresourceRequest) async throws -> APIResponse {
+        let method = request.request.method
+        guard subresource == "log" ? method == "GET" : ["GET", "POST"].contains(method) else {
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+        let pod = try await request.registry.get(request.resource, namespace: request.namespace, name: request.name)
+        let containers = Pod(pod).containers.compactMap { $0["name"]?.string }
+            + Pod(pod).initContainers.compactMap { $0["name"]?.string }
+        if subresource != "portforward" {
+            if let container = request.request.query["container"], !container.isEmpty, !containers.contains(container) {
+                throw APIError.badRequest("container \(container) is not valid for pod \(request.name)")
+            }
+            if request.request.query["container"] == nil, containers.count > 1 {
+                throw APIError.badRequest("a container name must be specified for pod \(request.name), choose one of: [\(containers.joined(separator: " "))]")
+            }
+        }
+        guard let node = Pod(pod).nodeName, !node.isEmpty else {
+            throw APIError.badRequest("pod \(request.name) does not have a host assigned")
+        }
+        let what = switch subresource {
+        case "log": "there are no container logs to show"
+        case "portforward": "there is no port to forward to"
+        default: "there is no container process to \(subresource) to"
+        }
+        throw APIError.badRequest("pod \(request.name) runs on \(node), a node Skiff simulates: it runs no containers, so \(what)")
+    }
+}
+
 enum PodSubresources {
     static func success(_ code: Int = 201) -> APIResponse {
         .json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": .int(Int64(code))], status: code)

@@ -17,6 +17,7 @@ struct PodStrategy: ResourceStrategy {
         switch name {
         case "binding": PodBinding()
         case "eviction": PodEviction()
+        case "log", "exec", "attach", "portforward": PodStreams(subresource: name)
         default: nil
         }
     }
