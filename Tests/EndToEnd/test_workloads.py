@@ -211,7 +211,11 @@ def test_a_disruption_budget_reports_what_may_be_evicted(server, cluster):
 def test_logs_exec_and_port_forward_say_the_node_is_simulated(server, cluster):
     cluster.kubectl("run", "quiet", "--image=nginx:1.27")
     assert wait_for(lambda: cluster.json("get", "pod", "quiet")["status"].get("phase") == "Running")
-    node = cluster.json("get", "pod", "quiet")["spec"]["nodeName"]
+    pod = cluster.json("get", "pod", "quiet")
+    node = pod["spec"]["nodeName"]
+    # DefaultTolerationSeconds: five minutes on a node gone not-ready or unreachable.
+    for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]:
+        assert {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300} in pod["spec"]["tolerations"]
     for args in [("logs", "quiet"), ("exec", "quiet", "--", "ls"), ("attach", "quiet"),
                  ("port-forward", "pod/quiet", "18080:80")]:
         result = cluster.kubectl(*args, check=False, timeout=30)

@@ -9,7 +9,7 @@ public protocol AdmissionPlugin: Sendable {
 /// The plugins every Skiff API server runs, in kube-apiserver's order.
 public enum Admission {
     public static let defaultPlugins: [any AdmissionPlugin] = [NamespaceLifecycle(), LimitRanger(), ServiceAccountAdmission(),
-                                                               ResourceQuotaAdmission()]
+                                                               DefaultTolerationSeconds(), ResourceQuotaAdmission()]
 }
 
 /// Objects are created only in namespaces that exist and are not being deleted.
