@@ -68,16 +68,23 @@ struct ServiceBackends {
 func queueSelectors(of event: InformerEvent, pods: Informer, among owners: Informer, selector: (JSON) -> LabelSelector?,
                     queue: WorkQueue<ObjectKey>) {
     guard let namespace = event.key.namespace else { return }
-    var labels: [[String: String]] = []
-    if case .change(let change) = event {
-        labels.append(change.object.labels)
-        if let previous = change.previous { labels.append(previous.labels) }
-    } else if let object = pods.get(event.key) {
-        labels.append(object.labels)
+    // Most namespaces have no such owner: nothing is decoded for them.
+    let selectors = owners.list(namespace: namespace).compactMap { owner in selector(owner).flatMap { $0.isEmpty ? nil : (owner.objectKey, $0) } }
+    guard !selectors.isEmpty else { return }
+    let current: [String: String]?
+    var previous: [String: String]?? = .none
+    switch event {
+    case .change(let change): current = change.object.labels
+    case .sync(let key): current = pods.get(key)?.labels
     }
-    for owner in owners.list(namespace: namespace) {
-        guard let selector = selector(owner), !selector.isEmpty else { continue }
-        if labels.contains(where: selector.matches) { queue.add(owner.objectKey) }
+    for (key, selector) in selectors {
+        if let current, selector.matches(current) {
+            queue.add(key)
+            continue
+        }
+        // The labels before the change, decoded once and only when the current ones do not match.
+        if previous == nil, case .change(let change) = event { previous = .some(change.previous?.labels) }
+        if let labels = previous ?? nil, selector.matches(labels) { queue.add(key) }
     }
 }
 
