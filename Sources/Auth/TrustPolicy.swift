@@ -88,22 +88,13 @@ public struct TrustPolicy: Sendable, Equatable {
         case .aws(let arn, let account):
             return (principals["AWS"] ?? []).contains { named in
                 named == "*" || named == account || named == "arn:aws:iam::\(account):root" || named == arn
-                    || named == Self.roleArn(ofSession: arn)
+                    || named == AssumedRoleARN(arn)?.roleArn
             }
         case .federated(let provider):
             return (principals["Federated"] ?? []).contains(provider)
         case .service(let name):
             return (principals["Service"] ?? []).contains(name)
         }
-    }
-
-    /// The role ARN of an assumed-role session ARN (a trust policy names roles, not sessions).
-    static func roleArn(ofSession arn: String) -> String? {
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[2] == "sts" else { return nil }
-        let resource = parts[5].split(separator: "/")
-        guard resource.count == 3, resource[0] == "assumed-role" else { return nil }
-        return "arn:aws:iam::\(parts[4]):role/\(resource[1])"
     }
 
     static func condition(_ op: String, _ values: [String], _ actual: String?) -> Bool {

@@ -37,18 +37,19 @@ struct IAMPrincipal: Equatable {
 
     init(arn: String) {
         self.arn = arn
+        if let session = AssumedRoleARN(arn) {
+            account = session.account
+            canonicalArn = session.roleArn
+            sessionName = session.sessionName
+            roleName = session.roleName
+            return
+        }
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         account = parts.count == 6 ? String(parts[4]) : ""
         let resource = parts.count == 6 ? parts[5].split(separator: "/").map(String.init) : []
-        if parts.count == 6, parts[2] == "sts", resource.count == 3, resource[0] == "assumed-role" {
-            canonicalArn = "arn:aws:iam::\(account):role/\(resource[1])"
-            sessionName = resource[2]
-            roleName = resource[1]
-        } else {
-            canonicalArn = arn
-            sessionName = nil
-            roleName = resource.first == "role" ? resource.last : nil
-        }
+        canonicalArn = arn
+        sessionName = nil
+        roleName = resource.first == "role" ? resource.last : nil
     }
 }
 

@@ -187,11 +187,9 @@ enum Escalation {
         return owner.resourceNames.isEmpty || name.map(owner.resourceNames.contains) == true
     }
 
+    /// A URL grant is covered exactly when the owner's rule would allow a request for it.
     static func covers(_ owner: PolicyRule, url: String, verb: String) -> Bool {
-        guard owner.verbs.contains("*") || owner.verbs.contains(verb) else { return false }
-        return owner.nonResourceURLs.contains { held in
-            held == "*" || held == url || (held.hasSuffix("*") && url.hasPrefix(held.dropLast()))
-        }
+        owner.allows(NonResourceAttributes(verb: verb, path: url))
     }
 
     /// A rule as RBAC's error messages print it.
