@@ -37,4 +37,22 @@ struct AdmissionTests {
         #expect(everything[path: ["spec", "tolerations"]] == [["operator": "Exists"]])
         registry.shutdown()
     }
+
+    @Test func aPodOfAMissingServiceAccountIsRefusedAndOneJustCreatedIsFound() async throws {
+        let accounts = try #require(ResourceTable.builtIn.find(group: "", version: "v1", resource: "serviceaccounts"))
+        var pod: JSON = ["metadata": ["name": "p", "namespace": "default"],
+                         "spec": ["serviceAccountName": "builder", "containers": [["name": "c", "image": "x"]]]]
+        let refused = await #expect(throws: APIError.self) {
+            var attempt = pod
+            try await ServiceAccountAdmission().admit(&attempt, resource: pods, namespace: "default", registry: registry)
+        }
+        #expect(refused?.code == 403)
+        #expect(refused?.message == "pods \"p\" is forbidden: error looking up service account default/builder: serviceaccount \"builder\" not found")
+        let namespaces = try #require(ResourceTable.builtIn.find(group: "", version: "v1", resource: "namespaces"))
+        _ = try await registry.create(namespaces, namespace: nil, body: ["metadata": ["name": "default"]])
+        _ = try await registry.create(accounts, namespace: "default", body: ["metadata": ["name": "builder"]])
+        try await ServiceAccountAdmission().admit(&pod, resource: pods, namespace: "default", registry: registry)
+        #expect(pod[path: ["spec", "volumes"]]?.array?.first?["name"]?.string?.hasPrefix("kube-api-access-") == true)
+        registry.shutdown()
+    }
 }
