@@ -29,13 +29,15 @@ final class ClusterControlPlane: Sendable {
     let nodeAgents: NodeAgents
     let apiServer: APIServer
     let serviceAccountTokens: ServiceAccountTokenAuthenticator
+    /// The aws-iam-authenticator's decisions on this cluster.
+    let authenticatorLog: ControlPlaneLog
     private let access: ClusterAccessState
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
     /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
     init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String,
-         tokenVerifier: EKSTokenVerifier?, logger: Logger) async throws {
+         tokenVerifier: EKSTokenVerifier?, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logger: Logger) async throws {
         currentSpec = Mutex(spec)
         let access = ClusterAccessState(spec.access)
         self.access = access
@@ -54,12 +56,14 @@ final class ClusterControlPlane: Sendable {
         if spec.access.usesConfigMap { try await AWSAuthConfigMap.ensureNodeRoles(spec.access.nodeRoles, registry: registry) }
         var clusterLogger = logger
         clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
+        let authenticatorLog = try ControlPlaneLog(directory: Self.logDirectory(in: directory), name: "authenticator")
+        self.authenticatorLog = authenticatorLog
         let serviceAccountTokens = ServiceAccountTokenAuthenticator(issuer: issuer, registry: registry)
         self.serviceAccountTokens = serviceAccountTokens
         let authenticator = AuthenticatorChain([ClientCertificateAuthenticator(), serviceAccountTokens]
             + (tokenVerifier.map {
                 [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, awsAuth: AWSAuthReader(registry: registry),
-                                  logger: clusterLogger)]
+                                  instanceDNSNames: instanceDNSNames, decisions: authenticatorLog, logger: clusterLogger)]
             } ?? []))
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
                                   authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(), RBACAuthorizer(registry: registry),
@@ -181,7 +185,11 @@ final class ClusterControlPlane: Sendable {
         _ = try? await running.value
         deadline.cancel()
         apiServer.registry.shutdown()
+        authenticatorLog.close()
     }
+
+    /// Where the control plane's own logs are kept: `<cluster dir>/logs/`.
+    static func logDirectory(in directory: URL) -> URL { directory.appendingPathComponent("logs", isDirectory: true) }
 
     static func tlsConfiguration(_ spec: ControlPlaneSpec) throws -> TLSConfiguration {
         let ca = spec.certificateAuthority
@@ -205,13 +213,15 @@ final class ClusterControlPlane: Sendable {
         let body = try? Array(buffer: await request.collectBody(upTo: APIServer.maxRequestBody))
         let fields = request.headers.map { ($0.name.canonicalName, $0.value) }
         return response(await serve(method: request.method.rawValue, path: request.uri.path, query: request.uri.query, fields: fields,
-                                    body: body, certificate: await context.certificateSubject(), authenticator: authenticator,
+                                    body: body, certificate: await context.certificateSubject(),
+                                    source: Self.address(context.connection.remoteAddress), authenticator: authenticator,
                                     apiServer: apiServer))
     }
 
     /// One request, from either protocol: authenticated, then answered by the API server. A nil body was too large.
     static func serve(method: String, path: String, query rawQuery: String?, fields: [(String, String)], body: [UInt8]?,
-                      certificate: CertificateSubject?, authenticator: any Authenticator, apiServer: APIServer) async -> APIResponse {
+                      certificate: CertificateSubject?, source: String?, authenticator: any Authenticator,
+                      apiServer: APIServer) async -> APIResponse {
         var headers: [String: String] = [:]
         // Repeated fields (one Impersonate-Group per group) combine as HTTP combines them: comma-separated.
         for (name, value) in fields {
@@ -220,7 +230,8 @@ final class ClusterControlPlane: Sendable {
         }
         let authorization = headers["authorization"] ?? ""
         let bearer = authorization.lowercased().hasPrefix("bearer ") ? String(authorization.dropFirst("bearer ".count)) : nil
-        guard case .user(let user) = await authenticator.authenticate(Credentials(clientCertificate: certificate, bearerToken: bearer)) else {
+        guard case .user(let user) = await authenticator.authenticate(Credentials(clientCertificate: certificate, bearerToken: bearer,
+                                                                                      source: source)) else {
             return .error(.unauthorized)
         }
         guard let body else { return .error(.tooLarge()) }
@@ -239,9 +250,17 @@ final class ClusterControlPlane: Sendable {
                             apiServer: APIServer) async -> APIResponse {
         let uri = head.uri
         let (path, query) = uri.firstIndex(of: "?").map { (String(uri[..<$0]), String(uri[uri.index(after: $0)...])) } ?? (uri, nil)
-        let certificate = await ConnectionCertificates.shared.subject(for: stream.parent ?? stream)
+        let connection = stream.parent ?? stream
+        let certificate = await ConnectionCertificates.shared.subject(for: connection)
         return await serve(method: head.method.rawValue, path: path, query: query, fields: head.headers.map { ($0.name, $0.value) },
-                           body: body, certificate: certificate, authenticator: authenticator, apiServer: apiServer)
+                           body: body, certificate: certificate, source: address(connection.remoteAddress), authenticator: authenticator,
+                           apiServer: apiServer)
+    }
+
+    /// `127.0.0.1:52114`, as logs and audit show a client.
+    static func address(_ address: SocketAddress?) -> String? {
+        guard let address, let ip = address.ipAddress else { return nil }
+        return address.port.map { "\(ip):\($0)" } ?? ip
     }
 
     static func response(_ response: APIResponse) -> Response {

@@ -13,13 +13,17 @@ public actor ClusterRuntimes: ControlPlaneHost {
     /// This replica's name in leader elections (stable across restarts of the same replica).
     private let identity: String
     private let tokenVerifier: EKSTokenVerifier?
+    private let instanceDNSNames: IAMAuthenticator.InstanceDNSNames?
     private var running: [String: ClusterControlPlane] = [:]
 
-    /// - Parameter tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
+    /// - Parameters:
+    ///   - tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
+    ///   - instanceDNSNames: the region's EC2 instances' private DNS names, for node roles' `{{EC2PrivateDNSName}}`.
     public init(directory: URL, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
-                tokenVerifier: EKSTokenVerifier? = nil, logger: Logger) {
+                tokenVerifier: EKSTokenVerifier? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil, logger: Logger) {
         self.directory = directory
         self.tokenVerifier = tokenVerifier
+        self.instanceDNSNames = instanceDNSNames
         self.identity = identity
         self.historyRetention = historyRetention
         self.logger = logger
@@ -45,7 +49,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
         do {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName),
                                                          historyRetention: historyRetention, identity: identity,
-                                                         tokenVerifier: tokenVerifier, logger: logger)
+                                                         tokenVerifier: tokenVerifier, instanceDNSNames: instanceDNSNames, logger: logger)
         } catch {
             logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
             throw error

@@ -34,9 +34,12 @@ struct IAMPrincipal: Equatable {
     let sessionName: String?
     /// For roles, the name without path: access entries match a role whatever its path.
     let roleName: String?
+    /// The private DNS name of the EC2 instance a node role's session is named after (`{{EC2PrivateDNSName}}`).
+    var privateDNSName: String?
 
-    init(arn: String) {
+    init(arn: String, privateDNSName: String? = nil) {
         self.arn = arn
+        self.privateDNSName = privateDNSName
         if let session = AssumedRoleARN(arn) {
             account = session.account
             canonicalArn = session.roleArn
@@ -57,10 +60,17 @@ struct IAMPrincipal: Equatable {
 /// `aws eks update-kubeconfig`'s exec plugin): the token's IAM identity becomes the Kubernetes user its access
 /// entry, or the creator's implicit admin, names. A valid token of an identity with no mapping is refused (401),
 /// as on EKS. A verified token is remembered until it expires, so that only its first use costs a signature check.
+/// Each verification and each refusal is a line in the cluster's authenticator log, as the aws-iam-authenticator
+/// writes one per webhook call (kube-apiserver caches its answers, so reuses of a token are not logged either).
 public final class IAMAuthenticator: Authenticator {
+    /// Finds the private DNS name of an EC2 instance by its id.
+    public typealias InstanceDNSNames = @Sendable (String) async -> String?
+
     private struct Verified {
         let identity: Identity
         let accessKeyId: String
+        /// For a session named after an EC2 instance, the instance's private DNS name, looked up once.
+        let privateDNSName: String?
         let expires: Date
         /// The credential store's revocation generation when verified: a deletion since means verify again.
         let generation: Int
@@ -76,21 +86,30 @@ public final class IAMAuthenticator: Authenticator {
     private let access: ClusterAccessState
     private let awsAuth: AWSAuthReader?
     private let verified = Mutex<[String: Verified]>([:])
+    private let instanceDNSNames: InstanceDNSNames?
+    private let decisions: ControlPlaneLog?
     private let logger: Logger
 
-    /// - Parameter awsAuth: nil for clusters whose aws-auth is never read (benchmarks).
-    init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, awsAuth: AWSAuthReader?, logger: Logger) {
+    /// - Parameters:
+    ///   - awsAuth: nil for clusters whose aws-auth is never read (benchmarks).
+    ///   - instanceDNSNames: resolves `{{EC2PrivateDNSName}}`; without it, templates that use it map nobody.
+    ///   - decisions: the cluster's authenticator log.
+    init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, awsAuth: AWSAuthReader?,
+         instanceDNSNames: InstanceDNSNames?, decisions: ControlPlaneLog?, logger: Logger) {
         self.clusterName = clusterName
         self.verifier = verifier
         self.access = access
         self.awsAuth = awsAuth
+        self.instanceDNSNames = instanceDNSNames
+        self.decisions = decisions
         var logger = logger
         logger[metadataKey: "authenticator"] = "aws-iam"
         self.logger = logger
     }
 
     public convenience init(clusterName: String, verifier: EKSTokenVerifier, access: ClusterAccessState, logger: Logger) {
-        self.init(clusterName: clusterName, verifier: verifier, access: access, awsAuth: nil, logger: logger)
+        self.init(clusterName: clusterName, verifier: verifier, access: access, awsAuth: nil, instanceDNSNames: nil, decisions: nil,
+                  logger: logger)
     }
 
     public func authenticate(_ credentials: Credentials) async -> Authentication {
@@ -98,11 +117,16 @@ public final class IAMAuthenticator: Authenticator {
         let now = Date()
         let generation = verifier.revocationGeneration
         var known = verified.withLock { cache in cache[token].flatMap { $0.expires > now && $0.generation == generation ? $0 : nil } }
+        let fresh = known == nil
         if known == nil {
             do {
                 let request = try await verifier.verify(token, clusterName: clusterName, now: now)
                 let tokenExpires = (request.signedAt ?? now).addingTimeInterval(EKSTokenVerifier.lifetime)
-                let entry = Verified(identity: request.identity, accessKeyId: request.accessKeyId,
+                var dnsName: String?
+                if let session = AssumedRoleARN(request.identity.arn)?.sessionName, session.hasPrefix("i-") {
+                    dnsName = await instanceDNSNames?(session)
+                }
+                let entry = Verified(identity: request.identity, accessKeyId: request.accessKeyId, privateDNSName: dnsName,
                                      expires: min(tokenExpires, request.credentialsExpireAt ?? tokenExpires), generation: generation)
                 verified.withLock { cache in
                     if cache.count >= Self.cacheLimit { cache = cache.filter { $0.value.expires > now } }
@@ -110,26 +134,52 @@ public final class IAMAuthenticator: Authenticator {
                 }
                 known = entry
             } catch {
-                logger.info("refused token", metadata: ["reason": "\(error)"])
+                denied(credentials, arn: nil, error: "\(error)")
                 return .rejected
             }
         }
         guard let known else { return .rejected }
         let (access, accessGeneration) = access.versioned
         if let mapped = known.mapped, mapped.accessGeneration == accessGeneration { return .user(mapped.user) }
-        let principal = IAMPrincipal(arn: known.identity.arn)
+        let principal = IAMPrincipal(arn: known.identity.arn, privateDNSName: known.privateDNSName)
         if let user = Self.user(for: principal, accessKeyId: known.accessKeyId, userId: known.identity.userId, access: access) {
             verified.withLock { cache in cache[token]?.mapped = (user, accessGeneration) }
+            if fresh { granted(credentials, principal, user) }
             return .user(user)
         }
         let configMap = access.usesConfigMap ? await awsAuth?.current() ?? AWSAuthConfigMap() : AWSAuthConfigMap()
         guard let user = Self.user(for: principal, accessKeyId: known.accessKeyId, userId: known.identity.userId, access: access,
                                    awsAuth: configMap) else {
-            logger.info("refused token", metadata: ["arn": "\(principal.arn)", "reason": "no access entry or mapping for \(principal.canonicalArn)"])
+            denied(credentials, arn: principal.arn, error: Self.unmappedReason(principal, access: access, awsAuth: configMap))
             return .rejected
         }
-        logger.debug("authenticated", metadata: ["arn": "\(principal.arn)", "username": "\(user.name)"])
+        if fresh { granted(credentials, principal, user) }
         return .user(user)
+    }
+
+    /// Why a verified principal maps to nobody, in the authenticator's words.
+    static func unmappedReason(_ principal: IAMPrincipal, access: ClusterAccess, awsAuth: AWSAuthConfigMap) -> String {
+        let template = (access.usesAccessEntries ? entry(for: principal, in: access)?.username : nil)
+            ?? (access.usesConfigMap ? awsAuth.mapping(for: principal)?.username : nil)
+        if let template, template.contains("{{EC2PrivateDNSName}}") {
+            return "failed to get the private DNS name of instance \(principal.sessionName ?? ""): the session is not named after a known EC2 instance"
+        }
+        return "ARN is not mapped: \(principal.canonicalArn)"
+    }
+
+    private func granted(_ credentials: Credentials, _ principal: IAMPrincipal, _ user: UserInfo) {
+        decisions?.append(LogfmtLine.line(level: "info", message: "access granted", fields: [
+            "arn": principal.arn, "client": credentials.source ?? "", "groups": "[\(user.groups.filter { $0 != "system:authenticated" }.joined(separator: " "))]",
+            "method": "POST", "path": "/authenticate", "uid": user.uid, "username": user.name,
+        ]))
+        logger.debug("authenticated", metadata: ["arn": "\(principal.arn)", "username": "\(user.name)"])
+    }
+
+    private func denied(_ credentials: Credentials, arn: String?, error: String) {
+        var fields = ["client": credentials.source ?? "", "error": error, "method": "POST", "path": "/authenticate"]
+        if let arn { fields["arn"] = arn }
+        decisions?.append(LogfmtLine.line(level: "warning", message: "access denied", fields: fields))
+        logger.info("refused token", metadata: ["reason": "\(error)"])
     }
 
     /// The Kubernetes user a principal is on a cluster with `access` and `awsAuth`, or nil when nothing maps it:
@@ -142,15 +192,17 @@ public final class IAMAuthenticator: Authenticator {
         ]
         let uid = "aws-iam-authenticator:\(principal.account):\(userId)"
         if access.usesAccessEntries, let entry = entry(for: principal, in: access) {
-            return UserInfo(name: expand(entry.username, principal), groups: entry.groups.map { expand($0, principal) } + ["system:authenticated"],
+            guard let name = expand(entry.username, principal) else { return nil }
+            return UserInfo(name: name, groups: entry.groups.compactMap { expand($0, principal) } + ["system:authenticated"],
                             uid: uid, extra: extra)
         }
         if access.usesConfigMap, access.implicitAdminArn == principal.canonicalArn {
             return UserInfo(name: "kubernetes-admin", groups: ["system:masters", "system:authenticated"], uid: uid, extra: extra)
         }
         if access.usesConfigMap, let row = awsAuth.mapping(for: principal) {
-            return UserInfo(name: expand(row.username ?? principal.canonicalArn, principal),
-                            groups: row.groups.map { expand($0, principal) } + ["system:authenticated"], uid: uid, extra: extra)
+            guard let name = expand(row.username ?? principal.canonicalArn, principal) else { return nil }
+            return UserInfo(name: name, groups: row.groups.compactMap { expand($0, principal) } + ["system:authenticated"],
+                            uid: uid, extra: extra)
         }
         return nil
     }
@@ -163,10 +215,16 @@ public final class IAMAuthenticator: Authenticator {
         return access.entries.first { arn, _ in arn.hasPrefix(prefix) && arn.split(separator: "/").last.map(String.init) == roleName }?.value
     }
 
-    /// Fills the templates EKS allows in usernames and groups.
-    static func expand(_ template: String, _ principal: IAMPrincipal) -> String {
+    /// Fills the templates EKS allows in usernames and groups; nil when one names an EC2 instance the
+    /// session is not named after.
+    static func expand(_ template: String, _ principal: IAMPrincipal) -> String? {
         guard template.contains("{{") else { return template }
         let session = principal.sessionName ?? ""
+        var template = template
+        if template.contains("{{EC2PrivateDNSName}}") {
+            guard let dnsName = principal.privateDNSName else { return nil }
+            template = template.replacingOccurrences(of: "{{EC2PrivateDNSName}}", with: dnsName)
+        }
         return template.replacingOccurrences(of: "{{AccountID}}", with: principal.account)
             .replacingOccurrences(of: "{{SessionNameRaw}}", with: session)
             // The authenticator replaces `@` in session names, which Kubernetes user names may hold but ARNs cannot.
@@ -181,18 +239,6 @@ public struct AccessPolicyAuthorizer: Authorizer {
 
     public init(access: ClusterAccessState) {
         self.access = access
-    }
-
-    /// The Kubernetes rules of each access policy.
-    static func rules(ofPolicy name: String) -> [PolicyRule] {
-        switch name {
-        case "AmazonEKSClusterAdminPolicy": UserFacingRoles.clusterAdmin
-        case "AmazonEKSAdminPolicy": UserFacingRoles.admin
-        case "AmazonEKSEditPolicy": UserFacingRoles.edit
-        case "AmazonEKSViewPolicy": UserFacingRoles.view
-        case "AmazonEKSAdminViewPolicy": UserFacingRoles.readEverything
-        default: []
-        }
     }
 
     /// The policies of the user's access entry whose scope covers `namespace` (nil: a cluster-wide request).
@@ -210,13 +256,13 @@ public struct AccessPolicyAuthorizer: Authorizer {
     public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
         let namespace = request.resource?.namespace
         for grant in grants(for: request.user, namespace: namespace)
-        where Self.rules(ofPolicy: grant.policyName).contains(where: { $0.allows(request) }) {
+        where AccessPolicyRules.rules(ofPolicy: grant.policyName).contains(where: { $0.allows(request) }) {
             return AuthorizationDecision(allowed: true, reason: "EKS Access Policy: allowed by \(grant.policyName)")
         }
         return AuthorizationDecision(allowed: false)
     }
 
     public func rules(for user: UserInfo, namespace: String) async -> AuthorizationRules {
-        AuthorizationRules(grants(for: user, namespace: namespace).flatMap { Self.rules(ofPolicy: $0.policyName) })
+        AuthorizationRules(grants(for: user, namespace: namespace).flatMap { AccessPolicyRules.rules(ofPolicy: $0.policyName) })
     }
 }

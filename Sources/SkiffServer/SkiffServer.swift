@@ -39,9 +39,16 @@ public struct SkiffServer: Sendable {
         let tokenVerifier = EKSTokenVerifier(verifier: SigV4Verifier(region: nil, acceptAnyAccessKey: configuration.acceptAnyAccessKey) { id in
             try await credentials.accessKey(id: id)
         }, revocationGeneration: { credentials.revocationGeneration })
+        let network = self.network
         clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
                                    historyRetention: configuration.historyRetention,
-                                   identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", tokenVerifier: tokenVerifier, logger: logger)
+                                   identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", tokenVerifier: tokenVerifier,
+                                   instanceDNSNames: { id in
+                                       guard let instance = try? await network.describeInstances(ids: [id], filters: [], maxResults: nil,
+                                                                                                 nextToken: nil).items.first,
+                                             instance.state != .terminated else { return nil }
+                                       return instance.privateDnsName(region: region.name)
+                                   }, logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
             endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }),

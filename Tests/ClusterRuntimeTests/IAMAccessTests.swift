@@ -1,4 +1,5 @@
 import Auth
+import Foundation
 import EKS
 import KubeAPI
 import KubeModel
@@ -107,5 +108,45 @@ struct IAMAccessTests {
             "arn:aws:iam::000000000000:user/dave": .init(username: "dave-entry", groups: [], type: "STANDARD", policies: []),
         ])
         #expect(user("arn:aws:iam::000000000000:user/dave", entry)?.name == "dave-entry")
+    }
+
+    @Test func nodeRolesBecomeTheNodeOfTheInstanceTheirSessionIsNamedAfter() throws {
+        let nodeRole = "arn:aws:iam::000000000000:role/NodeRole"
+        let access = ClusterAccess(authenticationMode: "API", entries: [
+            nodeRole: .init(username: "system:node:{{EC2PrivateDNSName}}", groups: ["system:nodes"], type: "EC2_LINUX", policies: []),
+        ])
+        let session = "arn:aws:sts::000000000000:assumed-role/NodeRole/i-0abc"
+        let node = IAMAuthenticator.user(for: IAMPrincipal(arn: session, privateDNSName: "ip-10-0-1-5.ec2.internal"),
+                                         accessKeyId: "ASIAX", userId: "AROAX:i-0abc", access: access)
+        #expect(node?.name == "system:node:ip-10-0-1-5.ec2.internal" && node?.groups == ["system:nodes", "system:authenticated"])
+        // A session not named after a known instance maps to nobody, as the authenticator refuses it.
+        let stranger = IAMPrincipal(arn: "arn:aws:sts::000000000000:assumed-role/NodeRole/laptop")
+        #expect(IAMAuthenticator.user(for: stranger, accessKeyId: "ASIAX", userId: "AROAX:laptop", access: access) == nil)
+        #expect(IAMAuthenticator.unmappedReason(stranger, access: access, awsAuth: AWSAuthConfigMap()).contains("private DNS name"))
+        #expect(IAMAuthenticator.unmappedReason(IAMPrincipal(arn: "arn:aws:iam::000000000000:user/x"), access: access,
+                                                awsAuth: AWSAuthConfigMap()) == "ARN is not mapped: arn:aws:iam::000000000000:user/x")
+    }
+
+    @Test func everyListedAccessPolicyGrantsSomethingAndTheNarrowOnesStayNarrow() async throws {
+        for name in AccessPolicies.names { #expect(!AccessPolicyRules.rules(ofPolicy: name).isEmpty, "\(name)") }
+        func allows(_ policy: String, _ verb: String, _ group: String, _ resource: String) -> Bool {
+            let request = AuthorizationRequest(user: UserInfo(name: "u", groups: []), resource: ResourceAttributes(
+                verb: verb, group: group, version: "v1", resource: resource, subresource: nil, namespace: "kube-system", name: nil))
+            return AccessPolicyRules.rules(ofPolicy: policy).contains { $0.allows(request) }
+        }
+        #expect(allows("AmazonEKSHybridPolicy", "list", "", "nodes") && !allows("AmazonEKSHybridPolicy", "get", "", "secrets"))
+        #expect(allows("AmazonEKSNetworkingPolicy", "update", "coordination.k8s.io", "leases"))
+        #expect(!allows("AmazonEKSNetworkingPolicy", "create", "", "pods"))
+        #expect(allows("AmazonEKSAutoNodePolicy", "patch", "", "nodes") && !allows("AmazonEKSAutoNodePolicy", "delete", "", "nodes"))
+        #expect(allows("AmazonEKSAdminViewPolicy", "get", "", "secrets") && !allows("AmazonEKSViewPolicy", "get", "", "secrets"))
+        #expect(!allows("AmazonEKSClusterInsightsPolicy", "get", "", "secrets"))
+    }
+
+    @Test func authenticatorLinesAreLogfmtWithPlainValuesBare() {
+        let line = LogfmtLine.line(level: "info", message: "access granted",
+                                   fields: ["username": "alice", "groups": "[devs]", "arn": "arn:aws:iam::0:user/alice"],
+                                   at: Date(timeIntervalSince1970: 0))
+        #expect(line == #"time="1970-01-01T00:00:00Z" level=info msg="access granted" arn="arn:aws:iam::0:user/alice" groups="[devs]" username=alice"#)
+        #expect(LogfmtLine.quoted(#"say "hi""#) == #""say \"hi\"""#)
     }
 }

@@ -132,8 +132,20 @@ struct AccessEntryTests {
         #expect(await associate(Self.creator, Self.view, AccessScope(type: .namespace, namespaces: [])) == "InvalidParameterException")
         #expect(await associate(Self.creator, Self.view, AccessScope(type: .cluster, namespaces: ["dev"])) == "InvalidParameterException")
         #expect(await associate(Self.bob, Self.view, cluster) == "ResourceNotFoundException")
+        // Some policies are for one scope, one entry type or EKS's own roles only.
+        let policy = { (name: String) in "arn:aws:eks::aws:cluster-access-policy/\(name)" }
+        let devOnly = AccessScope(type: .namespace, namespaces: ["dev"])
+        #expect(await associate(Self.creator, policy("AmazonEKSHybridPolicy"), devOnly) == "InvalidParameterException")
+        #expect(await associate(Self.creator, policy("AmazonEKSComputeClusterPolicy"), cluster) == "InvalidParameterException")
+        #expect(await associate(Self.creator, policy("AmazonEKSAutoNodePolicy"), cluster) == "InvalidRequestException")
         let policies = try await eks.listAssociatedAccessPolicies(clusterName: "demo", principalArn: Self.creator, maxResults: nil, nextToken: nil)
         #expect(policies.items.count == 1)
+
+        let autoNode = try await eks.createAccessEntry(clusterName: "demo", CreateAccessEntryRequest(
+            principalArn: "arn:aws:iam::000000000000:role/auto-nodes", type: "EC2"))
+        #expect(autoNode.username == "system:node:{{SessionName}}" && autoNode.kubernetesGroups.isEmpty)
+        #expect(await associate(autoNode.principalArn, policy("AmazonEKSAutoNodePolicy"), cluster) == nil)
+        #expect(await associate(autoNode.principalArn, Self.view, cluster) == "InvalidRequestException")
     }
 
     @Test func leavingConfigMapModeGivesTheCreatorItsEntry() async throws {
@@ -147,7 +159,8 @@ struct AccessEntryTests {
 
     @Test func theAccessPoliciesEKSHas() throws {
         let page = try eks.listAccessPolicies(maxResults: nil, nextToken: nil)
-        #expect(page.items.map(\.name).contains("AmazonEKSClusterAdminPolicy"))
+        #expect(page.items.count == 22 && page.items.map(\.name).contains("AmazonEKSClusterAdminPolicy"))
+        #expect(page.items.map(\.name) == page.items.map(\.name).sorted())
         #expect(page.items.allSatisfy { $0.arn == "arn:aws:eks::aws:cluster-access-policy/\($0.name)" })
     }
 

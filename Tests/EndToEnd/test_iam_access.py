@@ -268,6 +268,9 @@ def test_iam_users_and_assumed_roles_log_in_through_access_entries_and_aws_auth(
 def test_a_node_groups_role_is_mapped_as_eks_maps_it(server, tmp_path):
     node_role = "arn:aws:iam::000000000000:role/eks-nodes"
     root = User(server, tmp_path, "root")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "sts:AssumeRole"}]})
+    root.aws("iam", "create-role", "--role-name", "eks-nodes", "--assume-role-policy-document", trust)
     for name, mode in [("ng-api", "API"), ("ng-configmap", "CONFIG_MAP")]:
         create_cluster(server, name, "--access-config", f"authenticationMode={mode}")
         subnets = subnet_ids(server).split(",")
@@ -286,6 +289,26 @@ def test_a_node_groups_role_is_mapped_as_eks_maps_it(server, tmp_path):
         time.sleep(0.1)
     rows = json.loads(found.stdout)["data"]["mapRoles"]
     assert f"rolearn: {node_role}" in rows and "system:bootstrappers" in rows and "username: system:node:{{EC2PrivateDNSName}}" in rows
+
+    # The role assumed by an instance (its session named after it) is that instance's node; any other session is nobody.
+    instance = server.aws("ec2", "describe-instances", "--filters", "Name=tag:eks:cluster-name,Values=ng-api",
+                          "Name=instance-state-name,Values=running")["Reservations"][0]["Instances"][0]
+    cluster = server.aws("eks", "describe-cluster", "--name", "ng-api")["cluster"]
+    for session, expected in [(instance["InstanceId"], 200), ("laptop", 401)]:
+        credentials = root.aws("sts", "assume-role", "--role-arn", node_role, "--role-session-name", session)["Credentials"]
+        node = User.with_keys(server, tmp_path, session, credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                              credentials["SessionToken"])
+        assert api_status(cluster, node.token("ng-api"))[0] == expected
+        if expected == 200:
+            node.update_kubeconfig("ng-api")
+            whoami = json.loads(node.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+            assert whoami["username"] == f"system:node:{instance['PrivateDnsName']}" and "system:nodes" in whoami["groups"]
+    # Each decision is a line of the cluster's authenticator log, in the aws-iam-authenticator's format.
+    log = (server.data_dir / "clusters" / "ng-api" / "logs" / "authenticator.log").read_text()
+    assert f'msg="access granted" arn="arn:aws:sts::000000000000:assumed-role/eks-nodes/{instance["InstanceId"]}"' in log
+    assert f'username="system:node:{instance["PrivateDnsName"]}"' in log
+    assert 'level=warning msg="access denied" arn="arn:aws:sts::000000000000:assumed-role/eks-nodes/laptop"' in log
+    assert "private DNS name of instance laptop" in log
 
     for name in ["ng-api", "ng-configmap"]:
         server.aws("eks", "delete-nodegroup", "--cluster-name", name, "--nodegroup-name", "workers")

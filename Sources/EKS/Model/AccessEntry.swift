@@ -32,11 +32,28 @@ public struct AccessPolicy: Codable, Sendable, Equatable {
     public var arn: String
 }
 
-/// The access policies EKS manages; their Kubernetes rules live with the cluster's authorizer.
+/// The access policies EKS manages, as `ListAccessPolicies` lists them; their Kubernetes rules live with the
+/// cluster's authorizer.
 public enum AccessPolicies {
     public static let clusterAdmin = "AmazonEKSClusterAdminPolicy"
-    public static let names = ["AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy", "AmazonEKSClusterAdminPolicy",
-                               "AmazonEKSEditPolicy", "AmazonEKSViewPolicy"]
+    public static let names = [
+        "AmazonAIOpsAssistantPolicy", "AmazonARCRegionSwitchScalingPolicy", "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy",
+        "AmazonEKSAutoNodePolicy", "AmazonEKSBlockStorageClusterPolicy", "AmazonEKSBlockStoragePolicy", "AmazonEKSClusterAdminPolicy",
+        "AmazonEKSClusterInsightsPolicy", "AmazonEKSComputeClusterPolicy", "AmazonEKSComputePolicy", "AmazonEKSEditPolicy",
+        "AmazonEKSHybridPolicy", "AmazonEKSLoadBalancingClusterPolicy", "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingClusterPolicy",
+        "AmazonEKSNetworkingPolicy", "AmazonEKSViewPolicy", "AmazonEMRJobPolicy", "AmazonSagemakerHyperpodClusterPolicy",
+        "AmazonSagemakerHyperpodControllerPolicy", "AmazonSagemakerHyperpodSystemNamespacePolicy",
+    ]
+    /// Reserved for EKS Auto Mode's own service-linked roles.
+    public static let serviceLinkedRolesOnly: Set = ["AmazonEKSBlockStorageClusterPolicy", "AmazonEKSComputeClusterPolicy"]
+    /// Policies whose scope can only be the whole cluster.
+    public static let clusterScopeOnly: Set = [
+        "AmazonEKSAutoNodePolicy", "AmazonEKSBlockStorageClusterPolicy", "AmazonEKSClusterInsightsPolicy", "AmazonEKSComputeClusterPolicy",
+        "AmazonEKSHybridPolicy", "AmazonEKSLoadBalancingClusterPolicy", "AmazonEKSNetworkingClusterPolicy",
+        "AmazonSagemakerHyperpodClusterPolicy",
+    ]
+    /// The access-entry type each policy is for: Auto Mode's node policy goes to `EC2` entries, the rest to `STANDARD` ones.
+    public static func entryType(of name: String) -> String { name == "AmazonEKSAutoNodePolicy" ? "EC2" : "STANDARD" }
 
     public static func arn(_ name: String) -> String { "arn:aws:eks::aws:cluster-access-policy/\(name)" }
 

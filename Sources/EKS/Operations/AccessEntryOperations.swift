@@ -5,6 +5,19 @@ import RegionStore
 /// with which access policies. Each change is in force on the cluster's API server when the call returns.
 extension EKSService {
     static let entryTypes = ["STANDARD", "FARGATE_LINUX", "EC2_LINUX", "EC2_WINDOWS", "EC2", "HYBRID_LINUX", "HYPERPOD_LINUX"]
+
+    /// The user and groups EKS gives the entry of each node type. EC2 instances are named by their private DNS
+    /// name, Fargate, hybrid and Auto Mode nodes by the session name their role is assumed with; Auto Mode's
+    /// permissions come from `AmazonEKSAutoNodePolicy` rather than a group.
+    static func nodeIdentity(type: String) -> (username: String, groups: [String]) {
+        switch type {
+        case "EC2_LINUX": ("system:node:{{EC2PrivateDNSName}}", ["system:nodes"])
+        case "EC2_WINDOWS": ("system:node:{{EC2PrivateDNSName}}", ["system:nodes", "eks:kube-proxy-windows"])
+        case "FARGATE_LINUX": ("system:node:{{SessionName}}", ["system:bootstrappers", "system:nodes", "system:node-proxier"])
+        case "EC2": ("system:node:{{SessionName}}", [])
+        default: ("system:node:{{SessionName}}", ["system:nodes"])
+        }
+    }
     static let reservedPrefixes = ["system:", "eks:", "aws:", "amazon:", "iam:"]
 
     public func createAccessEntry(clusterName: String, _ input: CreateAccessEntryRequest) async throws -> AccessEntry {
@@ -34,12 +47,13 @@ extension EKSService {
                 if let token = input.clientRequestToken, existing.clientRequestToken == token { return existing.entry }
                 throw EKSError.inUse("The specified access entry resource is already in use on this cluster.", cluster: clusterName)
             }
+            let node = Self.nodeIdentity(type: type)
             let entry = AccessEntry(
                 clusterName: clusterName, principalArn: input.principalArn,
-                kubernetesGroups: isNode ? ["system:nodes"] : (input.kubernetesGroups ?? []),
+                kubernetesGroups: isNode ? node.groups : (input.kubernetesGroups ?? []),
                 accessEntryArn: accessEntryArn(cluster: cluster.cluster.name, principal: principal), createdAt: now, modifiedAt: now,
                 tags: input.tags ?? [:],
-                username: isNode ? "system:node:{{EC2PrivateDNSName}}" : (input.username ?? Self.defaultUsername(principal)),
+                username: isNode ? node.username : (input.username ?? Self.defaultUsername(principal)),
                 type: type)
             try tx.insert(AccessEntryRecord(entry: entry, policies: [], clientRequestToken: input.clientRequestToken))
             return entry
@@ -95,14 +109,23 @@ extension EKSService {
         guard policyArn.hasPrefix("arn:aws:eks::aws:cluster-access-policy/") else {
             throw EKSError.invalidParameter("The policyArn parameter format is not valid.", cluster: clusterName)
         }
-        guard AccessPolicies.name(ofArn: policyArn) != nil else {
+        guard let policyName = AccessPolicies.name(ofArn: policyArn) else {
             throw EKSError.notFound("The specified policy \(policyArn) could not be found.", cluster: clusterName)
         }
         let scope = try Self.validate(scope: input.accessScope, cluster: clusterName)
+        if AccessPolicies.clusterScopeOnly.contains(policyName), scope.type != .cluster {
+            throw EKSError.invalidParameter("The access scope of \(policyName) can only be cluster.", cluster: clusterName)
+        }
+        if AccessPolicies.serviceLinkedRolesOnly.contains(policyName), !principalArn.contains(":role/aws-service-role/") {
+            throw EKSError.invalidParameter("The specified policyArn can only be associated with service-linked roles.", cluster: clusterName)
+        }
         let association: AssociatedAccessPolicy = try await write { [self] tx in
             var record = try accessEntry(tx.reader, cluster: clusterName, principalArn)
-            guard record.entry.type == "STANDARD" else {
-                throw EKSError.invalidRequest("Access policies cannot be associated with an access entry of type \(record.entry.type).",
+            let wantedType = AccessPolicies.entryType(of: policyName)
+            guard record.entry.type == wantedType else {
+                throw EKSError.invalidRequest(wantedType == "STANDARD"
+                                                  ? "Access policies cannot be associated with an access entry of type \(record.entry.type)."
+                                                  : "\(policyName) can only be associated with an access entry of type \(wantedType).",
                                               cluster: clusterName)
             }
             let now = Date()
@@ -204,9 +227,10 @@ extension EKSService {
               let principal = try? Self.principal(role, cluster: cluster.cluster.name), principal.kind == "role",
               try tx.get(AccessEntryRecord.self, AccessEntryRecord.key(cluster: cluster.cluster.name, principalArn: role)) == nil else { return }
         let now = Date()
-        let entry = AccessEntry(clusterName: cluster.cluster.name, principalArn: role, kubernetesGroups: ["system:nodes"],
+        let node = Self.nodeIdentity(type: "EC2_LINUX")
+        let entry = AccessEntry(clusterName: cluster.cluster.name, principalArn: role, kubernetesGroups: node.groups,
                                 accessEntryArn: accessEntryArn(cluster: cluster.cluster.name, principal: principal),
-                                createdAt: now, modifiedAt: now, tags: [:], username: "system:node:{{EC2PrivateDNSName}}", type: "EC2_LINUX")
+                                createdAt: now, modifiedAt: now, tags: [:], username: node.username, type: "EC2_LINUX")
         try tx.insert(AccessEntryRecord(entry: entry, policies: [], clientRequestToken: nil))
     }
 

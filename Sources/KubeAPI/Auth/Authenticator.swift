@@ -6,11 +6,14 @@ public struct Credentials: Sendable {
     public let bearerToken: String?
     /// Whom the token must be for (a `TokenReview`'s `spec.audiences`); nil: the API server itself.
     public let audiences: [String]?
+    /// The client's address and port, as the authenticator's log records it; nil inside the process.
+    public let source: String?
 
-    public init(clientCertificate: CertificateSubject?, bearerToken: String?, audiences: [String]? = nil) {
+    public init(clientCertificate: CertificateSubject?, bearerToken: String?, audiences: [String]? = nil, source: String? = nil) {
         self.clientCertificate = clientCertificate
         self.bearerToken = bearerToken
         self.audiences = audiences
+        self.source = source
     }
 }
 

@@ -1,0 +1,21 @@
+import Foundation
+import Testing
+@testable import ClusterRuntime
+
+struct ControlPlaneLogTests {
+    @Test func aFullLogRotatesIntoItsBackupsAndTheOldestGoes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-log-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = try ControlPlaneLog(directory: directory, name: "authenticator", maxBytes: 20, maxBackups: 2)
+        for index in 0..<5 { log.append("line \(index) 1234567") }
+        // Each line fills a file: the last three survive, the newest in the live file.
+        #expect(log.lines() == ["line 2 1234567", "line 3 1234567", "line 4 1234567"])
+        #expect(FileManager.default.fileExists(atPath: log.path + ".2"))
+        #expect(!FileManager.default.fileExists(atPath: log.path + ".3"))
+        log.close()
+        // Reopened, it appends.
+        let again = try ControlPlaneLog(directory: directory, name: "authenticator", maxBytes: 1000, maxBackups: 2)
+        again.append("after")
+        #expect(again.lines().last == "after" && again.lines().count == 4)
+    }
+}
