@@ -66,7 +66,7 @@ final class ClusterControlPlane: Sendable {
                                   instanceDNSNames: instanceDNSNames, decisions: authenticatorLog, logger: clusterLogger)]
             } ?? []))
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
-                                  authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(), RBACAuthorizer(registry: registry),
+                                  authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(registry: registry), RBACAuthorizer(registry: registry),
                                                                AccessPolicyAuthorizer(access: access)]),
                                   authenticator: authenticator)
         self.apiServer = apiServer

@@ -39,9 +39,9 @@ struct AuthorizationTests {
     }
 
     func allowed(_ user: UserInfo, _ verb: String, _ resource: String, group: String = "", namespace: String? = "default",
-                 name: String? = nil) async -> Bool {
+                 name: String? = nil, subresource: String? = nil) async -> Bool {
         await authorizer.authorize(AuthorizationRequest(user: user, resource: ResourceAttributes(
-            verb: verb, group: group, version: "v1", resource: resource, subresource: nil, namespace: namespace, name: name))).allowed
+            verb: verb, group: group, version: "v1", resource: resource, subresource: subresource, namespace: namespace, name: name))).allowed
     }
 
     @Test func theBootstrapPolicyOfEveryCluster() async {
@@ -162,8 +162,41 @@ struct AuthorizationTests {
         #expect(await !allowed(node, "delete", "leases", group: "coordination.k8s.io", namespace: "kube-node-lease", name: "ip-10-0-0-2.ec2.internal"))
         #expect(await !allowed(node, "delete", "nodes", namespace: nil, name: "ip-10-0-0-1.ec2.internal"))
         #expect(await !allowed(node, "list", "secrets"))
-        #expect(await allowed(node, "get", "secrets", name: "registry-credentials"))
         // Not in system:nodes, a name alone is nobody's kubelet.
         #expect(await !allowed(UserInfo(name: "system:node:x", groups: ["system:authenticated"]), "list", "pods", namespace: nil))
+    }
+
+    @Test func aKubeletReadsOnlyWhatItsOwnPodsUseAndChangesOnlyThem() async throws {
+        let node = UserInfo(name: "system:node:n1", groups: ["system:nodes", "system:authenticated"])
+        let pods = try #require(registry.resources.find(group: "", version: "v1", resource: "pods"))
+        let pod: (String, String) -> JSON = { name, nodeName in
+            ["metadata": ["name": .string(name), "namespace": "default"], "spec": [
+                "nodeName": .string(nodeName), "serviceAccountName": "builder", "imagePullSecrets": [["name": "registry"]],
+                "containers": [["name": "c", "image": "x", "envFrom": [["configMapRef": ["name": "settings"]]],
+                                "env": [["name": "P", "valueFrom": ["secretKeyRef": ["name": "password", "key": "p"]]]]]],
+                "volumes": [["name": "data", "persistentVolumeClaim": ["claimName": "data"]],
+                            ["name": "cert", "projected": ["sources": [["secret": ["name": "tls"]]]]]],
+            ]]
+        }
+        let accounts = try #require(registry.resources.find(group: "", version: "v1", resource: "serviceaccounts"))
+        _ = try await registry.create(accounts, namespace: "default", body: ["metadata": ["name": "builder"]])
+        _ = try await registry.create(pods, namespace: "default", body: pod("mine", "n1"))
+        _ = try await registry.create(pods, namespace: "default", body: pod("theirs", "n2"))
+        let cached = registry.cached(pods)
+        while cached.get(ObjectKey(namespace: "default", name: "theirs")) == nil { try await Task.sleep(for: .milliseconds(5)) }
+
+        for secret in ["registry", "password", "tls"] { #expect(await allowed(node, "get", "secrets", name: secret), "\(secret)") }
+        #expect(await allowed(node, "get", "configmaps", name: "settings"))
+        #expect(await allowed(node, "get", "persistentvolumeclaims", name: "data"))
+        #expect(await allowed(node, "create", "serviceaccounts", name: "builder", subresource: "token"))
+        #expect(await !allowed(node, "get", "secrets", name: "someone-elses"))
+        #expect(await !allowed(node, "get", "configmaps", namespace: "kube-system", name: "settings"))
+        #expect(await !allowed(node, "create", "serviceaccounts", name: "default", subresource: "token"))
+        #expect(await allowed(node, "patch", "pods", name: "mine", subresource: "status"))
+        #expect(await !allowed(node, "patch", "pods", name: "theirs", subresource: "status"))
+        #expect(await !allowed(node, "delete", "pods", name: "theirs"))
+        let refusal = await authorizer.authorize(AuthorizationRequest(user: node, resource: ResourceAttributes(
+            verb: "get", group: "", version: "v1", resource: "secrets", subresource: nil, namespace: "default", name: "x")))
+        #expect(refusal.reason == "no relationship found between node 'n1' and this object")
     }
 }

@@ -25,7 +25,7 @@ public struct APIServer: Sendable {
     }
 
     public static func defaultAuthorizer(_ registry: Registry) -> AuthorizerChain {
-        AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(), RBACAuthorizer(registry: registry)])
+        AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(registry: registry), RBACAuthorizer(registry: registry)])
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
@@ -121,9 +121,13 @@ public struct APIServer: Sendable {
         let verb = Self.verb(method: request.method, named: info.name != nil, watch: isWatch)
         let attributes = ResourceAttributes(verb: verb, group: resource.group, version: resource.version, resource: resource.resource,
                                             subresource: info.subresource, namespace: namespace, name: info.name)
-        guard await authorizer.authorize(AuthorizationRequest(user: request.user, resource: attributes)).allowed else {
+        let decision = await authorizer.authorize(AuthorizationRequest(user: request.user, resource: attributes))
+        guard decision.allowed else {
+            // As kube-apiserver words it: the subresource beside its resource, the authorizer's reason after.
             let scope = namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"
-            throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group))\(info.name.map { " \"\($0)\"" } ?? "") is forbidden: User \"\(request.user.name)\" cannot \(verb) resource \"\(resource.resource)\" in API group \"\(resource.group)\"\(scope)",
+            let named = info.subresource.map { "\(resource.resource)/\($0)" } ?? resource.resource
+            let reason = decision.reason.isEmpty ? "" : ": \(decision.reason)"
+            throw APIError.forbidden("\(APIError.qualified(resource.resource, group: resource.group))\(info.name.map { " \"\($0)\"" } ?? "") is forbidden: User \"\(request.user.name)\" cannot \(verb) resource \"\(named)\" in API group \"\(resource.group)\"\(scope)\(reason)",
                                      resource: resource.resource, group: resource.group, name: info.name ?? "")
         }
         let dryRun = request.query["dryRun"] == "All"
