@@ -34,6 +34,12 @@ let package = Package(
         .target(name: "KubeStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // CloudWatch Logs: log groups, streams and events, in the data dir's logs.sqlite, and filter patterns.
+        .target(name: "CloudWatchLogs", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // What every Kubernetes component shares: JSON documents, metadata, selectors, quantities, errors, typed views.
         .target(name: "KubeModel"),
         // The Kubernetes API: resources, registry, discovery, tables, watch, patch (no HTTP).
@@ -102,14 +108,14 @@ let package = Package(
         ]),
         // AWS wire protocols (rest-json, query, ec2), SigV4 on every request, service routers.
         .target(name: "AWSAPI", dependencies: [
-            "Auth", "EKS", "VPC",
+            "Auth", "EKS", "VPC", "CloudWatchLogs",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Composes the regional endpoint and its background services.
         .target(name: "SkiffServer", dependencies: [
-            "AWSAPI", "Auth", "EKS", "VPC", "RegionStore", "ClusterRuntime",
+            "AWSAPI", "Auth", "EKS", "VPC", "RegionStore", "ClusterRuntime", "CloudWatchLogs",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -128,6 +134,7 @@ let package = Package(
         .testTarget(name: "EKSTests", dependencies: ["EKS", "VPC", "RegionStore", "PKI"]),
         .testTarget(name: "ClusterRuntimeTests", dependencies: ["ClusterRuntime", "Auth", "EKS", "KubeAPI"]),
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
+        .testTarget(name: "CloudWatchLogsTests", dependencies: ["CloudWatchLogs"]),
         .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
         .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeModel", "KubeStore"]),

@@ -1,5 +1,6 @@
 import AWSAPI
 import Auth
+import CloudWatchLogs
 import ClusterRuntime
 import EKS
 import Foundation
@@ -16,6 +17,7 @@ public struct SkiffServer: Sendable {
     public let credentials: CredentialStore
     public let iam: IAMService
     public let network: RegionNetwork
+    public let logs: LogsService
     public let eks: EKSService
     public let clusters: ClusterRuntimes
     private let verifier: SigV4Verifier
@@ -29,6 +31,7 @@ public struct SkiffServer: Sendable {
         iam = IAMService(database: database, credentials: credentials)
         let region = Region(name: configuration.region, account: CredentialStore.defaultAccount)
         network = RegionNetwork(database: database, region: region)
+        logs = try LogsService(directory: configuration.dataDirectory, region: region.name, account: region.account)
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         let credentials = self.credentials
@@ -65,7 +68,7 @@ public struct SkiffServer: Sendable {
         }
         let endpoint = AWSEndpoint(
             verifier: verifier,
-            services: [EKSAPI(eks: eks), STSAPI(iam: iam, webIdentities: { [clusters] token in await clusters.webIdentityClaims(token) }), IAMAPI(iam: iam), EC2API(network: network),
+            services: [EKSAPI(eks: eks), LogsAPI(logs: logs), STSAPI(iam: iam, webIdentities: { [clusters] token in await clusters.webIdentityClaims(token) }), IAMAPI(iam: iam), EC2API(network: network),
                        EKSAuthAPI(eks: eks, iam: iam, serviceAccount: { [clusters] cluster, token, audience in
                            guard let user = await clusters.serviceAccount(clusterName: cluster, token: token, audience: audience) else { return nil }
                            let parts = user.name.split(separator: ":", omittingEmptySubsequences: false)
@@ -84,7 +87,7 @@ public struct SkiffServer: Sendable {
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skiff"),
-            services: [EKSProvisioner(eks: eks, logger: logger)],
+            services: [EKSProvisioner(eks: eks, logger: logger), LogRetentionSweeper(logs: logs, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("Skiff listening on http://\(configuration.host):\(port)")

@@ -8,6 +8,9 @@ public enum WireProtocol: Sendable {
     case query(namespace: String)
     /// `<Response><Errors><Error>…` (EC2).
     case ec2
+    /// AWS's JSON protocol: `X-Amz-Target` names the operation, errors are `{"__type": …, "message": …}`
+    /// (CloudWatch Logs, KMS, CloudTrail).
+    case json
 
     public func render(_ error: AWSError, requestId: String) -> AWSResponse {
         switch self {
@@ -27,6 +30,12 @@ public enum WireProtocol: Sendable {
                 ]),
                 XMLElement("RequestId", requestId),
             ]), status: error.status)
+        case .json:
+            var body: [String: String] = error.fields
+            body["__type"] = error.code
+            body["message"] = error.message
+            let json = (try? WireJSON.encoder.encode(body)).map(Array.init) ?? Array("{}".utf8)
+            return AWSResponse(status: error.status, headers: [("Content-Type", "application/x-amz-json-1.1")], body: json)
         case .ec2:
             return .xml(XMLElement("Response", [
                 XMLElement("Errors", [XMLElement("Error", [XMLElement("Code", error.code), XMLElement("Message", error.message)])]),

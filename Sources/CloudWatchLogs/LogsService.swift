@@ -1,0 +1,455 @@
+import Foundation
+import GRDB
+
+/// CloudWatch Logs for one region: log groups, their streams and events, kept in `logs.sqlite` in the data
+/// dir (WAL, fsynced at each commit: an acknowledged `PutLogEvents` survives `kill -9`). Events are indexed by
+/// group, stream and time, so that a filter reads only the span it asks for.
+public final class LogsService: Sendable {
+    public static let retentionDays: Set = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                                            2922, 3288, 3653]
+    static let maxBatchBytes = 1_048_576
+    static let eventOverhead = 26
+    static let maxEventBytes = 1_048_576 - 26
+    static let day: Int64 = 86_400_000
+
+    private let pool: DatabasePool
+    public let region: String
+    public let account: String
+
+    public init(directory: URL, region: String, account: String) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: directory.appendingPathComponent("logs.sqlite").path, configuration: configuration)
+        self.region = region
+        self.account = account
+        try Self.migrator.migrate(pool)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("logs") { db in
+            try db.execute(sql: """
+                CREATE TABLE log_group (
+                    name TEXT PRIMARY KEY, created INTEGER NOT NULL, retention INTEGER, kms_key TEXT, class TEXT NOT NULL,
+                    tags TEXT NOT NULL, deletion_protection INTEGER NOT NULL, stored_bytes INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE log_stream (
+                    grp TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER,
+                    last_ingest INTEGER, stored_bytes INTEGER NOT NULL DEFAULT 0, uploads INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (grp, name)
+                );
+                CREATE TABLE log_event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, stream TEXT NOT NULL, ts INTEGER NOT NULL,
+                    ingest INTEGER NOT NULL, message TEXT NOT NULL
+                );
+                CREATE INDEX log_event_by_stream ON log_event (grp, stream, ts, id);
+                CREATE INDEX log_event_by_group ON log_event (grp, ts, id);
+                """)
+        }
+        return migrator
+    }
+
+    public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    // MARK: Log groups
+
+    public func createLogGroup(name: String, kmsKeyId: String? = nil, tags: [String: String] = [:], logGroupClass: String? = nil,
+                               deletionProtection: Bool = false) async throws {
+        try Self.validateGroupName(name)
+        let groupClass = logGroupClass ?? "STANDARD"
+        guard ["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"].contains(groupClass) else {
+            throw LogsError.validation(groupClass, at: "logGroupClass", "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]")
+        }
+        let tagText = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
+        try await pool.write { db in
+            guard try Self.groupExists(db, name) == false else { throw LogsError.groupExists }
+            try db.execute(sql: "INSERT INTO log_group (name, created, kms_key, class, tags, deletion_protection) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [name, Self.now(), kmsKeyId, groupClass, tagText, deletionProtection])
+        }
+    }
+
+    /// Creates the group unless it exists (what EKS does for a cluster's control-plane logs).
+    public func ensureLogGroup(name: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO log_group (name, created, class, tags, deletion_protection) VALUES (?, ?, 'STANDARD', '{}', 0)",
+                           arguments: [name, Self.now()])
+        }
+    }
+
+    public func deleteLogGroup(name: String) async throws {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT deletion_protection FROM log_group WHERE name = ?", arguments: [name]) else {
+                throw LogsError.noSuchGroup
+            }
+            if row[0] as Bool {
+                throw LogsError("ValidationException", "Log group \(name) has deletion protection enabled; turn it off to delete the group.")
+            }
+            try db.execute(sql: "DELETE FROM log_event WHERE grp = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM log_stream WHERE grp = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM log_group WHERE name = ?", arguments: [name])
+        }
+    }
+
+    public func putRetentionPolicy(name: String, days: Int) async throws {
+        guard Self.retentionDays.contains(days) else {
+            throw LogsError.validation(String(days), at: "retentionInDays",
+                                       "Member must satisfy enum value set: [\(Self.retentionDays.sorted().map(String.init).joined(separator: ", "))]")
+        }
+        try await setRetention(name: name, days: days)
+        try await expireEvents()
+    }
+
+    public func deleteRetentionPolicy(name: String) async throws {
+        try await setRetention(name: name, days: nil)
+    }
+
+    private func setRetention(name: String, days: Int?) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE log_group SET retention = ? WHERE name = ?", arguments: [days, name])
+            guard db.changesCount > 0 else { throw LogsError.noSuchGroup }
+        }
+    }
+
+    public func describeLogGroups(prefix: String?, pattern: String?, logGroupClass: String?, limit: Int?,
+                                  nextToken: String?) async throws -> LogsPage<LogGroup> {
+        if prefix != nil, pattern != nil {
+            throw LogsError.invalidParameter("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
+        }
+        let limit = try Self.limit(limit, max: 50, field: "limit")
+        let after = try nextToken.map(Self.decodeToken) ?? ""
+        let rows = try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM log_group WHERE name > ? ORDER BY name", arguments: [after])
+        }
+        let groups = rows.map(group).filter { group in
+            (prefix.map { group.logGroupName.hasPrefix($0) } ?? true)
+                && (pattern.map { $0.isEmpty || group.logGroupName.lowercased().contains($0.lowercased()) } ?? true)
+                && (logGroupClass.map { group.logGroupClass == $0 } ?? true)
+        }
+        let page = Array(groups.prefix(limit))
+        return LogsPage(items: page, nextToken: groups.count > limit ? page.last.map { Self.encodeToken($0.logGroupName) } : nil)
+    }
+
+    public func logGroupArn(_ name: String) -> String { "arn:aws:logs:\(region):\(account):log-group:\(name)" }
+
+    private func group(_ row: Row) -> LogGroup {
+        let name: String = row["name"]
+        return LogGroup(logGroupName: name, creationTime: row["created"], retentionInDays: row["retention"], metricFilterCount: 0,
+                        arn: logGroupArn(name) + ":*", storedBytes: row["stored_bytes"], kmsKeyId: row["kms_key"],
+                        logGroupClass: row["class"], logGroupArn: logGroupArn(name), deletionProtectionEnabled: row["deletion_protection"])
+    }
+
+    // MARK: Log streams
+
+    public func createLogStream(group: String, name: String) async throws {
+        try Self.validateStreamName(name)
+        try await pool.write { db in
+            guard try Self.groupExists(db, group) else { throw LogsError.noSuchGroup }
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM log_stream WHERE grp = ? AND name = ?", arguments: [group, name]) == nil else {
+                throw LogsError.streamExists
+            }
+            try db.execute(sql: "INSERT INTO log_stream (grp, name, created) VALUES (?, ?, ?)", arguments: [group, name, Self.now()])
+        }
+    }
+
+    public func deleteLogStream(group: String, name: String) async throws {
+        try await pool.write { db in
+            guard try Self.groupExists(db, group) else { throw LogsError.noSuchGroup }
+            try db.execute(sql: "DELETE FROM log_stream WHERE grp = ? AND name = ?", arguments: [group, name])
+            guard db.changesCount > 0 else { throw LogsError.noSuchStream }
+            try db.execute(sql: "DELETE FROM log_event WHERE grp = ? AND stream = ?", arguments: [group, name])
+        }
+    }
+
+    public enum StreamOrder: String, Sendable { case logStreamName = "LogStreamName", lastEventTime = "LastEventTime" }
+
+    public func describeLogStreams(group: String, prefix: String?, orderBy: StreamOrder?, descending: Bool?, limit: Int?,
+                                   nextToken: String?) async throws -> LogsPage<LogStream> {
+        let order = orderBy ?? .logStreamName
+        if order == .lastEventTime, prefix != nil {
+            throw LogsError.invalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.")
+        }
+        let limit = try Self.limit(limit, max: 50, field: "limit")
+        let skip = try nextToken.map { Int(try Self.decodeToken($0)) ?? 0 } ?? 0
+        let rows = try await pool.read { db in
+            guard try Self.groupExists(db, group) else { throw LogsError.noSuchGroup }
+            return try Row.fetchAll(db, sql: "SELECT * FROM log_stream WHERE grp = ?", arguments: [group])
+        }
+        var streams = rows.map { stream(group: group, $0) }.filter { prefix.map($0.logStreamName.hasPrefix) ?? true }
+        switch order {
+        case .logStreamName: streams.sort { $0.logStreamName < $1.logStreamName }
+        case .lastEventTime: streams.sort { ($0.lastEventTimestamp ?? 0, $0.logStreamName) < ($1.lastEventTimestamp ?? 0, $1.logStreamName) }
+        }
+        if descending == true { streams.reverse() }
+        let page = Array(streams.dropFirst(skip).prefix(limit))
+        return LogsPage(items: page, nextToken: streams.count > skip + limit ? Self.encodeToken(String(skip + limit)) : nil)
+    }
+
+    private func stream(group: String, _ row: Row) -> LogStream {
+        let name: String = row["name"]
+        let uploads: Int64 = row["uploads"]
+        return LogStream(logStreamName: name, creationTime: row["created"], firstEventTimestamp: row["first_ts"],
+                         lastEventTimestamp: row["last_ts"], lastIngestionTime: row["last_ingest"],
+                         uploadSequenceToken: Self.sequenceToken(uploads), arn: "\(logGroupArn(group)):log-stream:\(name)",
+                         storedBytes: row["stored_bytes"])
+    }
+
+    static func sequenceToken(_ uploads: Int64) -> String {
+        let digits = String(uploads + 1)
+        return "4960" + String(repeating: "0", count: max(0, 52 - digits.count)) + digits
+    }
+
+    // MARK: Events
+
+    public struct PutResult: Sendable {
+        public let nextSequenceToken: String
+        public let rejected: RejectedLogEvents
+    }
+
+    /// Writes a batch to one stream, refusing it whole when it breaks the service's rules and leaving out (and
+    /// reporting) the events too new, too old, or older than the group keeps.
+    public func putLogEvents(group: String, stream: String, events: [InputLogEvent], now: Int64 = LogsService.now()) async throws -> PutResult {
+        guard !events.isEmpty else {
+            throw LogsError.validation("[]", at: "logEvents", "Member must have length greater than or equal to 1")
+        }
+        guard events.count <= 10_000 else {
+            throw LogsError.validation("[…]", at: "logEvents", "Member must have length less than or equal to 10000")
+        }
+        var bytes = 0
+        for (index, event) in events.enumerated() {
+            guard !event.message.isEmpty else {
+                throw LogsError.validation("", at: "logEvents.\(index + 1).member.message", "Member must have length greater than or equal to 1")
+            }
+            bytes += event.message.utf8.count + Self.eventOverhead
+            if index > 0, event.timestamp < events[index - 1].timestamp {
+                throw LogsError.invalidParameter("Log events in a single PutLogEvents request must be in chronological order.")
+            }
+        }
+        guard bytes <= Self.maxBatchBytes else {
+            throw LogsError.invalidParameter("Upload too large: \(bytes) bytes exceeds limit of \(Self.maxBatchBytes)")
+        }
+        if let first = events.first, let last = events.last, last.timestamp - first.timestamp > Self.day {
+            throw LogsError.invalidParameter("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+        }
+        return try await pool.write { db in
+            guard let retention = try Row.fetchOne(db, sql: "SELECT retention FROM log_group WHERE name = ?", arguments: [group]) else {
+                throw LogsError.noSuchGroup
+            }
+            guard let uploads = try Int64.fetchOne(db, sql: "SELECT uploads FROM log_stream WHERE grp = ? AND name = ?", arguments: [group, stream])
+            else { throw LogsError.noSuchStream }
+            var rejected = RejectedLogEvents()
+            let retentionDays: Int? = retention[0]
+            let expiredBefore = retentionDays.map { now - Int64($0) * Self.day }
+            var accepted: [InputLogEvent] = []
+            for (index, event) in events.enumerated() {
+                if event.timestamp > now + 2 * 3_600_000 {
+                    if rejected.tooNewLogEventStartIndex == nil { rejected.tooNewLogEventStartIndex = index }
+                } else if event.timestamp < now - 14 * Self.day {
+                    rejected.tooOldLogEventEndIndex = index
+                } else if let expiredBefore, event.timestamp < expiredBefore {
+                    rejected.expiredLogEventEndIndex = index
+                } else {
+                    accepted.append(event)
+                }
+            }
+            try Self.insert(db, group: group, stream: stream, accepted, ingest: now)
+            try db.execute(sql: "UPDATE log_stream SET uploads = uploads + 1 WHERE grp = ? AND name = ?", arguments: [group, stream])
+            return PutResult(nextSequenceToken: Self.sequenceToken(uploads + 1), rejected: rejected)
+        }
+    }
+
+    /// Appends what Skiff's own components log, creating the stream if it is new; events need no ordering.
+    public func append(group: String, stream: String, _ events: [InputLogEvent]) async throws {
+        guard !events.isEmpty else { return }
+        let now = Self.now()
+        try await pool.write { db in
+            guard try Self.groupExists(db, group) else { throw LogsError.noSuchGroup }
+            try db.execute(sql: "INSERT OR IGNORE INTO log_stream (grp, name, created) VALUES (?, ?, ?)", arguments: [group, stream, now])
+            try Self.insert(db, group: group, stream: stream, events, ingest: now)
+        }
+    }
+
+    private static func insert(_ db: Database, group: String, stream: String, _ events: [InputLogEvent], ingest: Int64) throws {
+        guard !events.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "INSERT INTO log_event (grp, stream, ts, ingest, message) VALUES (?, ?, ?, ?, ?)")
+        var stored = 0
+        for event in events {
+            try statement.execute(arguments: [group, stream, event.timestamp, ingest, event.message])
+            stored += event.message.utf8.count
+        }
+        let first = events.map(\.timestamp).min()!, last = events.map(\.timestamp).max()!
+        try db.execute(sql: """
+            UPDATE log_stream SET first_ts = MIN(COALESCE(first_ts, ?), ?), last_ts = MAX(COALESCE(last_ts, ?), ?), last_ingest = ?,
+                stored_bytes = stored_bytes + ? WHERE grp = ? AND name = ?
+            """, arguments: [first, first, last, last, ingest, stored, group, stream])
+        try db.execute(sql: "UPDATE log_group SET stored_bytes = stored_bytes + ? WHERE name = ?", arguments: [stored, group])
+    }
+
+    public struct EventsPage: Sendable {
+        public let events: [StoredLogEvent]
+        public let nextForwardToken: String
+        public let nextBackwardToken: String
+    }
+
+    /// A stream's events in time order within `[start, end)`: the newest `limit` of them, or the oldest when
+    /// `startFromHead`; a token (`f/…` or `b/…`) continues after or before the page that gave it.
+    public func getLogEvents(group: String, stream: String, start: Int64?, end: Int64?, nextToken: String?, limit: Int?,
+                             startFromHead: Bool?) async throws -> EventsPage {
+        let limit = try Self.limit(limit, max: 10_000, field: "limit", default: 10_000)
+        var forwards = startFromHead ?? false
+        var position: (ts: Int64, id: Int64)?
+        if let nextToken {
+            guard let parsed = Self.positionToken(nextToken) else { throw LogsError.invalidParameter("The specified nextToken is invalid.") }
+            forwards = parsed.forward
+            position = (parsed.ts, parsed.id)
+        }
+        let forward = forwards, cursor = position
+        let rows = try await pool.read { db in
+            guard try Self.groupExists(db, group) else { throw LogsError.noSuchGroup }
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM log_stream WHERE grp = ? AND name = ?", arguments: [group, stream]) != nil else {
+                throw LogsError.noSuchStream
+            }
+            let floor = try Self.expiryFloor(db, group)
+            var sql = "SELECT id, ts, ingest, message FROM log_event WHERE grp = ? AND stream = ? AND ts >= ? AND ts < ?"
+            var arguments: StatementArguments = [group, stream, max(start ?? Int64.min, floor), end ?? Int64.max]
+            if let cursor {
+                sql += forward ? " AND (ts, id) > (?, ?)" : " AND (ts, id) < (?, ?)"
+                arguments += [cursor.ts, cursor.id]
+            }
+            sql += forward ? " ORDER BY ts, id LIMIT ?" : " ORDER BY ts DESC, id DESC LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments)
+        }
+        var events = rows.map { StoredLogEvent(id: $0["id"], logStreamName: stream, timestamp: $0["ts"], ingestionTime: $0["ingest"], message: $0["message"]) }
+        if !forward { events.reverse() }
+        // An empty page keeps the caller where it was, so a follower polls with the same token.
+        let here = cursor.map { "\($0.ts)/\($0.id)" }
+        let head = events.first.map { "\($0.timestamp)/\($0.id)" } ?? here ?? "\(start ?? 0)/0"
+        let tail = events.last.map { "\($0.timestamp)/\($0.id)" } ?? here ?? "\(end ?? Int64.max)/\(Int64.max)"
+        return EventsPage(events: events, nextForwardToken: "f/" + tail, nextBackwardToken: "b/" + head)
+    }
+
+    public struct FilterPage: Sendable {
+        public let events: [StoredLogEvent]
+        public let nextToken: String?
+    }
+
+    /// The group's events that match `pattern`, in time order across its streams.
+    public func filterLogEvents(group: String, streamNames: [String]?, streamPrefix: String?, start: Int64?, end: Int64?,
+                                pattern: String?, nextToken: String?, limit: Int?) async throws -> FilterPage {
+        if streamNames != nil, streamPrefix != nil {
+            throw LogsError.invalidParameter("logStreamNames and logStreamNamePrefix are mutually exclusive.")
+        }
+        let filter = try FilterPattern(pattern ?? "")
+        let limit = try Self.limit(limit, max: 10_000, field: "limit", default: 10_000)
+        var position: (ts: Int64, id: Int64)?
+        if let nextToken {
+            guard let parsed = Self.positionToken(try Self.decodeToken(nextToken)) else {
+                throw LogsError.invalidParameter("The specified nextToken is invalid.")
+            }
+            position = (parsed.ts, parsed.id)
+        }
+        let cursor = position
+        return try await pool.read { db in
+            guard try Self.groupExists(db, group) else { throw LogsError.noSuchGroup }
+            let floor = try Self.expiryFloor(db, group)
+            var sql = "SELECT id, stream, ts, ingest, message FROM log_event WHERE grp = ? AND ts >= ? AND ts < ?"
+            var arguments: StatementArguments = [group, max(start ?? Int64.min, floor), end ?? Int64.max]
+            if let cursor {
+                sql += " AND (ts, id) > (?, ?)"
+                arguments += [cursor.ts, cursor.id]
+            }
+            if let streamNames {
+                sql += " AND stream IN (\(streamNames.map { _ in "?" }.joined(separator: ",")))"
+                arguments += StatementArguments(streamNames)
+            }
+            if let streamPrefix {
+                sql += " AND substr(stream, 1, ?) = ?"
+                arguments += [streamPrefix.count, streamPrefix]
+            }
+            sql += " ORDER BY ts, id"
+            var events: [StoredLogEvent] = []
+            var bytes = 0
+            var more = false
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() {
+                let message: String = row[4]
+                guard filter.matches(message) else { continue }
+                if events.count == limit || bytes + message.utf8.count > Self.maxBatchBytes {
+                    more = true
+                    break
+                }
+                bytes += message.utf8.count
+                events.append(StoredLogEvent(id: row[0], logStreamName: row[1], timestamp: row[2], ingestionTime: row[3], message: message))
+            }
+            let token = more ? events.last.map { Self.encodeToken("\($0.timestamp)/\($0.id)") } : nil
+            return FilterPage(events: events, nextToken: token)
+        }
+    }
+
+    /// Deletes the events each group keeps no longer; reads leave them out already.
+    public func expireEvents(now: Int64 = LogsService.now()) async throws {
+        try await pool.write { db in
+            let groups = try Row.fetchAll(db, sql: "SELECT name, retention FROM log_group WHERE retention IS NOT NULL")
+            for group in groups {
+                let name: String = group[0], days: Int64 = group[1]
+                try db.execute(sql: "DELETE FROM log_event WHERE grp = ? AND ts < ?", arguments: [name, now - days * Self.day])
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func groupExists(_ db: Database, _ name: String) throws -> Bool {
+        try Row.fetchOne(db, sql: "SELECT 1 FROM log_group WHERE name = ?", arguments: [name]) != nil
+    }
+
+    /// The oldest timestamp the group still keeps.
+    private static func expiryFloor(_ db: Database, _ group: String) throws -> Int64 {
+        guard let days = try Int64.fetchOne(db, sql: "SELECT retention FROM log_group WHERE name = ?", arguments: [group]) else { return Int64.min }
+        return now() - days * day
+    }
+
+    static func validateGroupName(_ name: String) throws(LogsError) {
+        let allowed = CharacterSet(charactersIn: "._-/#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        guard (1...512).contains(name.count), name.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw LogsError.validation(name, at: "logGroupName", "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+")
+        }
+    }
+
+    static func validateStreamName(_ name: String) throws(LogsError) {
+        guard (1...512).contains(name.count), !name.contains(":"), !name.contains("*") else {
+            throw LogsError.validation(name, at: "logStreamName", "Member must satisfy regular expression pattern: [^:*]*")
+        }
+    }
+
+    static func limit(_ limit: Int?, max: Int, field: String, default fallback: Int? = nil) throws(LogsError) -> Int {
+        guard let limit else { return fallback ?? max }
+        guard (1...max).contains(limit) else {
+            throw LogsError.validation(String(limit), at: field, limit < 1 ? "Member must have value greater than or equal to 1"
+                                                                             : "Member must have value less than or equal to \(max)")
+        }
+        return limit
+    }
+
+    static func encodeToken(_ position: String) -> String { Data(position.utf8).base64EncodedString() }
+
+    static func decodeToken(_ token: String) throws(LogsError) -> String {
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else {
+            throw LogsError.invalidParameter("The specified nextToken is invalid.")
+        }
+        return text
+    }
+
+    /// `f/TS/ID`, `b/TS/ID` or `TS/ID`.
+    static func positionToken(_ token: String) -> (forward: Bool, ts: Int64, id: Int64)? {
+        var parts = token.split(separator: "/").map(String.init)
+        var forward = true
+        if parts.first == "f" || parts.first == "b" {
+            forward = parts.removeFirst() == "f"
+        }
+        guard parts.count == 2, let ts = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
+        return (forward, ts, id)
+    }
+}
