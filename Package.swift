@@ -122,7 +122,7 @@ let package = Package(
         ]),
         .executableTarget(name: "skiff", dependencies: [
             "SkiffServer", "Auth", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "Controllers", "Scheduler", "NodeAgent", "ClusterRuntime", "EKS", "PKI",
-            "RegionStore",
+            "RegionStore", "CloudWatchLogs",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -8,7 +8,8 @@ import Foundation
 public enum FilterPattern: Sendable, Equatable {
     case everything
     case terms(required: [[UInt8]], optional: [[UInt8]], excluded: [[UInt8]])
-    indirect case json(JSONCondition)
+    /// The condition, and text every matching message must hold (found bytewise before any parsing).
+    indirect case json(JSONCondition, literals: [[UInt8]])
 
     public indirect enum JSONCondition: Sendable, Equatable {
         case and(JSONCondition, JSONCondition)
@@ -37,7 +38,8 @@ public enum FilterPattern: Sendable, Equatable {
             self = .everything
         } else if trimmed.hasPrefix("{") {
             var parser = JSONPatternParser(Array(trimmed.unicodeScalars))
-            self = .json(try parser.parsePattern())
+            let condition = try parser.parsePattern()
+            self = .json(condition, literals: condition.requiredLiterals.map { Array($0.utf8) })
         } else {
             self = try Self.terms(trimmed)
         }
@@ -96,9 +98,12 @@ public enum FilterPattern: Sendable, Equatable {
                 required.allSatisfy { Self.contains(bytes, $0) } && (optional.isEmpty || optional.contains { Self.contains(bytes, $0) })
                     && !excluded.contains { Self.contains(bytes, $0) }
             }
-        case .json(let condition):
-            guard message.utf8.first(where: { $0 != UInt8(ascii: " ") }) == UInt8(ascii: "{"),
-                  let document = EventJSON.parse(message) else { return false }
+        case .json(let condition, let literals):
+            var message = message
+            let possible = message.withUTF8 { bytes in
+                bytes.first { $0 != UInt8(ascii: " ") } == UInt8(ascii: "{") && literals.allSatisfy { Self.contains(bytes, $0) }
+            }
+            guard possible, let document = EventJSON.parse(message) else { return false }
             return condition.holds(for: document)
         }
     }
@@ -138,6 +143,22 @@ extension FilterPattern.JSONSelector {
 }
 
 extension FilterPattern.JSONCondition {
+    /// Text that any message this holds for must contain: the plain parts of the values it needs equal (as
+    /// JSON writes them unescaped). An `||` needs none of its sides' for sure, so it contributes nothing.
+    var requiredLiterals: [String] {
+        switch self {
+        case .and(let left, let right): return left.requiredLiterals + right.requiredLiterals
+        case .compare(_, .equal, .string(let pattern)):
+            let parts: [Substring] = pattern.split(separator: Character("*"), omittingEmptySubsequences: true)
+            let longest = String(parts.max { $0.count < $1.count } ?? "")
+            let plain = longest.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && !"\"\\/".unicodeScalars.contains($0) }
+            return plain && !longest.isEmpty ? [longest] : []
+        case .compare(_, .equal, .number(let number)):
+            return number == number.rounded() && abs(number) < 1e15 ? [String(Int64(number))] : []
+        default: return []
+        }
+    }
+
     func holds(for document: EventJSON) -> Bool {
         switch self {
         case .and(let left, let right): return left.holds(for: document) && right.holds(for: document)

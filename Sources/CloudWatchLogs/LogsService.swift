@@ -70,14 +70,6 @@ public final class LogsService: Sendable {
         }
     }
 
-    /// Creates the group unless it exists (what EKS does for a cluster's control-plane logs).
-    public func ensureLogGroup(name: String) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO log_group (name, created, class, tags, deletion_protection) VALUES (?, ?, 'STANDARD', '{}', 0)",
-                           arguments: [name, Self.now()])
-        }
-    }
-
     public func deleteLogGroup(name: String) async throws {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT deletion_protection FROM log_group WHERE name = ?", arguments: [name]) else {
@@ -259,12 +251,14 @@ public final class LogsService: Sendable {
         }
     }
 
-    /// Appends what Skiff's own components log, creating the stream if it is new; events need no ordering.
+    /// Appends what Skiff's own components log, creating the group and stream if they are new (as EKS creates
+    /// a cluster's log group when it first ships to it); events need no ordering.
     public func append(group: String, stream: String, _ events: [InputLogEvent]) async throws {
         guard !events.isEmpty else { return }
         let now = Self.now()
         try await pool.write { db in
-            guard try Self.groupExists(db, group) else { throw LogsError.noSuchGroup }
+            try db.execute(sql: "INSERT OR IGNORE INTO log_group (name, created, class, tags, deletion_protection) VALUES (?, ?, 'STANDARD', '{}', 0)",
+                           arguments: [group, now])
             try db.execute(sql: "INSERT OR IGNORE INTO log_stream (grp, name, created) VALUES (?, ?, ?)", arguments: [group, stream, now])
             try Self.insert(db, group: group, stream: stream, events, ingest: now)
         }

@@ -29,15 +29,16 @@ final class ClusterControlPlane: Sendable {
     let nodeAgents: NodeAgents
     let apiServer: APIServer
     let serviceAccountTokens: ServiceAccountTokenAuthenticator
-    /// The aws-iam-authenticator's decisions on this cluster.
-    let authenticatorLog: ControlPlaneLog
+    /// Its components' logs, audit and the authenticator's decisions included.
+    let logs: ControlPlaneLogs
     private let access: ClusterAccessState
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
     /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
     init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String,
-         tokenVerifier: EKSTokenVerifier?, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logger: Logger) async throws {
+         tokenVerifier: EKSTokenVerifier?, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
+         logger: Logger) async throws {
         currentSpec = Mutex(spec)
         let access = ClusterAccessState(spec.access)
         self.access = access
@@ -56,20 +57,23 @@ final class ClusterControlPlane: Sendable {
         if spec.access.usesConfigMap { try await AWSAuthConfigMap.ensureNodeRoles(spec.access.nodeRoles, registry: registry) }
         var clusterLogger = logger
         clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
-        let authenticatorLog = try ControlPlaneLog(directory: Self.logDirectory(in: directory), name: "authenticator")
-        self.authenticatorLog = authenticatorLog
+        let logs = try ControlPlaneLogs(directory: Self.logDirectory(in: directory), clusterName: spec.clusterName, identity: identity,
+                                        settings: logging)
+        logs.enable(spec.enabledLogTypes)
+        self.logs = logs
         let serviceAccountTokens = ServiceAccountTokenAuthenticator(issuer: issuer, registry: registry)
         self.serviceAccountTokens = serviceAccountTokens
         let authenticator = AuthenticatorChain([ClientCertificateAuthenticator(), serviceAccountTokens]
             + (tokenVerifier.map {
                 [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, awsAuth: AWSAuthReader(registry: registry),
-                                  instanceDNSNames: instanceDNSNames, decisions: authenticatorLog, logger: clusterLogger)]
+                                  instanceDNSNames: instanceDNSNames, decisions: logs.authenticator, logger: clusterLogger)]
             } ?? []))
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
                                   authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(registry: registry), RBACAuthorizer(registry: registry),
                                                                AccessPolicyAuthorizer(access: access)]),
-                                  authenticator: authenticator)
+                                  authenticator: authenticator, audit: logs.audit)
         self.apiServer = apiServer
+        let apiLogger = ControlPlaneLogs.logger(clusterLogger, writingTo: logs.api)
 
         let tls = try Self.tlsConfiguration(spec)
         let responder = CallbackResponder<ClientCertificateContext> { request, context in
@@ -89,7 +93,10 @@ final class ClusterControlPlane: Sendable {
         }
         let serving = Application(responder: responder, server: server,
                                   configuration: .init(address: .hostname(spec.host, port: spec.port), serverName: "Skiff"),
-                                  onServerRunning: { _ in started.continuation.yield(true) },
+                                  onServerRunning: { _ in
+                                      apiLogger.info("Serving securely on \(spec.host):\(spec.port)")
+                                      started.continuation.yield(true)
+                                  },
                                   logger: serverLogger)
         var groupLogger = logger
         groupLogger[metadataKey: "cluster"] = .string(spec.clusterName)
@@ -98,10 +105,13 @@ final class ClusterControlPlane: Sendable {
         // Stopped in reverse order: the controllers first, the API server last.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: APIServerService(application: serving)), .init(service: StoreCompactor(store: store, retention: historyRetention)),
-                       .init(service: ControllerManager(server: apiServer, identity: identity, logger: groupLogger,
+                       .init(service: ControllerManager(server: apiServer, identity: identity,
+                                                       logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.controllerManager),
                                                        rootCertificate: Self.pem(spec.certificateAuthority), serviceAccountIssuer: issuer)),
-                       .init(service: Scheduler(server: apiServer, identity: identity, logger: groupLogger)),
-                       .init(service: nodeAgents)],
+                       .init(service: Scheduler(server: apiServer, identity: identity,
+                                                logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.scheduler))),
+                       .init(service: nodeAgents)]
+                + (logging.ship.map { [.init(service: LogShipper(clusterName: spec.clusterName, logs: logs, ship: $0))] } ?? []),
             gracefulShutdownSignals: [], cancellationSignals: [], logger: groupLogger))
         self.group = group
         self.running = Task {
@@ -147,6 +157,11 @@ final class ClusterControlPlane: Sendable {
     }
 
     /// Who may use the API changed: the next request is authenticated and authorized by the new access.
+    func update(logTypes: Set<LogType>) {
+        currentSpec.withLock { $0.enabledLogTypes = logTypes }
+        logs.enable(logTypes)
+    }
+
     func update(access newAccess: ClusterAccess) {
         currentSpec.withLock { $0.access = newAccess }
         access.access = newAccess
@@ -185,7 +200,7 @@ final class ClusterControlPlane: Sendable {
         _ = try? await running.value
         deadline.cancel()
         apiServer.registry.shutdown()
-        authenticatorLog.close()
+        logs.close()
     }
 
     /// Where the control plane's own logs are kept: `<cluster dir>/logs/`.
@@ -230,18 +245,20 @@ final class ClusterControlPlane: Sendable {
         }
         let authorization = headers["authorization"] ?? ""
         let bearer = authorization.lowercased().hasPrefix("bearer ") ? String(authorization.dropFirst("bearer ".count)) : nil
-        guard case .user(let user) = await authenticator.authenticate(Credentials(clientCertificate: certificate, bearerToken: bearer,
-                                                                                      source: source)) else {
-            return .error(.unauthorized)
-        }
-        guard let body else { return .error(.tooLarge()) }
         // As Go's ParseQuery reads it (kubectl writes spaces as `+`): from the raw query, decoded once.
         var query: [String: String] = [:]
         for (name, value) in SignableRequest.decodeForm(rawQuery ?? "", plusIsSpace: true) where query[name] == nil {
             query[name] = value
         }
-        let apiRequest = APIRequest(method: method, path: path.removingPercentEncoding ?? path, query: query, headers: headers,
-                                    body: body, user: user)
+        var apiRequest = APIRequest(method: method, path: path.removingPercentEncoding ?? path, query: query, headers: headers,
+                                    body: body ?? [], user: .anonymous, source: source)
+        guard case .user(let user) = await authenticator.authenticate(Credentials(clientCertificate: certificate, bearerToken: bearer,
+                                                                                      source: source)) else {
+            apiServer.auditFailedAuthentication(apiRequest)
+            return .error(.unauthorized)
+        }
+        guard body != nil else { return .error(.tooLarge()) }
+        apiRequest.user = user
         return await apiServer.handle(apiRequest)
     }
 

@@ -14,14 +14,17 @@ public actor ClusterRuntimes: ControlPlaneHost {
     private let identity: String
     private let tokenVerifier: EKSTokenVerifier?
     private let instanceDNSNames: IAMAuthenticator.InstanceDNSNames?
+    private let logging: ControlPlaneLogging
     private var running: [String: ClusterControlPlane] = [:]
 
     /// - Parameters:
     ///   - tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
     ///   - instanceDNSNames: the region's EC2 instances' private DNS names, for node roles' `{{EC2PrivateDNSName}}`.
     public init(directory: URL, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
-                tokenVerifier: EKSTokenVerifier? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil, logger: Logger) {
+                tokenVerifier: EKSTokenVerifier? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
+                logging: ControlPlaneLogging = ControlPlaneLogging(), logger: Logger) {
         self.directory = directory
+        self.logging = logging
         self.tokenVerifier = tokenVerifier
         self.instanceDNSNames = instanceDNSNames
         self.identity = identity
@@ -40,6 +43,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
                 // Only the nodes or the access changed: the node agents and the authenticator follow, the control plane keeps running.
                 if current.spec.nodes != spec.nodes { current.update(nodes: spec.nodes) }
                 if current.spec.access != spec.access { current.update(access: spec.access) }
+                if current.spec.enabledLogTypes != spec.enabledLogTypes { current.update(logTypes: spec.enabledLogTypes) }
                 return
             }
             running[spec.clusterName] = nil
@@ -49,7 +53,8 @@ public actor ClusterRuntimes: ControlPlaneHost {
         do {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName),
                                                          historyRetention: historyRetention, identity: identity,
-                                                         tokenVerifier: tokenVerifier, instanceDNSNames: instanceDNSNames, logger: logger)
+                                                         tokenVerifier: tokenVerifier, instanceDNSNames: instanceDNSNames, logging: logging,
+                                                         logger: logger)
         } catch {
             logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
             throw error

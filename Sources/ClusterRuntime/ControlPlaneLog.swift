@@ -13,6 +13,10 @@ public final class ControlPlaneLog: Sendable {
     private let maxBackups: Int
     /// The open file and its size; `fd` is -1 once closed.
     private let file: Mutex<(fd: Int32, size: Int)>
+    /// Lines waiting to be shipped, while shipping is on (nil: off).
+    private let pending = Mutex<[(timestamp: Int64, line: String)]?>(nil)
+    /// Lines kept for shipping at most; older ones are dropped, as a full delivery buffer drops them.
+    static let pendingLimit = 100_000
 
     public init(directory: URL, name: String, maxBytes: Int = defaultMaxBytes, maxBackups: Int = defaultMaxBackups) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -30,13 +34,38 @@ public final class ControlPlaneLog: Sendable {
 
     /// Appends one line (a newline is added). A full file is rotated first.
     public func append(_ line: String) {
-        var bytes = Array(line.utf8)
+        append(bytes: Array(line.utf8))
+    }
+
+    public func append(bytes line: [UInt8]) {
+        pending.withLock { pending in
+            guard pending != nil else { return }
+            if pending!.count >= Self.pendingLimit { pending!.removeFirst(pending!.count / 10) }
+            pending!.append((Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)), String(decoding: line, as: UTF8.self)))
+        }
+        var bytes = line
         bytes.append(UInt8(ascii: "\n"))
         file.withLock { file in
             guard file.fd >= 0 else { return }
             if file.size > 0, file.size + bytes.count > maxBytes { rotate(&file) }
             let written = bytes.withUnsafeBytes { Foundation.write(file.fd, $0.baseAddress, $0.count) }
             if written > 0 { file.size += written }
+        }
+    }
+
+    /// Whether lines are kept for shipping from now on; turning it off drops what was waiting.
+    public func ship(_ on: Bool) {
+        pending.withLock { pending in
+            if on { pending = pending ?? [] } else { pending = nil }
+        }
+    }
+
+    /// The lines waiting to be shipped, taken.
+    public func takePending() -> [(timestamp: Int64, line: String)] {
+        pending.withLock { pending in
+            guard let lines = pending, !lines.isEmpty else { return [] }
+            pending = []
+            return lines
         }
     }
 

@@ -53,8 +53,9 @@ public struct ControllerManager: Service {
             NamespaceController(client: client("namespace-controller")),
             ResourceQuotaController(client: client("resourcequota-controller")),
             ServiceAccountController(client: client("service-account-controller")),
-            ReplicaSetController(client: client("replicaset-controller")),
-            ReplicaSetController(client: client("replication-controller"), plural: "replicationcontrollers", group: "", kind: "ReplicationController"),
+            ReplicaSetController(client: client("replicaset-controller"), logger: logger),
+            ReplicaSetController(client: client("replication-controller"), plural: "replicationcontrollers", group: "", kind: "ReplicationController",
+                                 logger: logger),
             DeploymentController(client: client("deployment-controller")),
             DaemonSetController(client: client("daemon-set-controller")),
             PodGarbageCollector(client: client("pod-garbage-collector")),
@@ -68,6 +69,7 @@ public struct ControllerManager: Service {
     public func run() async throws {
         var candidate = LeaderElector(client: client, name: "kube-controller-manager", identity: identity)
         candidate.leaseDuration = leaseDuration
+        candidate.logger = logger
         let elector = candidate
         await cancelWhenGracefulShutdown {
             await elector.run { await runControllers() }
@@ -81,6 +83,7 @@ public struct ControllerManager: Service {
         for controller in controllers() {
             do {
                 loops.append(try await controller.loop(informers, logger: logger))
+                logger.info("Started controller", metadata: ["controller": "\(controller.name)"])
             } catch {
                 logger.error("controller \(controller.name) did not start", metadata: ["error": "\(error)"])
             }

@@ -2,6 +2,7 @@ import Foundation
 import KubeAPI
 import KubeClient
 import KubeModel
+import Logging
 import Synchronization
 
 /// Keeps `spec.replicas` pods of a ReplicaSet (or ReplicationController) in existence, as
@@ -20,12 +21,19 @@ public final class ReplicaSetController: Controller {
     /// The most pods created or deleted in one step (kube's burstReplicas).
     static let burst = 500
 
-    public init(client: KubeClient, plural: String = "replicasets", group: String = "apps", kind: String = "ReplicaSet") {
+    /// Where scaling is told, as kube-controller-manager logs it at `-v=2`.
+    let logger: Logger?
+
+    public init(client: KubeClient, plural: String = "replicasets", group: String = "apps", kind: String = "ReplicaSet", logger: Logger? = nil) {
         self.client = client
         self.plural = plural
         self.group = group
         self.kind = kind
+        self.logger = logger
     }
+
+    /// `replicaSet` or `replicationController`, klog's key for the object.
+    static func logKey(_ kind: String) -> String { kind.prefix(1).lowercased() + kind.dropFirst() }
 
     public var name: String { plural == "replicasets" ? "replicaset" : "replicationcontroller" }
     public var workers: Int { 5 }
@@ -84,9 +92,12 @@ public final class ReplicaSetController: Controller {
         let wanted = Int(owner.replicas)
         if expectations.satisfied(key), object.deletionTimestamp == nil {
             if active.count < wanted {
-                try await create(min(wanted - active.count, Self.burst), for: owner, key: key)
+                let creating = min(wanted - active.count, Self.burst)
+                logger?.info("Too few replicas", metadata: [Self.logKey(kind): "\(key)", "need": "\(wanted)", "creating": "\(creating)"])
+                try await create(creating, for: owner, key: key)
             } else if active.count > wanted {
                 let victims = Self.ranked(active).prefix(min(active.count - wanted, Self.burst))
+                logger?.info("Too many replicas", metadata: [Self.logKey(kind): "\(key)", "need": "\(wanted)", "deleting": "\(victims.count)"])
                 try await delete(victims.compactMap { podInformer.get($0.key) }[...], key: key)
             }
         }

@@ -17,10 +17,12 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public var nodes: [NodeSpec]
     /// Who may use its API; changes without a restart too.
     public var access: ClusterAccess
+    /// The control-plane log types shipped to CloudWatch Logs; changes without a restart too.
+    public var enabledLogTypes: Set<LogType>
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
                 serviceIpv4Cidr: String, region: String = "us-east-1", oidcIssuer: String = "", nodes: [NodeSpec] = [],
-                access: ClusterAccess = ClusterAccess()) {
+                access: ClusterAccess = ClusterAccess(), enabledLogTypes: Set<LogType> = []) {
         self.clusterName = clusterName
         self.kubernetesVersion = kubernetesVersion
         self.endpoint = endpoint
@@ -30,15 +32,18 @@ public struct ControlPlaneSpec: Sendable, Equatable {
         self.oidcIssuer = oidcIssuer
         self.nodes = nodes
         self.access = access
+        self.enabledLogTypes = enabledLogTypes
     }
 
-    /// The same control plane, whatever its nodes and access.
+    /// The same control plane, whatever its nodes, access and logging.
     public func sameControlPlane(as other: ControlPlaneSpec) -> Bool {
         var mine = self, theirs = other
         mine.nodes = []
         theirs.nodes = []
         mine.access = ClusterAccess()
         theirs.access = ClusterAccess()
+        mine.enabledLogTypes = []
+        theirs.enabledLogTypes = []
         return mine == theirs
     }
 
@@ -158,6 +163,6 @@ extension ClusterRecord {
                          endpoint: endpoint, certificateAuthority: certificateAuthority,
                          serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr,
                          region: cluster.arn.split(separator: ":").dropFirst(3).first.map(String.init) ?? "us-east-1",
-                         oidcIssuer: oidcIssuer)
+                         oidcIssuer: oidcIssuer, enabledLogTypes: cluster.logging.enabledTypes)
     }
 }

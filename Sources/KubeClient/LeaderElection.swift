@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 import KubeModel
+import Logging
 
 /// Leader election on a coordination.k8s.io Lease, as kube-controller-manager and kube-scheduler
 /// elect theirs: the holder renews the lease every `retryPeriod`; another candidate takes it over once
@@ -14,6 +15,8 @@ public struct LeaderElector: Sendable {
     public let identity: String
     public var leaseDuration: Duration = .seconds(15)
     public var renewDeadline: Duration = .seconds(10)
+    /// Where taking and losing the lease is told, as client-go's leader election logs it.
+    public var logger: Logger?
     public var retryPeriod: Duration = .seconds(2)
 
     public init(client: KubeClient, namespace: String = "kube-system", name: String, identity: String) {
@@ -26,11 +29,15 @@ public struct LeaderElector: Sendable {
     /// Runs `work` whenever this candidate leads, until cancelled. Losing the lease cancels `work`;
     /// the candidate then tries to lead again.
     public func run(_ work: @escaping @Sendable () async -> Void) async {
+        let lease = "\(namespace)/\(name)"
+        logger?.info("attempting to acquire leader lease \(lease)...")
         while !Task.isCancelled {
             guard (try? await tryAcquireOrRenew()) == true else {
                 try? await Task.sleep(for: retryPeriod)
                 continue
             }
+            logger?.info("successfully acquired lease \(lease)")
+            defer { if !Task.isCancelled { logger?.error("failed to renew lease \(lease): timed out waiting for the condition") } }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await work() }
                 group.addTask { await renewWhileLeading() }

@@ -25,7 +25,9 @@ public struct Scheduler: Service {
     }
 
     public func run() async throws {
-        let elector = LeaderElector(client: client, name: "kube-scheduler", identity: identity)
+        var candidate = LeaderElector(client: client, name: "kube-scheduler", identity: identity)
+        candidate.logger = logger
+        let elector = candidate
         await cancelWhenGracefulShutdown {
             await elector.run { await schedule() }
         }
@@ -230,6 +232,7 @@ final class Binder: Sendable {
                              "target": ["apiVersion": "v1", "kind": "Node", "name": .string(node)]]
         do {
             try await client.write(pods, pod.key, subresource: "binding", body: binding)
+            logger.info("Successfully bound pod to node", metadata: ["pod": "\(pod.namespace)/\(pod.name)", "node": "\(node)"])
             await recordEvent(for: pod, type: "Normal", reason: "Scheduled",
                               message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)")
         } catch let error as APIError where error.isNotFound || error.isConflict {

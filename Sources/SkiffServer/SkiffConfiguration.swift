@@ -13,9 +13,15 @@ public struct SkiffConfiguration: Sendable {
     public var historyRetention: TimeInterval
     /// `--accept-any-access-key`: unknown access key ids sign, unverified, as an account's root (for CI scripts with made-up keys).
     public var acceptAnyAccessKey: Bool
+    /// `--audit-log-maxsize` (megabytes) and `--audit-log-maxbackup`: how much audit log each cluster keeps on disk.
+    public var auditLogMaxSize: Int
+    public var auditLogMaxBackup: Int
 
     public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
-                provisioningDelay: TimeInterval = 0, historyRetention: TimeInterval = 300, acceptAnyAccessKey: Bool = false) {
+                provisioningDelay: TimeInterval = 0, historyRetention: TimeInterval = 300, acceptAnyAccessKey: Bool = false,
+                auditLogMaxSize: Int = 100, auditLogMaxBackup: Int = 1) {
+        self.auditLogMaxSize = auditLogMaxSize
+        self.auditLogMaxBackup = auditLogMaxBackup
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

@@ -31,7 +31,8 @@ public struct SkiffServer: Sendable {
         iam = IAMService(database: database, credentials: credentials)
         let region = Region(name: configuration.region, account: CredentialStore.defaultAccount)
         network = RegionNetwork(database: database, region: region)
-        logs = try LogsService(directory: configuration.dataDirectory, region: region.name, account: region.account)
+        let logs = try LogsService(directory: configuration.dataDirectory, region: region.name, account: region.account)
+        self.logs = logs
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         let credentials = self.credentials
@@ -51,7 +52,18 @@ public struct SkiffServer: Sendable {
                                                                                                  nextToken: nil).items.first,
                                              instance.state != .terminated else { return nil }
                                        return instance.privateDnsName(region: region.name)
-                                   }, logger: logger)
+                                   },
+                                   logging: ControlPlaneLogging(
+                                       auditMaxBytes: configuration.auditLogMaxSize << 20, auditMaxBackups: configuration.auditLogMaxBackup,
+                                       ship: { cluster, stream, lines in
+                                           do {
+                                               try await logs.append(group: "/aws/eks/\(cluster)/cluster", stream: stream,
+                                                                     lines.map { InputLogEvent(timestamp: $0.timestamp, message: $0.line) })
+                                           } catch {
+                                               logger.error("shipping control-plane logs failed", metadata: ["cluster": "\(cluster)", "error": "\(error)"])
+                                           }
+                                       }),
+                                   logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
             endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }),

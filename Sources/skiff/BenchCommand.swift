@@ -4,7 +4,7 @@ import KubeModel
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
-                                                    subcommands: [API.self, Workloads.self, Serve.self])
+                                                    subcommands: [API.self, Workloads.self, Logs.self, Serve.self])
 
     /// The HTTPS layer's server, run by `bench api` as a child process.
     struct Serve: AsyncParsableCommand {
@@ -41,6 +41,23 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+    struct Logs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "CloudWatch Logs: PutLogEvents, then FilterLogEvents and GetLogEvents over one large stream.")
+
+        @Option(help: "Events in the stream.") var events = 100_000
+        @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
+        var workDir: String?
+
+        func run() async throws {
+            let directory = workDir.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
+            try await LogsBenchmark(directory: directory, events: events).run()
+        }
+    }
+
     struct API: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The Kubernetes API of one cluster: the store alone, then the API server, with fsynced writes.")
@@ -51,7 +68,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent watchers for the watch fan-out run.") var watchers = 100
         @Option(name: .customLong("churn-updates"), help: "Updates spread over 1,000 objects for the data-dir growth run.")
         var churnUpdates = 1_000_000
-        @Option(help: "Which layers to run, comma-separated: store, api, https, churn, auth.") var layers = "store,api,https,churn,auth"
+        @Option(help: "Which layers to run, comma-separated: store, api, https, churn, auth, audit.") var layers = "store,api,https,churn,auth,audit"
         @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
         var workDir: String?
 

@@ -38,8 +38,14 @@ struct Up: AsyncParsableCommand {
     @Flag(name: .customLong("accept-any-access-key"),
           help: "Accept requests signed with any unknown access key id, without checking the signature, as the root of account 000000000000 (or of the account a 12-digit key id names).")
     var acceptAnyAccessKey = false
+    @Option(name: .customLong("audit-log-maxsize"), help: "Megabytes of audit log each cluster keeps before rotating it.")
+    var auditLogMaxSize = 100
+    @Option(name: .customLong("audit-log-maxbackup"), help: "How many rotated audit logs each cluster keeps.")
+    var auditLogMaxBackup = 1
 
     func validate() throws {
+        guard auditLogMaxSize > 0 else { throw ValidationError("--audit-log-maxsize must be positive.") }
+        guard auditLogMaxBackup >= 0 else { throw ValidationError("--audit-log-maxbackup cannot be negative.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535.") }
         guard provisioningDelay >= 0 else { throw ValidationError("--provisioning-delay cannot be negative.") }
         guard historyRetention > 0 else { throw ValidationError("--history-retention must be positive.") }
@@ -56,7 +62,8 @@ struct Up: AsyncParsableCommand {
         let server = try SkiffServer(
             configuration: SkiffConfiguration(host: host, port: port, dataDirectory: dataDir.url, region: region,
                                               provisioningDelay: provisioningDelay, historyRetention: historyRetention,
-                                              acceptAnyAccessKey: acceptAnyAccessKey),
+                                              acceptAnyAccessKey: acceptAnyAccessKey, auditLogMaxSize: auditLogMaxSize,
+                                              auditLogMaxBackup: auditLogMaxBackup),
             logger: Logger(label: "skiff"))
         try await server.run()
     }

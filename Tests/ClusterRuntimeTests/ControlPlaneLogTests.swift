@@ -19,3 +19,26 @@ struct ControlPlaneLogTests {
         #expect(again.lines().last == "after" && again.lines().count == 4)
     }
 }
+
+struct KlogLineTests {
+    @Test func linesAreKlogsTextFormat() {
+        let line = KlogHandler.line(severity: "I", message: "Too few replicas", fields: ["replicaSet": "default/web-1", "need": "3", "cluster": "demo"],
+                                    file: "/src/Controllers/ReplicaSetController.swift", line: 88, at: Date(timeIntervalSince1970: 86_400 * 31 + 3661.25))
+        #expect(line.hasPrefix("I0201 01:01:01.250000 "))
+        #expect(line.hasSuffix(#" ReplicaSetController.swift:88] "Too few replicas" need="3" replicaSet="default/web-1""#))
+    }
+
+    @Test func shippingKeepsOnlyWhatWasWrittenWhileOn() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-ship-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = try ControlPlaneLog(directory: directory, name: "kube-scheduler")
+        log.append("before")
+        log.ship(true)
+        log.append("during")
+        #expect(log.takePending().map(\.line) == ["during"])
+        #expect(log.takePending().isEmpty)
+        log.ship(false)
+        log.append("after")
+        #expect(log.takePending().isEmpty && log.lines() == ["before", "during", "after"])
+    }
+}

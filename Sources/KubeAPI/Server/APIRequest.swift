@@ -25,14 +25,18 @@ public struct APIRequest: Sendable {
     public var headers: [String: String]
     public var body: [UInt8]
     public var user: UserInfo
+    /// The client's address and port; nil for the control plane's own components, in process.
+    public var source: String?
 
-    public init(method: String, path: String, query: [String: String], headers: [String: String], body: [UInt8], user: UserInfo) {
+    public init(method: String, path: String, query: [String: String], headers: [String: String], body: [UInt8], user: UserInfo,
+                source: String? = nil) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
         self.user = user
+        self.source = source
     }
 
     func header(_ name: String) -> String? { headers[name.lowercased()] }

@@ -15,13 +15,17 @@ public struct APIServer: Sendable {
 
     /// The authenticators of bearer tokens, for `TokenReview` (the transport authenticates requests before they arrive).
     let authenticator: (any Authenticator)?
+    /// Where each request's audit event goes; nil audits nothing.
+    let audit: (any AuditBackend)?
 
     /// - Parameter authorizer: nil for kube-apiserver's default: `system:masters`, then Node, then RBAC.
-    public init(registry: Registry, version: VersionInfo, authorizer: (any Authorizer)? = nil, authenticator: (any Authenticator)? = nil) {
+    public init(registry: Registry, version: VersionInfo, authorizer: (any Authorizer)? = nil, authenticator: (any Authenticator)? = nil,
+                audit: (any AuditBackend)? = nil) {
         self.registry = registry
         self.version = version
         self.authorizer = authorizer ?? Self.defaultAuthorizer(registry)
         self.authenticator = authenticator
+        self.audit = audit
     }
 
     public static func defaultAuthorizer(_ registry: Registry) -> AuthorizerChain {
@@ -29,23 +33,53 @@ public struct APIServer: Sendable {
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
-        var response: APIResponse
-        do {
-            if request.body.count > Self.maxRequestBody { throw APIError.tooLarge() }
-            let request = try await Impersonation.apply(request, authorizer: authorizer)
-            response = try await Requester.$current.withValue(Requester(user: request.user, authorizer: authorizer)) {
-                try await route(request)
+        let record = audit == nil ? nil : AuditRecord()
+        var response = await AuditRecord.$current.withValue(record) { await answer(request) }
+        if let audit, let record {
+            let stage = if case .stream = response.body { "ResponseStarted" } else { "ResponseComplete" }
+            if let line = AuditEvent.line(record: record, request: request, user: request.user, response: response, stage: stage) {
+                audit.record(line)
             }
-        } catch let error as APIError {
-            response = .error(error)
-        } catch {
-            response = .error(.internalError(String(describing: error)))
+            response.headers.append(("Audit-Id", record.id))
         }
         // API Priority and Fairness classified the request, as on every current cluster: clients that see these
         // headers (controller-runtime, Flux) leave rate limiting to the server.
         response.headers += [("X-Kubernetes-Pf-Flowschema-Uid", priorityAndFairness.flowSchemaUID),
                              ("X-Kubernetes-Pf-Prioritylevel-Uid", priorityAndFairness.priorityLevelUID)]
         return response
+    }
+
+    /// The audit event of a request whose credentials nobody accepted (its 401), as kube-apiserver audits
+    /// failed authentication.
+    public func auditFailedAuthentication(_ request: APIRequest) {
+        guard let audit else { return }
+        let record = AuditRecord()
+        if let info = RequestInfo.parse(request.path) {
+            let isWatch = info.watchPath || ["true", "1"].contains(request.query["watch"] ?? "")
+            record.authorized(verb: Self.verb(method: request.method, named: info.name != nil, watch: isWatch),
+                              objectRef: AuditRecord.ObjectRef(resource: info.resource, group: info.group, version: info.version,
+                                                               namespace: info.namespace, name: info.name, subresource: info.subresource),
+                              decision: nil)
+        }
+        if let line = AuditEvent.line(record: record, request: request, user: UserInfo(name: "", groups: []),
+                                      response: .error(.unauthorized), stage: "ResponseComplete") {
+            audit.record(line)
+        }
+    }
+
+    private func answer(_ request: APIRequest) async -> APIResponse {
+        do {
+            if request.body.count > Self.maxRequestBody { throw APIError.tooLarge() }
+            let impersonated = try await Impersonation.apply(request, authorizer: authorizer)
+            if impersonated.user != request.user { AuditRecord.current?.impersonating(impersonated.user) }
+            return try await Requester.$current.withValue(Requester(user: impersonated.user, authorizer: authorizer)) {
+                try await route(impersonated)
+            }
+        } catch let error as APIError {
+            return .error(error)
+        } catch {
+            return .error(.internalError(String(describing: error)))
+        }
     }
 
     private func route(_ request: APIRequest) async throws -> APIResponse {
@@ -58,8 +92,10 @@ public struct APIServer: Sendable {
         if RequestInfo.parse(path) == nil {
             // Discovery, OpenAPI, health and version are non-resource paths, authorized by path.
             let verb = request.method.lowercased()
-            guard await authorizer.authorize(AuthorizationRequest(user: request.user,
-                                                                  nonResource: NonResourceAttributes(verb: verb, path: request.path))).allowed else {
+            let decision = await authorizer.authorize(AuthorizationRequest(user: request.user,
+                                                                           nonResource: NonResourceAttributes(verb: verb, path: request.path)))
+            AuditRecord.current?.authorized(verb: verb, objectRef: nil, decision: decision)
+            guard decision.allowed else {
                 throw APIError(code: 403, reason: "Forbidden", message: "forbidden: User \"\(request.user.name)\" cannot \(verb) path \"\(request.path)\"",
                                details: [:])
             }
@@ -122,6 +158,9 @@ public struct APIServer: Sendable {
         let attributes = ResourceAttributes(verb: verb, group: resource.group, version: resource.version, resource: resource.resource,
                                             subresource: info.subresource, namespace: namespace, name: info.name)
         let decision = await authorizer.authorize(AuthorizationRequest(user: request.user, resource: attributes))
+        AuditRecord.current?.authorized(verb: verb, objectRef: AuditRecord.ObjectRef(
+            resource: resource.resource, group: resource.group, version: resource.version, namespace: namespace, name: info.name,
+            subresource: info.subresource), decision: decision)
         guard decision.allowed else {
             // As kube-apiserver words it: the subresource beside its resource, the authorizer's reason after.
             let scope = namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"

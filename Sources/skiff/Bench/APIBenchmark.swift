@@ -32,6 +32,7 @@ struct APIBenchmark {
         }
         if layers.contains("churn") { try await churn() }
         if layers.contains("auth") { try await AuthBenchmark(directory: directory, operationsPerRun: operationsPerRun).run() }
+        if layers.contains("audit") { try await AuditBenchmark(directory: directory, operationsPerRun: operationsPerRun).run() }
     }
 
     /// Many updates to few objects: the data dir must stay proportional to the live objects once
@@ -98,10 +99,18 @@ struct APIBenchmark {
         let registry = Registry(store: try freshStore("api"), serviceNetwork: ServiceNetwork(cidr: "10.100.0.0/16"))
         try await ClusterBootstrap.run(registry)
         let server = APIServer(registry: registry, version: VersionInfo(patchVersion: "1.34.1"))
-        let namespace = APIRequest(method: "POST", path: "/api/v1/namespaces", query: [:], headers: ["content-type": "application/json"],
-                                   body: JSONCoding.encode(["metadata": ["name": "bench"]] as JSON), user: Self.admin)
-        _ = await server.handle(namespace)
+        try await Self.createBenchNamespace(server)
         return server
+    }
+
+    /// The `bench` namespace and the `default` service account its pods run as (no controller makes it here).
+    static func createBenchNamespace(_ server: APIServer) async throws {
+        for (path, body) in [("/api/v1/namespaces", ["metadata": ["name": "bench"]] as JSON),
+                             ("/api/v1/namespaces/bench/serviceaccounts", ["metadata": ["name": "default"]])] {
+            let response = await server.handle(APIRequest(method: "POST", path: path, query: [:], headers: ["content-type": "application/json"],
+                                                          body: JSONCoding.encode(body), user: admin))
+            guard response.status == 201 else { throw BenchFailure(status: response.status) }
+        }
     }
 
     static let admin = UserInfo(name: "bench", groups: ["system:masters"])
