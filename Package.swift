@@ -40,6 +40,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // CloudTrail: every call to the regional endpoint as a management event, 90 days of event history.
+        .target(name: "CloudTrail", dependencies: [
+            "Auth",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // KMS: symmetric keys sealed under the data dir's root key, aliases, rotation, key policies.
+        .target(name: "KMS", dependencies: [
+            "Auth", "RegionStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // What every Kubernetes component shares: JSON documents, metadata, selectors, quantities, errors, typed views.
         .target(name: "KubeModel"),
         // The Kubernetes API: resources, registry, discovery, tables, watch, patch (no HTTP).
@@ -108,14 +120,14 @@ let package = Package(
         ]),
         // AWS wire protocols (rest-json, query, ec2), SigV4 on every request, service routers.
         .target(name: "AWSAPI", dependencies: [
-            "Auth", "EKS", "VPC", "CloudWatchLogs",
+            "Auth", "EKS", "VPC", "CloudWatchLogs", "CloudTrail", "KMS",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Composes the regional endpoint and its background services.
         .target(name: "SkiffServer", dependencies: [
-            "AWSAPI", "Auth", "EKS", "VPC", "RegionStore", "ClusterRuntime", "CloudWatchLogs",
+            "AWSAPI", "Auth", "EKS", "VPC", "RegionStore", "ClusterRuntime", "CloudWatchLogs", "CloudTrail", "KMS",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -135,6 +147,7 @@ let package = Package(
         .testTarget(name: "ClusterRuntimeTests", dependencies: ["ClusterRuntime", "Auth", "EKS", "KubeAPI"]),
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "CloudWatchLogsTests", dependencies: ["CloudWatchLogs"]),
+        .testTarget(name: "CloudTrailTests", dependencies: ["CloudTrail", "Auth"]),
         .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
         .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeModel", "KubeStore"]),

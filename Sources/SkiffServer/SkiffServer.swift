@@ -1,10 +1,12 @@
 import AWSAPI
 import Auth
+import CloudTrail
 import CloudWatchLogs
 import ClusterRuntime
 import EKS
 import Foundation
 import Hummingbird
+import KMS
 import Logging
 import RegionStore
 import ServiceLifecycle
@@ -18,6 +20,8 @@ public struct SkiffServer: Sendable {
     public let iam: IAMService
     public let network: RegionNetwork
     public let logs: LogsService
+    public let trail: TrailService
+    public let kms: KMSService
     public let eks: EKSService
     public let clusters: ClusterRuntimes
     private let verifier: SigV4Verifier
@@ -33,6 +37,8 @@ public struct SkiffServer: Sendable {
         network = RegionNetwork(database: database, region: region)
         let logs = try LogsService(directory: configuration.dataDirectory, region: region.name, account: region.account)
         self.logs = logs
+        trail = try TrailService(directory: configuration.dataDirectory, account: region.account)
+        kms = try KMSService(database: database, directory: configuration.dataDirectory, region: region.name, account: region.account)
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         let credentials = self.credentials
@@ -80,16 +86,16 @@ public struct SkiffServer: Sendable {
         }
         let endpoint = AWSEndpoint(
             verifier: verifier,
-            services: [EKSAPI(eks: eks), LogsAPI(logs: logs), STSAPI(iam: iam, webIdentities: { [clusters] token in await clusters.webIdentityClaims(token) }), IAMAPI(iam: iam), EC2API(network: network),
+            services: [EKSAPI(eks: eks), LogsAPI(logs: logs), CloudTrailAPI(trail: trail), KMSAPI(kms: kms), STSAPI(iam: iam, webIdentities: { [clusters] token in await clusters.webIdentityClaims(token) }), IAMAPI(iam: iam), EC2API(network: network),
                        EKSAuthAPI(eks: eks, iam: iam, serviceAccount: { [clusters] cluster, token, audience in
                            guard let user = await clusters.serviceAccount(clusterName: cluster, token: token, audience: audience) else { return nil }
                            let parts = user.name.split(separator: ":", omittingEmptySubsequences: false)
                            return parts.count == 4 ? (String(parts[2]), String(parts[3])) : nil
                        }), SkiffAdminAPI(eks: eks)],
             settle: { [eks] in await eks.settleDueTransitions() },
-            logger: logger)
+            trail: trail, logger: logger)
         let health = HealthBody(status: "ok", region: configuration.region, acceptAnyAccessKey: configuration.acceptAnyAccessKey)
-        let responder = CallbackResponder<BasicRequestContext> { request, context in
+        let responder = CallbackResponder<EndpointRequestContext> { request, context in
             if request.uri.path == "/_skiff/health" {
                 return try health.response()
             }
@@ -99,7 +105,8 @@ public struct SkiffServer: Sendable {
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skiff"),
-            services: [EKSProvisioner(eks: eks, logger: logger), LogRetentionSweeper(logs: logs, logger: logger)],
+            services: [EKSProvisioner(eks: eks, logger: logger), LogRetentionSweeper(logs: logs, logger: logger),
+                       TrailWriter(trail: trail, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("Skiff listening on http://\(configuration.host):\(port)")
@@ -120,5 +127,16 @@ struct HealthBody: Codable, Sendable {
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers,
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(self))))
+    }
+}
+
+/// The regional endpoint's request context: Hummingbird's basic one, with the client's address for CloudTrail.
+struct EndpointRequestContext: RequestContext, RemoteAddressContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteIP: String?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteIP = source.channel.remoteAddress?.ipAddress
     }
 }

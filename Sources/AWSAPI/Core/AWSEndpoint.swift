@@ -1,4 +1,5 @@
 import Auth
+import CloudTrail
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,14 +16,17 @@ public struct AWSEndpoint: Sendable {
     private let services: [String: any AWSService]
     private let fallback: any AWSService
     private let settle: @Sendable () async -> Void
+    private let trail: TrailService?
     private let logger: Logger
 
     /// - Parameter settle: runs before each verified request is handled: completes the timed transitions
     ///   already due, so that no request reads state behind the clock.
+    ///   - trail: where each verified call becomes a CloudTrail management event.
     public init(verifier: SigV4Verifier, services: [any AWSService], settle: @escaping @Sendable () async -> Void = {},
-                logger: Logger) {
+                trail: TrailService? = nil, logger: Logger) {
         self.verifier = verifier
         self.settle = settle
+        self.trail = trail
         self.services = Dictionary(uniqueKeysWithValues: services.map { ($0.signingName, $0) })
         self.fallback = services[0]
         self.logger = logger
@@ -51,6 +55,8 @@ public struct AWSEndpoint: Sendable {
         let unsignedService = claimed == nil ? services.values.first { $0.acceptsUnsigned(signable) } : nil
         let service = unsignedService ?? services[claimed ?? ""] ?? fallback
         let response: AWSResponse
+        var handled: AWSRequest?
+        var failure: AWSError?
         do {
             // A call that needs no credentials runs as nobody; its service checks what it carries instead.
             let caller: VerifiedRequest
@@ -60,9 +66,10 @@ public struct AWSEndpoint: Sendable {
                 caller = try await verifier.verify(signable)
             }
             await settle()
-            response = try await service.handle(AWSRequest(
-                method: signable.method, rawPath: rawPath, query: signable.queryItems, headers: headers,
-                body: body, caller: caller, requestId: requestId))
+            let verified = AWSRequest(method: signable.method, rawPath: rawPath, query: signable.queryItems, headers: headers,
+                                      body: body, caller: caller, requestId: requestId)
+            handled = verified
+            response = try await service.handle(verified)
         } catch let failure as SignatureFailure {
             response = service.wireProtocol.render(service.signatureErrors.error(for: failure), requestId: requestId)
         } catch {
@@ -71,10 +78,28 @@ public struct AWSEndpoint: Sendable {
                 return AWSError(code: "InternalFailure", message: "The request processing has failed because of an unknown error.",
                                 status: 500, senderFault: false)
             }()
+            failure = mapped
             response = service.wireProtocol.render(mapped, requestId: requestId)
+        }
+        if let trail, let handled, let call = service.trailCall(handled) {
+            trail.record(RecordedCall(
+                eventSource: "\(service.signingName).amazonaws.com", eventName: call.eventName,
+                region: handled.caller.region.isEmpty ? "us-east-1" : handled.caller.region,
+                caller: handled.caller.identity.arn.isEmpty ? nil : handled.caller,
+                sourceIPAddress: (context as? any RemoteAddressContext)?.remoteIP ?? "127.0.0.1",
+                userAgent: handled.header("user-agent") ?? "", requestParameters: call.parameters,
+                responseElements: failure == nil ? Self.jsonObject(response) : nil, errorCode: failure?.code, errorMessage: failure?.message,
+                requestId: requestId))
         }
         logger.debug("\(signable.method) \(rawPath) → \(response.status)", metadata: ["requestId": "\(requestId)"])
         return Self.httpResponse(response, requestId: requestId)
+    }
+
+    /// A JSON response's members, for CloudTrail's `responseElements`.
+    static func jsonObject(_ response: AWSResponse) -> [String: any Sendable]? {
+        guard response.headers.contains(where: { $0.name == "Content-Type" && $0.value.contains("json") }), !response.body.isEmpty,
+              let object = try? JSONSerialization.jsonObject(with: Data(response.body)) else { return nil }
+        return TrailCall.sendable(object) as? [String: any Sendable]
     }
 
     /// The signing name a request claims, read before the signature is checked,
@@ -100,4 +125,9 @@ public struct AWSEndpoint: Sendable {
         return Response(status: HTTPResponse.Status(code: response.status), headers: fields,
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
+}
+
+/// A request context that knows the client's address, as CloudTrail's `sourceIPAddress` shows it.
+public protocol RemoteAddressContext {
+    var remoteIP: String? { get }
 }

@@ -1,4 +1,5 @@
 import Auth
+import Foundation
 
 /// How a service puts errors on the wire.
 public enum WireProtocol: Sendable {
@@ -58,8 +59,53 @@ public protocol AWSService: Sendable {
     /// Whether this unsigned request is one of the service's calls that need no credentials
     /// (STS's `AssumeRoleWithWebIdentity`, which proves itself with its token).
     func acceptsUnsigned(_ request: SignableRequest) -> Bool
+    /// The call as CloudTrail records it: its operation and parameters; nil for calls that are no management
+    /// event (CloudWatch Logs' event reads and writes are data events; Skiff's own calls are not AWS's).
+    func trailCall(_ request: AWSRequest) -> TrailCall?
+}
+
+/// An operation and its parameters, for CloudTrail.
+public struct TrailCall: Sendable {
+    public let eventName: String
+    public let parameters: [String: any Sendable]
+
+    public init(_ eventName: String, _ parameters: [String: any Sendable]) {
+        self.eventName = eventName
+        self.parameters = parameters
+    }
+
+    /// The JSON body's members, with `extra` (path parameters) beside them.
+    static func json(_ eventName: String, body: [UInt8], extra: [String: String] = [:]) -> TrailCall {
+        var parameters = (try? JSONSerialization.jsonObject(with: Data(body.isEmpty ? Array("{}".utf8) : body))).flatMap(sendable) as? [String: any Sendable] ?? [:]
+        for (key, value) in extra { parameters[key] = value }
+        return TrailCall(eventName, parameters)
+    }
+
+    /// A query call's parameters, named as CloudTrail names them (`userName` for `UserName`).
+    static func query(_ request: AWSRequest) -> TrailCall? {
+        let parameters = request.queryParameters
+        guard let action = parameters["Action"] else { return nil }
+        var members: [String: any Sendable] = [:]
+        for (name, value) in parameters.all where !["Action", "Version"].contains(name) {
+            members[name.prefix(1).lowercased() + name.dropFirst()] = value
+        }
+        return TrailCall(action, members)
+    }
+
+    /// Foundation's JSON, made of Sendable values.
+    static func sendable(_ value: Any) -> (any Sendable)? {
+        switch value {
+        case let object as [String: Any]: object.compactMapValues(sendable)
+        case let array as [Any]: array.compactMap(sendable)
+        case let string as String: string
+        case let number as NSNumber: number.doubleValue == number.doubleValue.rounded() ? number.int64Value : number.doubleValue
+        case is NSNull: nil
+        default: nil
+        }
+    }
 }
 
 extension AWSService {
     public func acceptsUnsigned(_ request: SignableRequest) -> Bool { false }
+    public func trailCall(_ request: AWSRequest) -> TrailCall? { nil }
 }

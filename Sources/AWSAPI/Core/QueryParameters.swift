@@ -11,6 +11,8 @@ public struct QueryParameters: Sendable {
 
     public subscript(_ name: String) -> String? { values[name] }
 
+    public var all: [String: String] { values }
+
     public func int(_ name: String) throws(AWSError) -> Int? {
         guard let text = values[name] else { return nil }
         guard let value = Int(text) else {

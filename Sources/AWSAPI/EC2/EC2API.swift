@@ -23,6 +23,8 @@ public struct EC2API: AWSService {
         }
     }
 
+    public func trailCall(_ request: AWSRequest) -> TrailCall? { .query(request) }
+
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         let p = request.queryParameters
         let action = p["Action"] ?? ""

@@ -50,6 +50,14 @@ public struct EKSAPI: AWSService {
         RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
     ]
 
+    public func trailCall(_ request: AWSRequest) -> TrailCall? {
+        for route in Self.routes {
+            guard let path = route.match(method: request.method, rawPath: request.rawPath) else { continue }
+            return .json(route.operation, body: request.body, extra: path)
+        }
+        return nil
+    }
+
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         for route in Self.routes {
             guard let path = route.match(method: request.method, rawPath: request.rawPath) else { continue }

@@ -25,6 +25,10 @@ public struct EKSAuthAPI: AWSService {
 
     private static let route = RestRoute("POST", "/clusters/{clusterName}/assume-role-for-pod-identity", "AssumeRoleForPodIdentity")
 
+    public func trailCall(_ request: AWSRequest) -> TrailCall? {
+        Self.route.match(method: request.method, rawPath: request.rawPath).map { .json("AssumeRoleForPodIdentity", body: request.body, extra: $0) }
+    }
+
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         guard let path = Self.route.match(method: request.method, rawPath: request.rawPath) else {
             throw AWSError(code: "UnknownOperationException", message: "No EKS Auth operation at \(request.method) \(request.rawPath).", status: 404)

@@ -62,6 +62,8 @@ public struct IAMAPI: AWSService {
         }
     }
 
+    public func trailCall(_ request: AWSRequest) -> TrailCall? { .query(request) }
+
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         let parameters = request.queryParameters
         let account = request.caller.identity.account

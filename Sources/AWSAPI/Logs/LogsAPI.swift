@@ -13,6 +13,14 @@ public struct LogsAPI: AWSService {
         self.logs = logs
     }
 
+    /// Reading and writing events are data events, which CloudTrail does not keep as management events.
+    static let dataEvents: Set = ["PutLogEvents", "GetLogEvents", "FilterLogEvents"]
+
+    public func trailCall(_ request: AWSRequest) -> TrailCall? {
+        guard let call = try? JSONTargetCall(request, targetPrefix: "Logs_20140328"), !Self.dataEvents.contains(call.operation) else { return nil }
+        return .json(call.operation, body: request.body)
+    }
+
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         let call = try JSONTargetCall(request, targetPrefix: "Logs_20140328")
         switch call.operation {

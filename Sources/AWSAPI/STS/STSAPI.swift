@@ -25,6 +25,8 @@ public struct STSAPI: AWSService {
         return (request.queryItems + form).contains { $0.name == "Action" && $0.value == "AssumeRoleWithWebIdentity" }
     }
 
+    public func trailCall(_ request: AWSRequest) -> TrailCall? { .query(request) }
+
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         let parameters = request.queryParameters
         let action = parameters["Action"] ?? ""
