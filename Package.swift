@@ -134,7 +134,7 @@ let package = Package(
         ]),
         .executableTarget(name: "skiff", dependencies: [
             "SkiffServer", "Auth", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "Controllers", "Scheduler", "NodeAgent", "ClusterRuntime", "EKS", "PKI",
-            "RegionStore", "CloudWatchLogs",
+            "RegionStore", "CloudWatchLogs", "KMS",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

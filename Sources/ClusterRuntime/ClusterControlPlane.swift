@@ -38,7 +38,7 @@ final class ClusterControlPlane: Sendable {
     /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
     init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String,
          tokenVerifier: EKSTokenVerifier?, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
-         logger: Logger) async throws {
+         envelopeKeys: EnvelopeKeys?, logger: Logger) async throws {
         currentSpec = Mutex(spec)
         let access = ClusterAccessState(spec.access)
         self.access = access
@@ -49,7 +49,16 @@ final class ClusterControlPlane: Sendable {
         self.store = store
         let issuer = try ServiceAccountIssuer(issuer: spec.oidcIssuer.isEmpty ? spec.endpoint : spec.oidcIssuer,
                                               privateKeyPEM: try Self.serviceAccountKey(in: directory))
-        let registry = Registry(store: store, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr),
+        // With `encryptionConfig`, Secrets go to the store sealed by the KMS v2 envelope; the rest as they are.
+        var apiStore: any KubeStore = store
+        if let keyArn = spec.secretsKeyArn {
+            guard let envelopeKeys else { throw ControlPlaneError.noKMS(spec.clusterName) }
+            let encrypting = TransformingKubeStore(base: store, prefixes: ["/registry/core/secrets/"])
+            encrypting.transformer = KMSv2Envelope(keyArn: keyArn, clusterName: spec.clusterName, keys: envelopeKeys)
+            try await Self.encryptExistingSecrets(encrypting, base: store)
+            apiStore = encrypting
+        }
+        let registry = Registry(store: apiStore, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr),
                                 admission: Admission.defaultPlugins + [EKSPodIdentityWebhook(region: spec.region, access: access)],
                                 serviceAccountIssuer: issuer)
         try await ClusterBootstrap.run(registry)
@@ -203,6 +212,18 @@ final class ClusterControlPlane: Sendable {
         logs.close()
     }
 
+    /// Rewrites every Secret still stored in the clear, sealed; then drops the history that held it in the clear,
+    /// which secure deletion overwrites, and empties the WAL, so that no file keeps the plaintext.
+    static func encryptExistingSecrets(_ store: TransformingKubeStore, base: SQLiteKubeStore) async throws {
+        let plain = try await base.range(RangeRequest(prefix: "/registry/core/secrets/")).items
+            .filter { !$0.value.starts(with: KMSv2Envelope.prefix) }
+        guard !plain.isEmpty else { return }
+        for secret in plain {
+            _ = try? await store.update(secret.key, value: secret.value, expectedRevision: secret.modRevision)
+        }
+        try await base.compact(through: try await base.currentRevision())
+    }
+
     /// Where the control plane's own logs are kept: `<cluster dir>/logs/`.
     static func logDirectory(in directory: URL) -> URL { directory.appendingPathComponent("logs", isDirectory: true) }
 
@@ -310,10 +331,12 @@ struct APIServerService<App: Service>: Service {
 
 enum ControlPlaneError: Error, CustomStringConvertible {
     case couldNotListen(String)
+    case noKMS(String)
 
     var description: String {
         switch self {
         case .couldNotListen(let endpoint): "the API server could not listen on \(endpoint)"
+        case .noKMS(let cluster): "cluster \(cluster) encrypts its Secrets, but no KMS was given to this control plane"
         }
     }
 }

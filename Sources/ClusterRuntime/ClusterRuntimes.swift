@@ -15,6 +15,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
     private let tokenVerifier: EKSTokenVerifier?
     private let instanceDNSNames: IAMAuthenticator.InstanceDNSNames?
     private let logging: ControlPlaneLogging
+    private let envelopeKeys: EnvelopeKeys?
     private var running: [String: ClusterControlPlane] = [:]
 
     /// - Parameters:
@@ -22,9 +23,10 @@ public actor ClusterRuntimes: ControlPlaneHost {
     ///   - instanceDNSNames: the region's EC2 instances' private DNS names, for node roles' `{{EC2PrivateDNSName}}`.
     public init(directory: URL, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
                 tokenVerifier: EKSTokenVerifier? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
-                logging: ControlPlaneLogging = ControlPlaneLogging(), logger: Logger) {
+                logging: ControlPlaneLogging = ControlPlaneLogging(), envelopeKeys: EnvelopeKeys? = nil, logger: Logger) {
         self.directory = directory
         self.logging = logging
+        self.envelopeKeys = envelopeKeys
         self.tokenVerifier = tokenVerifier
         self.instanceDNSNames = instanceDNSNames
         self.identity = identity
@@ -54,7 +56,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName),
                                                          historyRetention: historyRetention, identity: identity,
                                                          tokenVerifier: tokenVerifier, instanceDNSNames: instanceDNSNames, logging: logging,
-                                                         logger: logger)
+                                                         envelopeKeys: envelopeKeys, logger: logger)
         } catch {
             logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
             throw error

@@ -13,6 +13,8 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public let region: String
     /// `identity.oidc.issuer`: the `iss` of its service-account tokens, whose discovery documents its API server publishes.
     public let oidcIssuer: String
+    /// The KMS key its Secrets are encrypted with (`encryptionConfig`); once set, never removed.
+    public var secretsKeyArn: String?
     /// The nodes of its managed node groups; they change without the control plane restarting.
     public var nodes: [NodeSpec]
     /// Who may use its API; changes without a restart too.
@@ -22,7 +24,8 @@ public struct ControlPlaneSpec: Sendable, Equatable {
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
                 serviceIpv4Cidr: String, region: String = "us-east-1", oidcIssuer: String = "", nodes: [NodeSpec] = [],
-                access: ClusterAccess = ClusterAccess(), enabledLogTypes: Set<LogType> = []) {
+                access: ClusterAccess = ClusterAccess(), enabledLogTypes: Set<LogType> = [], secretsKeyArn: String? = nil) {
+        self.secretsKeyArn = secretsKeyArn
         self.clusterName = clusterName
         self.kubernetesVersion = kubernetesVersion
         self.endpoint = endpoint
@@ -163,6 +166,7 @@ extension ClusterRecord {
                          endpoint: endpoint, certificateAuthority: certificateAuthority,
                          serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr,
                          region: cluster.arn.split(separator: ":").dropFirst(3).first.map(String.init) ?? "us-east-1",
-                         oidcIssuer: oidcIssuer, enabledLogTypes: cluster.logging.enabledTypes)
+                         oidcIssuer: oidcIssuer, enabledLogTypes: cluster.logging.enabledTypes,
+                         secretsKeyArn: cluster.encryptionConfig?.first?.provider?.keyArn)
     }
 }

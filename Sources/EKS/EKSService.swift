@@ -11,12 +11,16 @@ public struct EKSSettings: Sendable {
     public var provisioningDelay: TimeInterval
     /// Chooses the API endpoint of a new cluster (its host and port).
     public var endpointForNewCluster: @Sendable (_ clusterName: String) -> String
+    /// Why a KMS key cannot encrypt a cluster's Secrets (it does not exist, or is not enabled); nil when it can.
+    public var kmsKeyProblem: @Sendable (_ keyArn: String) async -> String?
 
     public init(region: Region, provisioningDelay: TimeInterval,
-                endpointForNewCluster: @escaping @Sendable (String) -> String) {
+                endpointForNewCluster: @escaping @Sendable (String) -> String,
+                kmsKeyProblem: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.region = region
         self.provisioningDelay = provisioningDelay
         self.endpointForNewCluster = endpointForNewCluster
+        self.kmsKeyProblem = kmsKeyProblem
     }
 }
 

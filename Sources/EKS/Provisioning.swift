@@ -165,6 +165,8 @@ extension EKSService {
             cluster.upgradePolicy = policy
         case .deletionProtection(let enabled):
             cluster.deletionProtection = enabled
+        case .encryption(let configs):
+            cluster.encryptionConfig = configs
         case .zonalShift(let config):
             cluster.zonalShiftConfig = config
         case .nodegroupConfig, .nodegroupVersion:

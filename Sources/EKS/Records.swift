@@ -83,6 +83,7 @@ public enum PendingChange: Codable, Sendable, Equatable {
     case upgradePolicy(UpgradePolicy)
     case deletionProtection(Bool)
     case zonalShift(ZonalShiftConfig)
+    case encryption([EncryptionConfig])
     case nodegroupConfig(NodegroupConfigChange)
     case nodegroupVersion(version: String, releaseVersion: String, launchTemplate: LaunchTemplateSpecification?)
 }

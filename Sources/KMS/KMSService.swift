@@ -95,6 +95,8 @@ public final class KMSService: Sendable {
     public let account: String
     /// Opened material by key and version, so that each use does not unseal it again.
     private let opened = Mutex<[String: SymmetricKey]>([:])
+    /// Each key's state by ARN as last written here, for the checks Skiff's own callers make on every use.
+    private let states = Mutex<[String: (state: String, deletionDate: Date?)]>([:])
 
     public init(database: RegionDatabase, directory: URL, region: String, account: String) throws {
         self.database = database
@@ -319,9 +321,20 @@ public final class KMSService: Sendable {
                 decrypted.keyArn)
     }
 
-    /// Whether the key may be used now (for Skiff's own callers, such as a cluster's Secret encryption).
+    /// The key's state, nil if there is no such key (for Skiff's own callers, such as a cluster's Secret encryption).
     public func state(of id: String) async -> String? {
         try? await key(id).state
+    }
+
+    /// Throws what a use of the key would be refused with now; a key known enabled costs no read.
+    public func checkUsable(_ id: String) async throws {
+        if let known = states.withLock({ $0[id] }), known.state == "Enabled" { return }
+        let record = try await usable(id, action: "kms:Decrypt", caller: "")
+        remember(record)
+    }
+
+    private func remember(_ record: KeyRecord) {
+        states.withLock { $0[record.arn] = (record.state, record.deletionDate) }
     }
 
     // MARK: Helpers
@@ -363,12 +376,14 @@ public final class KMSService: Sendable {
     @discardableResult
     private func update(_ id: String, _ change: @Sendable @escaping (inout KeyRecord) throws -> Void) async throws -> KeyRecord {
         let keyId = try await key(id).keyId
-        return try await database.write { tx in
+        let record = try await database.write { tx in
             guard var record = try tx.get(KeyRecord.self, keyId) else { throw KMSError.notFound(id) }
             try change(&record)
             try tx.save(record)
             return record
         }
+        remember(record)
+        return record
     }
 
     private func newMaterial() throws -> KeyMaterial {

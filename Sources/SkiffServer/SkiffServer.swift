@@ -38,7 +38,8 @@ public struct SkiffServer: Sendable {
         let logs = try LogsService(directory: configuration.dataDirectory, region: region.name, account: region.account)
         self.logs = logs
         trail = try TrailService(directory: configuration.dataDirectory, account: region.account)
-        kms = try KMSService(database: database, directory: configuration.dataDirectory, region: region.name, account: region.account)
+        let kms = try KMSService(database: database, directory: configuration.dataDirectory, region: region.name, account: region.account)
+        self.kms = kms
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         let credentials = self.credentials
@@ -69,10 +70,21 @@ public struct SkiffServer: Sendable {
                                                logger.error("shipping control-plane logs failed", metadata: ["cluster": "\(cluster)", "error": "\(error)"])
                                            }
                                        }),
+                                   envelopeKeys: EnvelopeKeys(
+                                       wrap: { keyArn, dataKey, context in
+                                           let sealed = try await kms.encrypt(keyId: keyArn, plaintext: dataKey, context: context, caller: "")
+                                           return (sealed.ciphertextBlob, sealed.keyArn)
+                                       },
+                                       unwrap: { blob, context in try await kms.decrypt(blob, context: context, keyId: nil, caller: "").plaintext },
+                                       check: { keyArn in try await kms.checkUsable(keyArn) }),
                                    logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
-            endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" }),
+            endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" },
+            kmsKeyProblem: { keyArn in
+                guard let state = await kms.state(of: keyArn) else { return "the key does not exist" }
+                return state == "Enabled" ? nil : "the key is \(state)"
+            }),
             controlPlanes: clusters)
     }
 

@@ -68,7 +68,8 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent watchers for the watch fan-out run.") var watchers = 100
         @Option(name: .customLong("churn-updates"), help: "Updates spread over 1,000 objects for the data-dir growth run.")
         var churnUpdates = 1_000_000
-        @Option(help: "Which layers to run, comma-separated: store, api, https, churn, auth, audit.") var layers = "store,api,https,churn,auth,audit"
+        @Option(help: "Which layers to run, comma-separated: store, api, https, churn, auth, audit, secrets.")
+        var layers = "store,api,https,churn,auth,audit,secrets"
         @Option(name: .customLong("work-dir"), help: "Where the benchmark's databases go (default: a temporary directory).")
         var workDir: String?
 

@@ -22,6 +22,7 @@ public struct EKSAPI: AWSService {
         RestRoute("DELETE", "/clusters/{name}", "DeleteCluster"),
         RestRoute("POST", "/clusters/{name}/update-config", "UpdateClusterConfig"),
         RestRoute("POST", "/clusters/{name}/updates", "UpdateClusterVersion"),
+        RestRoute("POST", "/clusters/{clusterName}/encryption-config/associate", "AssociateEncryptionConfig"),
         RestRoute("GET", "/clusters/{name}/updates", "ListUpdates"),
         RestRoute("GET", "/clusters/{name}/updates/{updateId}", "DescribeUpdate"),
         RestRoute("GET", "/cluster-versions", "DescribeClusterVersions"),
@@ -90,6 +91,10 @@ public struct EKSAPI: AWSService {
             return try .json(["cluster": try await eks.deleteCluster(name: name)])
         case "UpdateClusterConfig":
             return try .json(["update": try await eks.updateClusterConfig(name: name, try call.body(UpdateClusterConfigRequest.self))])
+        case "AssociateEncryptionConfig":
+            struct Input: Decodable { var encryptionConfig: [EncryptionConfig]; var clientRequestToken: String? }
+            return try .json(["update": try await eks.associateEncryptionConfig(name: call.pathParameter("clusterName"),
+                                                                                 encryptionConfig: try call.body(Input.self).encryptionConfig)])
         case "UpdateClusterVersion":
             return try .json(["update": try await eks.updateClusterVersion(name: name, try call.body(UpdateClusterVersionRequest.self))])
         case "ListUpdates":

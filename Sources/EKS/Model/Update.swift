@@ -16,7 +16,7 @@ public enum UpdateStatus: String, Codable, Sendable {
 
 public enum UpdateType: String, Codable, Sendable {
     case VersionUpdate, EndpointAccessUpdate, LoggingUpdate, ConfigUpdate, AccessConfigUpdate
-    case UpgradePolicyUpdate, ZonalShiftConfigUpdate, VpcConfigUpdate, DeletionProtectionUpdate
+    case UpgradePolicyUpdate, ZonalShiftConfigUpdate, VpcConfigUpdate, DeletionProtectionUpdate, AssociateEncryptionConfig
 }
 
 public struct UpdateParam: Codable, Sendable, Equatable {

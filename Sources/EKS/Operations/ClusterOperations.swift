@@ -52,6 +52,7 @@ extension EKSService {
         try Validation.tags(input.tags ?? [:]) { EKSError.invalidParameter($0, cluster: name) }
         try Validation.cidrs(input.resourcesVpcConfig.publicAccessCidrs ?? [], field: "publicAccessCidrs")
         try Self.validateEncryption(input.encryptionConfig, cluster: name)
+        try await checkEncryptionKey(input.encryptionConfig, cluster: name)
         if let ipFamily = input.kubernetesNetworkConfig?.ipFamily, ipFamily != "ipv4" {
             throw EKSError.invalidParameter("ipFamily '\(ipFamily)' is not supported: Skiff clusters are ipv4.", cluster: name)
         }
@@ -202,6 +203,14 @@ extension EKSService {
         }
         guard let keyArn = config.provider?.keyArn, keyArn.hasPrefix("arn:aws"), keyArn.contains(":kms:") else {
             throw EKSError.invalidParameter("Encryption provider keyArn must be a KMS key ARN.", cluster: cluster)
+        }
+    }
+
+    /// The key must exist and be enabled, as EKS checks it with KMS.
+    func checkEncryptionKey(_ configs: [EncryptionConfig]?, cluster: String) async throws {
+        guard let keyArn = configs?.first?.provider?.keyArn else { return }
+        if let problem = await settings.kmsKeyProblem(keyArn) {
+            throw EKSError.invalidParameter("The KMS key \(keyArn) cannot be used: \(problem)", cluster: cluster)
         }
     }
 

@@ -139,6 +139,23 @@ extension EKSService {
         return update
     }
 
+    /// Turns on envelope encryption of the cluster's Secrets with a KMS key; once on, it cannot be changed or removed.
+    public func associateEncryptionConfig(name: String, encryptionConfig: [EncryptionConfig]) async throws -> Update {
+        try Self.validateEncryption(encryptionConfig, cluster: name)
+        try await checkEncryptionKey(encryptionConfig, cluster: name)
+        let update: Update = try await write { [self] tx in
+            let record = try updatableCluster(tx, name)
+            guard record.cluster.encryptionConfig?.isEmpty ?? true else {
+                throw EKSError.invalidParameter("Encryption is already enabled on the cluster", cluster: name)
+            }
+            let described = String(decoding: (try? JSONEncoder().encode(encryptionConfig)) ?? Data(), as: UTF8.self)
+            return try startClusterUpdate(tx, record, type: .AssociateEncryptionConfig, params: [UpdateParam("EncryptionConfig", described)],
+                                          change: .encryption(encryptionConfig))
+        }
+        transitionScheduled()
+        return update
+    }
+
     /// The cluster, if it can take an update now; one in progress refuses a second.
     private func updatableCluster(_ tx: RecordTransaction, _ name: String) throws -> ClusterRecord {
         let record = try cluster(tx, name)

@@ -56,6 +56,9 @@ public final class SQLiteKubeStore: KubeStore {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // What compaction deletes is overwritten, not left in free space: a Secret rewritten encrypted
+            // leaves no plaintext behind in the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)

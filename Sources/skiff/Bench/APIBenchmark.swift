@@ -33,6 +33,7 @@ struct APIBenchmark {
         if layers.contains("churn") { try await churn() }
         if layers.contains("auth") { try await AuthBenchmark(directory: directory, operationsPerRun: operationsPerRun).run() }
         if layers.contains("audit") { try await AuditBenchmark(directory: directory, operationsPerRun: operationsPerRun).run() }
+        if layers.contains("secrets") { try await SecretsBenchmark(directory: directory, operationsPerRun: operationsPerRun).run() }
     }
 
     /// Many updates to few objects: the data dir must stay proportional to the live objects once
