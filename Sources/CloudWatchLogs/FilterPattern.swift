@@ -88,6 +88,46 @@ public enum FilterPattern: Sendable, Equatable {
         return .terms(required: required, optional: optional, excluded: excluded)
     }
 
+    /// Conditions on the message that SQLite checks before a row is read (`instr` is bytewise, as matching is):
+    /// every required term and JSON literal, one of the optional terms, none of the excluded ones.
+    public var storageConditions: (sql: String, arguments: [String]) {
+        var clauses: [String] = [], arguments: [String] = []
+        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        switch self {
+        case .everything:
+            break
+        case .terms(let required, let optional, let excluded):
+            for term in required { clauses.append("instr(message, ?) > 0"); arguments.append(text(term)) }
+            if !optional.isEmpty {
+                clauses.append("(" + optional.map { _ in "instr(message, ?) > 0" }.joined(separator: " OR ") + ")")
+                arguments += optional.map(text)
+            }
+            for term in excluded { clauses.append("instr(message, ?) = 0"); arguments.append(text(term)) }
+        case .json(_, let literals):
+            for literal in literals { clauses.append("instr(message, ?) > 0"); arguments.append(text(literal)) }
+        }
+        return (clauses.map { " AND " + $0 }.joined(), arguments)
+    }
+
+    /// An FTS5 query over the messages' trigrams that every match satisfies, when the pattern has terms long
+    /// enough for trigrams (three bytes); nil when the index cannot narrow the search.
+    public var textIndexQuery: String? {
+        func phrase(_ bytes: [UInt8]) -> String { "\"" + String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        var parts: [String] = []
+        switch self {
+        case .everything:
+            return nil
+        case .terms(let required, let optional, _):
+            parts = required.filter { $0.count >= 3 }.map(phrase)
+            if !optional.isEmpty, optional.allSatisfy({ $0.count >= 3 }) {
+                parts.append("(" + optional.map(phrase).joined(separator: " OR ") + ")")
+            }
+        case .json(_, let literals):
+            parts = literals.filter { $0.count >= 3 }.map(phrase)
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: " AND ")
+    }
+
     public func matches(_ message: String) -> Bool {
         switch self {
         case .everything:

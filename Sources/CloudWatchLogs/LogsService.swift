@@ -48,6 +48,21 @@ public final class LogsService: Sendable {
                 CREATE INDEX log_event_by_group ON log_event (grp, ts, id);
                 """)
         }
+        migrator.registerMigration("log text index") { db in
+            // Trigrams of the messages, case-sensitive as filter terms are: a term of three bytes or more finds
+            // its events without reading the others. Indexing trails the writes (`indexPendingEvents`), so that
+            // writing stays fast; events past `indexed` are searched by reading them.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE log_event_text USING fts5(message, content='log_event', content_rowid='id',
+                                                                tokenize='trigram case_sensitive 1');
+                CREATE TABLE log_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                INSERT INTO log_meta VALUES ('indexed', 0);
+                CREATE TRIGGER log_event_unindexed AFTER DELETE ON log_event
+                WHEN old.id <= (SELECT value FROM log_meta WHERE name = 'indexed') BEGIN
+                    INSERT INTO log_event_text (log_event_text, rowid, message) VALUES ('delete', old.id, old.message);
+                END;
+                """)
+        }
         return migrator
     }
 
@@ -362,6 +377,17 @@ public final class LogsService: Sendable {
                 sql += " AND substr(stream, 1, ?) = ?"
                 arguments += [streamPrefix.count, streamPrefix]
             }
+            let prefilter = filter.storageConditions
+            if let match = filter.textIndexQuery {
+                // Indexed events by the index; the newest, not indexed yet, by reading them.
+                sql += " AND (id IN (SELECT rowid FROM log_event_text WHERE log_event_text MATCH ?)"
+                    + " OR (id > (SELECT value FROM log_meta WHERE name = 'indexed')\(prefilter.sql)))"
+                arguments += [match]
+                arguments += StatementArguments(prefilter.arguments)
+            } else {
+                sql += prefilter.sql
+                arguments += StatementArguments(prefilter.arguments)
+            }
             sql += " ORDER BY ts, id"
             var events: [StoredLogEvent] = []
             var bytes = 0
@@ -379,6 +405,20 @@ public final class LogsService: Sendable {
             }
             let token = more ? events.last.map { Self.encodeToken("\($0.timestamp)/\($0.id)") } : nil
             return FilterPage(events: events, nextToken: token)
+        }
+    }
+
+    /// Adds up to `limit` of the events written since the last call to the text index; returns how many.
+    @discardableResult
+    public func indexPendingEvents(limit: Int = 5_000) async throws -> Int {
+        try await pool.write { db in
+            let indexed = try Int64.fetchOne(db, sql: "SELECT value FROM log_meta WHERE name = 'indexed'") ?? 0
+            guard let last = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM (SELECT id FROM log_event WHERE id > ? ORDER BY id LIMIT ?)",
+                                                arguments: [indexed, limit]) else { return 0 }
+            try db.execute(sql: "INSERT INTO log_event_text (rowid, message) SELECT id, message FROM log_event WHERE id > ? AND id <= ?",
+                           arguments: [indexed, last])
+            try db.execute(sql: "UPDATE log_meta SET value = ? WHERE name = 'indexed'", arguments: [last])
+            return Int(last - indexed)
         }
     }
 

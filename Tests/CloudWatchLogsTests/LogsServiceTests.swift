@@ -97,4 +97,28 @@ struct LogsServiceTests {
         let group = try await logs.describeLogGroups(prefix: "app", pattern: nil, logGroupClass: nil, limit: nil, nextToken: nil).items.first
         #expect(group?.retentionInDays == 1)
     }
+
+    @Test func theTextIndexFindsWhatAScanFindsBeforeAndAfterItCatchesUp() async throws {
+        try await logs.createLogGroup(name: "app")
+        try await logs.createLogStream(group: "app", name: "web")
+        let now = LogsService.now()
+        func put(_ messages: [String]) async throws {
+            _ = try await logs.putLogEvents(group: "app", stream: "web", events: messages.map { InputLogEvent(timestamp: now, message: $0) })
+        }
+        func found(_ pattern: String) async throws -> [String] {
+            try await logs.filterLogEvents(group: "app", streamNames: nil, streamPrefix: nil, start: nil, end: nil, pattern: pattern,
+                                           nextToken: nil, limit: nil).events.map(\.message)
+        }
+        try await put(["GET /healthz 200", "POST /api 500 timeout", "GET /api 404"])
+        #expect(try await found("timeout") == ["POST /api 500 timeout"])
+        #expect(try await logs.indexPendingEvents() == 3)
+        try await put(["PUT /api 500 timeout again"])
+        #expect(try await found("timeout") == ["POST /api 500 timeout", "PUT /api 500 timeout again"])
+        #expect(try await found("?healthz ?again") == ["GET /healthz 200", "PUT /api 500 timeout again"])
+        #expect(try await found("\"/api 500\" -again") == ["POST /api 500 timeout"])
+        #expect(try await found("Timeout").isEmpty)
+        try await logs.deleteLogStream(group: "app", name: "web")
+        try await logs.createLogStream(group: "app", name: "web")
+        #expect(try await found("timeout").isEmpty)
+    }
 }

@@ -214,6 +214,9 @@ struct Plane: Sendable {
 
     func createPods(_ count: Int) async throws {
         let resource = try admin.resource("pods")
+        // No controller manager runs here to make the namespace's service account, which admission wants.
+        _ = try? await admin.create(try admin.resource("serviceaccounts"), ["apiVersion": "v1", "kind": "ServiceAccount",
+                                                                          "metadata": ["name": "default", "namespace": "default"]])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in 0..<32 {
                 group.addTask {
