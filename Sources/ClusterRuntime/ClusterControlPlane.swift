@@ -45,7 +45,8 @@ final class ClusterControlPlane: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("cluster.sqlite").path
         let isNew = !FileManager.default.fileExists(atPath: path)
-        let store = try SQLiteKubeStore(path: path)
+        // A cluster whose Secrets are encrypted scrubs what it deletes: the plaintext of Secrets sealed later goes with it.
+        let store = try SQLiteKubeStore(path: path, secureDelete: spec.secretsKeyArn != nil)
         self.store = store
         let issuer = try ServiceAccountIssuer(issuer: spec.oidcIssuer.isEmpty ? spec.endpoint : spec.oidcIssuer,
                                               privateKeyPEM: try Self.serviceAccountKey(in: directory))

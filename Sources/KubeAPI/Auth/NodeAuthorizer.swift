@@ -42,8 +42,9 @@ public struct NodeAuthorizer: Authorizer {
             guard let name = resource.name, let graph = graph(of: node) else { return nil }
             return graph.serviceAccounts.contains("\(resource.namespace ?? "")/\(name)") ? nil : unrelated
         case ("", "pods", "status"), ("", "pods", "eviction"), ("", "pods", nil) where resource.verb == "delete":
-            guard let name = resource.name, let pod = pod(resource.namespace ?? "", name) else { return nil }
-            return pod[path: ["spec", "nodeName"]]?.string == node ? nil
+            guard let name = resource.name, let pod = cache("pods")?.summary(ObjectKey(namespace: resource.namespace ?? "", name: name))
+            else { return nil }
+            return pod.fields["spec.nodeName"] == node ? nil
                 : "node '\(node)' can only \(resource.subresource == "status" ? "update pod status" : "delete or evict pods") for pods with spec.nodeName set to itself"
         case ("", "nodes", _), ("coordination.k8s.io", "leases", nil) where resource.group.isEmpty || resource.namespace == "kube-node-lease":
             guard ["update", "patch", "delete"].contains(resource.verb), let name = resource.name, name != node else { return nil }
@@ -59,10 +60,6 @@ public struct NodeAuthorizer: Authorizer {
 
     private func cache(_ resource: String) -> CachedResource? {
         registry.flatMap { registry in registry.resources.find(group: "", version: "v1", resource: resource).map(registry.cached) }
-    }
-
-    private func pod(_ namespace: String, _ name: String) -> JSON? {
-        cache("pods")?.get(ObjectKey(namespace: namespace, name: name))
     }
 
     /// What the pods bound to `node` use.

@@ -127,6 +127,13 @@ public struct CachedResource: Sendable {
             .compactMap { try? JSONCoding.decode($0.bytes) }
     }
 
+    /// What the cache knows of one object, without decoding it.
+    public func summary(_ key: ObjectKey) -> Summary? {
+        cache.entry(resource.key(namespace: key.namespace, name: key.name)).map {
+            Summary(key: key, labels: $0.labels, fields: $0.fields, controller: $0.controller, summary: $0.summary)
+        }
+    }
+
     /// Whether the object exists, without decoding it.
     public func contains(_ key: ObjectKey) -> Bool {
         cache.entry(resource.key(namespace: key.namespace, name: key.name)) != nil

@@ -51,14 +51,14 @@ public final class SQLiteKubeStore: KubeStore {
     public let path: String
 
     /// Opens (creating if needed) the store in the SQLite file at `path`.
-    public init(path: String) throws {
+    /// - Parameter secureDelete: overwrite what is deleted (compacted history) rather than leave it in free
+    ///   space, so that values rewritten encrypted leave no plaintext in the file; it costs every write some I/O.
+    public init(path: String, secureDelete: Bool = false) throws {
         self.path = path
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // What compaction deletes is overwritten, not left in free space: a Secret rewritten encrypted
-            // leaves no plaintext behind in the file.
-            try db.execute(sql: "PRAGMA secure_delete = ON")
+            if secureDelete { try db.execute(sql: "PRAGMA secure_delete = ON") }
         }
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)

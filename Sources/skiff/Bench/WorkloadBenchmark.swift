@@ -18,7 +18,12 @@ struct WorkloadBenchmark {
     let pods: Int
     let memoryNodes: Int
     let memoryPods: Int
-    let logger = Logger(label: "bench")
+    /// At `skiff up`'s default level: the components' info lines (each binding, each scale-up) are not the figures.
+    let logger: Logger = {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .notice
+        return logger
+    }()
 
     func run(scenarios: Set<String>) async throws {
         for nodes in nodeCounts {
