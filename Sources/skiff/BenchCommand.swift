@@ -6,6 +6,14 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
                                                     subcommands: [API.self, Workloads.self, Logs.self, Serve.self])
 
+    /// `--work-dir`, or a new temporary directory (which the caller removes when done).
+    static func workDirectory(_ workDir: String?) throws -> URL {
+        let directory = workDir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     /// The HTTPS layer's server, run by `bench api` as a child process.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(shouldDisplay: false)
@@ -31,9 +39,7 @@ struct Bench: AsyncParsableCommand {
         var workDir: String?
 
         func run() async throws {
-            let directory = workDir.map { URL(fileURLWithPath: $0) }
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try Bench.workDirectory(workDir)
             defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
             let counts = nodeCounts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             try await WorkloadBenchmark(directory: directory, nodeCounts: counts, pods: pods, memoryNodes: memoryNodes,
@@ -50,9 +56,7 @@ struct Bench: AsyncParsableCommand {
         var workDir: String?
 
         func run() async throws {
-            let directory = workDir.map { URL(fileURLWithPath: $0) }
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try Bench.workDirectory(workDir)
             defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
             try await LogsBenchmark(directory: directory, events: events).run()
         }
@@ -74,9 +78,7 @@ struct Bench: AsyncParsableCommand {
         var workDir: String?
 
         func run() async throws {
-            let directory = workDir.map { URL(fileURLWithPath: $0) }
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try Bench.workDirectory(workDir)
             defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
             let sizes = listSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.sorted()
             try await APIBenchmark(directory: directory, operationsPerRun: operations, listSizes: sizes, watchers: watchers,

@@ -98,6 +98,24 @@ class Skiff:
         return json.loads(result.stdout) if result.stdout.strip() else None
 
 
+def kubectl_with(server, kubeconfig, *args, check=True):
+    """The real kubectl with a kubeconfig that `aws eks update-kubeconfig` wrote, signing as the server's default key."""
+    result = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), *args], env=server.env(), capture_output=True, text=True, timeout=60)
+    if check and result.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+def active_cluster_kubeconfig(server, name, tmp_path, *extra):
+    """Creates a cluster with the aws CLI in the default subnets, waits for it, and writes its kubeconfig the EKS way."""
+    subnets = ",".join(s["SubnetId"] for s in server.client("ec2").describe_subnets()["Subnets"][:2])
+    server.aws("eks", "create-cluster", "--name", name, "--role-arn", ROLE, "--resources-vpc-config", f"subnetIds={subnets}", *extra)
+    server.aws("eks", "wait", "cluster-active", "--name", name)
+    kubeconfig = tmp_path / f"{name}.kubeconfig"
+    server.aws("eks", "update-kubeconfig", "--name", name, "--kubeconfig", str(kubeconfig), check=False)
+    return kubeconfig, subnets.split(",")
+
+
 @pytest.fixture
 def skiff(tmp_path):
     server = Skiff(tmp_path / "data").start()

@@ -2,12 +2,11 @@
 `/aws/eks/NAME/cluster` in streams named as EKS names them; audit events are kube-apiserver's, with
 Secrets at Metadata only; every cluster keeps its audit log on disk whatever it enables."""
 import json
-import subprocess
 import time
 
 import pytest
 
-from conftest import ROLE, Skiff
+from conftest import ROLE, Skiff, active_cluster_kubeconfig, kubectl_with as kubectl
 
 
 @pytest.fixture(scope="module")
@@ -15,23 +14,6 @@ def server(tmp_path_factory):
     skiff = Skiff(tmp_path_factory.mktemp("cplogs") / "data").start(provisioning_delay=0)
     yield skiff
     skiff.stop()
-
-
-def kubectl(server, kubeconfig, *args, check=True, stdin=None):
-    result = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), *args], env=server.env(), input=stdin,
-                            capture_output=True, text=True, timeout=60)
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
-    return result
-
-
-def create_cluster(server, name, tmp_path, *extra):
-    subnets = ",".join(s["SubnetId"] for s in server.client("ec2").describe_subnets()["Subnets"][:2])
-    server.aws("eks", "create-cluster", "--name", name, "--role-arn", ROLE, "--resources-vpc-config", f"subnetIds={subnets}", *extra)
-    server.aws("eks", "wait", "cluster-active", "--name", name)
-    kubeconfig = tmp_path / f"{name}.kubeconfig"
-    server.aws("eks", "update-kubeconfig", "--name", name, "--kubeconfig", str(kubeconfig), check=False)
-    return kubeconfig, subnets.split(",")
 
 
 def events(server, cluster, stream_prefix, pattern=""):
@@ -51,7 +33,7 @@ def eventually(fetch, timeout=15):
 
 def test_enabled_log_types_reach_cloudwatch_and_secrets_stay_out_of_the_audit(server, tmp_path):
     logging = json.dumps({"clusterLogging": [{"types": ["api", "audit", "authenticator"], "enabled": True}]})
-    kubeconfig, subnets = create_cluster(server, "audited", tmp_path, "--logging", logging)
+    kubeconfig, subnets = active_cluster_kubeconfig(server, "audited", tmp_path, "--logging", logging)
     kubectl(server, kubeconfig, "create", "secret", "generic", "db", "--from-literal=password=hunter2-very-secret")
     kubectl(server, kubeconfig, "get", "secret", "db", "-o", "json")
     kubectl(server, kubeconfig, "create", "configmap", "settings", "--from-literal=mode=fast")
@@ -103,7 +85,7 @@ def test_enabled_log_types_reach_cloudwatch_and_secrets_stay_out_of_the_audit(se
 
 
 def test_every_cluster_keeps_its_audit_log_on_disk(server, tmp_path):
-    kubeconfig, _ = create_cluster(server, "quiet", tmp_path)
+    kubeconfig, _ = active_cluster_kubeconfig(server, "quiet", tmp_path)
     kubectl(server, kubeconfig, "create", "secret", "generic", "token", "--from-literal=value=do-not-log-me-42")
     path = server.data_dir / "clusters" / "quiet" / "logs" / "kube-apiserver-audit.log"
     deadline = time.time() + 10

@@ -3,12 +3,11 @@ is in any file under the data dir, kubectl still reads it, a disabled key stops 
 again, rotation keeps old Secrets readable, and `associate-encryption-config` seals what existed before."""
 import base64
 import json
-import subprocess
 import time
 
 import pytest
 
-from conftest import ROLE, Skiff
+from conftest import ROLE, Skiff, active_cluster_kubeconfig, kubectl_with as kubectl
 
 
 @pytest.fixture(scope="module")
@@ -16,22 +15,6 @@ def server(tmp_path_factory):
     skiff = Skiff(tmp_path_factory.mktemp("sealed") / "data").start(provisioning_delay=0)
     yield skiff
     skiff.stop()
-
-
-def kubectl(server, kubeconfig, *args, check=True):
-    result = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), *args], env=server.env(), capture_output=True, text=True, timeout=60)
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
-    return result
-
-
-def cluster(server, name, tmp_path, *extra):
-    subnets = ",".join(s["SubnetId"] for s in server.client("ec2").describe_subnets()["Subnets"][:2])
-    server.aws("eks", "create-cluster", "--name", name, "--role-arn", ROLE, "--resources-vpc-config", f"subnetIds={subnets}", *extra)
-    server.aws("eks", "wait", "cluster-active", "--name", name)
-    kubeconfig = tmp_path / f"{name}.kubeconfig"
-    server.aws("eks", "update-kubeconfig", "--name", name, "--kubeconfig", str(kubeconfig), check=False)
-    return kubeconfig
 
 
 def on_disk(server, text):
@@ -51,7 +34,7 @@ def config(key_arn):
 
 def test_a_cluster_created_with_encryption_keeps_its_secrets_sealed(server, tmp_path):
     key = server.aws("kms", "create-key")["KeyMetadata"]
-    kubeconfig = cluster(server, "sealed", tmp_path, "--encryption-config", config(key["Arn"]))
+    kubeconfig, _ = active_cluster_kubeconfig(server, "sealed", tmp_path, "--encryption-config", config(key["Arn"]))
     described = server.aws("eks", "describe-cluster", "--name", "sealed")["cluster"]
     assert described["encryptionConfig"][0]["provider"]["keyArn"] == key["Arn"]
 
@@ -79,7 +62,7 @@ def test_a_cluster_created_with_encryption_keeps_its_secrets_sealed(server, tmp_
 
 
 def test_associating_encryption_later_seals_what_was_there(server, tmp_path):
-    kubeconfig = cluster(server, "later", tmp_path)
+    kubeconfig, _ = active_cluster_kubeconfig(server, "later", tmp_path)
     kubectl(server, kubeconfig, "create", "secret", "generic", "early", "--from-literal=value=plain-before-association")
     assert secret_value(server, kubeconfig, "early") == "plain-before-association"
     key = server.aws("kms", "create-key")["KeyMetadata"]
