@@ -87,7 +87,7 @@ final class ClusterControlPlane: Sendable {
 
         let tls = try Self.tlsConfiguration(spec)
         let responder = CallbackResponder<ClientCertificateContext> { request, context in
-            await Self.respond(request, context: context, authenticator: authenticator, apiServer: apiServer)
+            await Self.respond(request, context: context, authenticator: authenticator, apiServer: apiServer, requestLog: apiLogger)
         }
         var serverLogger = logger
         serverLogger[metadataKey: "cluster"] = .string(spec.clusterName)
@@ -98,7 +98,8 @@ final class ClusterControlPlane: Sendable {
         let sslContext = try NIOSSLContext(configuration: negotiating)
         let server = HTTPServerBuilder { httpResponder in
             ClusterServerChannel(sslContext: sslContext, http1: HTTP1Channel(responder: httpResponder)) { head, body, stream in
-                await Self.serveStream(head: head, body: body, stream: stream, authenticator: authenticator, apiServer: apiServer)
+                await Self.serveStream(head: head, body: body, stream: stream, authenticator: authenticator, apiServer: apiServer,
+                                       requestLog: apiLogger)
             }
         }
         let serving = Application(responder: responder, server: server,
@@ -245,20 +246,20 @@ final class ClusterControlPlane: Sendable {
     }
 
     static func respond(_ request: Request, context: ClientCertificateContext, authenticator: any Authenticator,
-                        apiServer: APIServer) async -> Response {
+                        apiServer: APIServer, requestLog: Logger? = nil) async -> Response {
         var request = request
         let body = try? Array(buffer: await request.collectBody(upTo: APIServer.maxRequestBody))
         let fields = request.headers.map { ($0.name.canonicalName, $0.value) }
         return response(await serve(method: request.method.rawValue, path: request.uri.path, query: request.uri.query, fields: fields,
                                     body: body, certificate: await context.certificateSubject(),
                                     source: Self.address(context.connection.remoteAddress), authenticator: authenticator,
-                                    apiServer: apiServer))
+                                    apiServer: apiServer, requestLog: requestLog))
     }
 
     /// One request, from either protocol: authenticated, then answered by the API server. A nil body was too large.
     static func serve(method: String, path: String, query rawQuery: String?, fields: [(String, String)], body: [UInt8]?,
                       certificate: CertificateSubject?, source: String?, authenticator: any Authenticator,
-                      apiServer: APIServer) async -> APIResponse {
+                      apiServer: APIServer, requestLog: Logger? = nil) async -> APIResponse {
         var headers: [String: String] = [:]
         // Repeated fields (one Impersonate-Group per group) combine as HTTP combines them: comma-separated.
         for (name, value) in fields {
@@ -281,19 +282,31 @@ final class ClusterControlPlane: Sendable {
         }
         guard body != nil else { return .error(.tooLarge()) }
         apiRequest.user = user
-        return await apiServer.handle(apiRequest)
+        let started = ContinuousClock.now
+        let response = await apiServer.handle(apiRequest)
+        let latency = ContinuousClock.now - started
+        // kube-apiserver's httplog line, for what an operator looks for in the api log: failures and slow requests.
+        if let requestLog, response.status >= 500 || latency >= .seconds(1) {
+            let seconds = Double(latency.components.seconds) + Double(latency.components.attoseconds) / 1e18
+            requestLog.info("HTTP", metadata: [
+                "verb": "\(method)", "URI": "\(path)\(rawQuery.map { "?\($0)" } ?? "")", "latency": "\(String(format: "%.3f", seconds))s",
+                "userAgent": "\(headers["user-agent"] ?? "")", "audit-ID": "\(response.headers.first { $0.0 == "Audit-Id" }?.1 ?? "")",
+                "srcIP": "\(source ?? "")", "resp": "\(response.status)",
+            ])
+        }
+        return response
     }
 
     /// The HTTP/2 side of `serve`: the stream's request, with the certificate of the connection it came on.
     static func serveStream(head: HTTPRequestHead, body: [UInt8]?, stream: any Channel, authenticator: any Authenticator,
-                            apiServer: APIServer) async -> APIResponse {
+                            apiServer: APIServer, requestLog: Logger? = nil) async -> APIResponse {
         let uri = head.uri
         let (path, query) = uri.firstIndex(of: "?").map { (String(uri[..<$0]), String(uri[uri.index(after: $0)...])) } ?? (uri, nil)
         let connection = stream.parent ?? stream
         let certificate = await ConnectionCertificates.shared.subject(for: connection)
         return await serve(method: head.method.rawValue, path: path, query: query, fields: head.headers.map { ($0.name, $0.value) },
                            body: body, certificate: certificate, source: address(connection.remoteAddress), authenticator: authenticator,
-                           apiServer: apiServer)
+                           apiServer: apiServer, requestLog: requestLog)
     }
 
     /// `127.0.0.1:52114`, as logs and audit show a client.

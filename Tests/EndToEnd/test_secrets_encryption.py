@@ -45,6 +45,9 @@ def test_a_cluster_created_with_encryption_keeps_its_secrets_sealed(server, tmp_
     server.aws("kms", "disable-key", "--key-id", key["KeyId"])
     refused = kubectl(server, kubeconfig, "get", "secret", "db", check=False)
     assert refused.returncode != 0 and "Internal error occurred" in refused.stderr and "DisabledException" in refused.stderr
+    # The failure is an httplog line in the API server's log.
+    api_log = (server.data_dir / "clusters" / "sealed" / "logs" / "kube-apiserver.log").read_text()
+    assert '"HTTP"' in api_log and 'resp="500"' in api_log and 'URI="/api/v1/namespaces/default/secrets/db' in api_log
     server.aws("kms", "enable-key", "--key-id", key["KeyId"])
     assert secret_value(server, kubeconfig, "db") == "sealed-secret-value-1"
 

@@ -1,5 +1,6 @@
 import Foundation
 import KubeModel
+import KubeStore
 import Testing
 @testable import KubeAPI
 
@@ -54,5 +55,37 @@ struct AuditTests {
         #expect(full["level"] == "RequestResponse" && full[path: ["objectRef", "apiGroup"]] == "apps")
         #expect(full[path: ["requestObject", "metadata", "name"]] == "web" && full[path: ["responseObject", "kind"]] == "Deployment")
         #expect(full["sourceIPs"] == ["127.0.0.1"])
+    }
+
+    final class Lines: AuditBackend, @unchecked Sendable {
+        let lock = NSLock()
+        var lines: [JSON] = []
+        func record(_ line: [UInt8]) {
+            lock.lock()
+            defer { lock.unlock() }
+            if let event = try? JSONCoding.decode(line) { lines.append(event) }
+        }
+        var stages: [String] { lock.lock(); defer { lock.unlock() }; return lines.compactMap { $0["stage"]?.string } }
+    }
+
+    @Test func aWatchIsAuditedWhenItStartsAndWhenItEnds() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-audit-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let registry = Registry(store: try SQLiteKubeStore(path: directory.appendingPathComponent("c.sqlite").path))
+        try await ClusterBootstrap.run(registry)
+        let lines = Lines()
+        let server = APIServer(registry: registry, version: VersionInfo(patchVersion: "1.34.1"), audit: lines)
+        let admin = UserInfo(name: "admin", groups: ["system:masters"])
+        let response = await server.handle(APIRequest(method: "GET", path: "/api/v1/namespaces/default/pods",
+                                                      query: ["watch": "true", "timeoutSeconds": "1"], headers: [:], body: [], user: admin))
+        #expect(lines.stages == ["ResponseStarted"])
+        guard case .stream(let chunks) = response.body else {
+            Issue.record("a watch streams")
+            return
+        }
+        for try await _ in chunks {}
+        #expect(lines.stages == ["ResponseStarted", "ResponseComplete"])
+        #expect(lines.lines.last?["verb"] == "watch")
+        registry.shutdown()
     }
 }

@@ -40,6 +40,27 @@ public struct APIServer: Sendable {
             if let line = AuditEvent.line(record: record, request: request, user: request.user, response: response, stage: stage) {
                 audit.record(line)
             }
+            // A watch's ResponseComplete comes when its stream ends, whoever ends it.
+            if case .stream(let chunks) = response.body {
+                let started = response
+                response.body = .stream(AsyncThrowingStream { continuation in
+                    let relay = Task {
+                        do {
+                            for try await chunk in chunks { continuation.yield(chunk) }
+                            continuation.finish()
+                        } catch {
+                            continuation.finish(throwing: error)
+                        }
+                    }
+                    continuation.onTermination = { _ in
+                        relay.cancel()
+                        if let line = AuditEvent.line(record: record, request: request, user: request.user, response: started,
+                                                      stage: "ResponseComplete") {
+                            audit.record(line)
+                        }
+                    }
+                })
+            }
             response.headers.append(("Audit-Id", record.id))
         }
         // API Priority and Fairness classified the request, as on every current cluster: clients that see these
