@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // A one-slot wake-up signal that long-running services wait on.
@@ -57,6 +59,7 @@ let package = Package(
         // The Kubernetes API: resources, registry, discovery, tables, watch, patch (no HTTP).
         .target(name: "KubeAPI", dependencies: [
             "KubeModel", "KubeStore",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
@@ -107,6 +110,7 @@ let package = Package(
         // Each cluster's control plane: store, API server over TLS, compaction.
         .target(name: "ClusterRuntime", dependencies: [
             "Auth", "EKS", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers", "Scheduler", "NodeAgent",
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -121,6 +125,7 @@ let package = Package(
         // AWS wire protocols (rest-json, query, ec2), SigV4 on every request, service routers.
         .target(name: "AWSAPI", dependencies: [
             "Auth", "EKS", "VPC", "CloudWatchLogs", "CloudTrail", "KMS",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -128,6 +133,7 @@ let package = Package(
         // Composes the regional endpoint and its background services.
         .target(name: "SkiffServer", dependencies: [
             "AWSAPI", "Auth", "EKS", "VPC", "RegionStore", "ClusterRuntime", "CloudWatchLogs", "CloudTrail", "KMS",
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

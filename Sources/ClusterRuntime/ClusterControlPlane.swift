@@ -81,7 +81,7 @@ final class ClusterControlPlane: Sendable {
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
                                   authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(registry: registry), RBACAuthorizer(registry: registry),
                                                                AccessPolicyAuthorizer(access: access)]),
-                                  authenticator: authenticator, audit: logs.audit)
+                                  authenticator: authenticator, audit: logs.audit, metrics: ControlPlaneMetrics.make())
         self.apiServer = apiServer
         let apiLogger = ControlPlaneLogs.logger(clusterLogger, writingTo: logs.api)
 

@@ -3,6 +3,7 @@ import EKS
 import Foundation
 import KubeAPI
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// How every cluster keeps its control-plane logs, and where the types it enables are shipped.
@@ -141,5 +142,19 @@ struct LogShipper: Service {
             let lines = entry.log.takePending()
             if !lines.isEmpty { await ship(clusterName, entry.stream, lines) }
         }
+    }
+}
+
+/// Each cluster's own Prometheus registry, behind swift-metrics: what its API server's `/metrics` shows.
+enum ControlPlaneMetrics {
+    /// kube-apiserver's buckets for request latency, in seconds.
+    static let requestDurationBuckets: [Double] = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15,
+                                                   20, 30, 45, 60]
+
+    static func make() -> APIMetrics {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["apiserver_request_duration_seconds"] = requestDurationBuckets.map { .nanoseconds(Int64($0 * 1e9)) }
+        return APIMetrics(factory: factory, exposition: { registry.emitToBuffer() })
     }
 }

@@ -8,6 +8,7 @@ import Foundation
 import Hummingbird
 import KMS
 import Logging
+import Prometheus
 import RegionStore
 import ServiceLifecycle
 import VPC
@@ -96,6 +97,7 @@ public struct SkiffServer: Sendable {
         if configuration.acceptAnyAccessKey {
             logger.warning("--accept-any-access-key is on: requests signed with unknown access key ids are accepted, unverified, as an account's root")
         }
+        let metrics = PrometheusCollectorRegistry()
         let endpoint = AWSEndpoint(
             verifier: verifier,
             services: [EKSAPI(eks: eks), LogsAPI(logs: logs), CloudTrailAPI(trail: trail), KMSAPI(kms: kms), STSAPI(iam: iam, webIdentities: { [clusters] token in await clusters.webIdentityClaims(token) }), IAMAPI(iam: iam), EC2API(network: network),
@@ -105,11 +107,15 @@ public struct SkiffServer: Sendable {
                            return parts.count == 4 ? (String(parts[2]), String(parts[3])) : nil
                        }), SkiffAdminAPI(eks: eks)],
             settle: { [eks] in await eks.settleDueTransitions() },
-            trail: trail, logger: logger)
+            trail: trail, metrics: PrometheusMetricsFactory(registry: metrics), logger: logger)
         let health = HealthBody(status: "ok", region: configuration.region, acceptAnyAccessKey: configuration.acceptAnyAccessKey)
         let responder = CallbackResponder<EndpointRequestContext> { request, context in
             if request.uri.path == "/_skiff/health" {
                 return try health.response()
+            }
+            if request.uri.path == "/metrics", request.method == .get {
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
             }
             return try await endpoint.respond(to: request, context: context)
         }

@@ -1,5 +1,6 @@
 import Auth
 import CloudTrail
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,16 +18,18 @@ public struct AWSEndpoint: Sendable {
     private let fallback: any AWSService
     private let settle: @Sendable () async -> Void
     private let trail: TrailService?
+    private let metrics: (any MetricsFactory)?
     private let logger: Logger
 
     /// - Parameter settle: runs before each verified request is handled: completes the timed transitions
     ///   already due, so that no request reads state behind the clock.
     ///   - trail: where each verified call becomes a CloudTrail management event.
     public init(verifier: SigV4Verifier, services: [any AWSService], settle: @escaping @Sendable () async -> Void = {},
-                trail: TrailService? = nil, logger: Logger) {
+                trail: TrailService? = nil, metrics: (any MetricsFactory)? = nil, logger: Logger) {
         self.verifier = verifier
         self.settle = settle
         self.trail = trail
+        self.metrics = metrics
         self.services = Dictionary(uniqueKeysWithValues: services.map { ($0.signingName, $0) })
         self.fallback = services[0]
         self.logger = logger
@@ -54,6 +57,7 @@ public struct AWSEndpoint: Sendable {
         let claimed = Self.claimedSigningName(signable)
         let unsignedService = claimed == nil ? services.values.first { $0.acceptsUnsigned(signable) } : nil
         let service = unsignedService ?? services[claimed ?? ""] ?? fallback
+        let started = ContinuousClock.now
         let response: AWSResponse
         var handled: AWSRequest?
         var failure: AWSError?
@@ -80,6 +84,17 @@ public struct AWSEndpoint: Sendable {
             }()
             failure = mapped
             response = service.wireProtocol.render(mapped, requestId: requestId)
+        }
+        if let metrics {
+            // Per service and operation, as the regional endpoint's own metrics (the operation as CloudTrail names it).
+            let operation = handled.flatMap { service.trailCall($0)?.eventName }
+                ?? headers.first { $0.name.lowercased() == "x-amz-target" }.map { String($0.value.split(separator: ".").last ?? "") }
+                ?? "unknown"
+            let labels = [("service", service.signingName), ("operation", operation)]
+            Counter(label: "skiff_aws_requests_total", dimensions: labels + [("code", String(response.status))], factory: metrics).increment()
+            let elapsed = ContinuousClock.now - started
+            Timer(label: "skiff_aws_request_duration_seconds", dimensions: labels, factory: metrics)
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
         if let trail, let handled, let call = service.trailCall(handled) {
             trail.record(RecordedCall(

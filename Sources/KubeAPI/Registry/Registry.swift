@@ -45,6 +45,21 @@ public final class Registry: Sendable {
         CachedResource(registry: self, resource: resource)
     }
 
+    /// Objects per resource (`pods`, `deployments.apps`), as the watch caches running now hold them:
+    /// kube-apiserver's `apiserver_storage_objects`.
+    public func storedObjectCounts() -> [String: Int] {
+        let running = caches.withLock { caches in caches.map { ($0.key, $0.value) } }
+        var counts: [String: Int] = [:]
+        for (name, cache) in running {
+            // `GROUP/VERSION /registry/GROUP/RESOURCE/`
+            let parts = name.split(separator: "/")
+            guard parts.count >= 3 else { continue }
+            let group = String(parts[parts.count - 2]), resource = String(parts[parts.count - 1])
+            counts[group == "core" ? resource : "\(resource).\(group)"] = cache.count
+        }
+        return counts
+    }
+
     /// Stops the watch caches (the cluster's control plane is stopping).
     public func shutdown() {
         let all = caches.withLock { caches in

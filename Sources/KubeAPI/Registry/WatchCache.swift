@@ -139,6 +139,9 @@ public final class WatchCache: Sendable {
         fail()
     }
 
+    /// How many objects the cache holds.
+    var count: Int { state.withLock { $0.entries.count } }
+
     /// Marks the cache unusable and ends its watchers' streams.
     private func fail() {
         let (ended, informers) = state.withLock { state in

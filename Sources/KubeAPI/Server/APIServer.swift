@@ -17,15 +17,18 @@ public struct APIServer: Sendable {
     let authenticator: (any Authenticator)?
     /// Where each request's audit event goes; nil audits nothing.
     let audit: (any AuditBackend)?
+    /// The request metrics and `/metrics`; nil counts nothing.
+    let metrics: APIMetrics?
 
     /// - Parameter authorizer: nil for kube-apiserver's default: `system:masters`, then Node, then RBAC.
     public init(registry: Registry, version: VersionInfo, authorizer: (any Authorizer)? = nil, authenticator: (any Authenticator)? = nil,
-                audit: (any AuditBackend)? = nil) {
+                audit: (any AuditBackend)? = nil, metrics: APIMetrics? = nil) {
         self.registry = registry
         self.version = version
         self.authorizer = authorizer ?? Self.defaultAuthorizer(registry)
         self.authenticator = authenticator
         self.audit = audit
+        self.metrics = metrics
     }
 
     public static func defaultAuthorizer(_ registry: Registry) -> AuthorizerChain {
@@ -33,8 +36,13 @@ public struct APIServer: Sendable {
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
-        let record = audit == nil ? nil : AuditRecord()
+        let record = audit == nil && metrics == nil ? nil : AuditRecord()
+        let started = ContinuousClock.now
+        let inflight = metrics?.started(method: request.method)
         var response = await AuditRecord.$current.withValue(record) { await answer(request) }
+        if let metrics, let record, let inflight {
+            metrics.finished(record.snapshot, request: request, status: response.status, elapsed: ContinuousClock.now - started, inflight: inflight)
+        }
         if let audit, let record {
             let stage = if case .stream = response.body { "ResponseStarted" } else { "ResponseComplete" }
             if let line = AuditEvent.line(record: record, request: request, user: request.user, response: response, stage: stage) {
@@ -125,6 +133,9 @@ public struct APIServer: Sendable {
         switch path {
         case "/version":
             return .json(version.json)
+        case "/metrics" where metrics != nil:
+            return APIResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                               body: .bytes(metrics!.render(storedObjects: registry.storedObjectCounts())))
         case "/.well-known/openid-configuration" where registry.serviceAccountIssuer != nil:
             var document = registry.serviceAccountIssuer!.discoveryDocument
             document["jwks_uri"] = .string(registry.serviceAccountIssuer!.issuer + "/keys")
