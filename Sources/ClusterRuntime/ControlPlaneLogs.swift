@@ -146,12 +146,12 @@ struct LogShipper: Service {
 }
 
 /// Each cluster's own Prometheus registry, behind swift-metrics: what its API server's `/metrics` shows.
-enum ControlPlaneMetrics {
+public enum ControlPlaneMetrics {
     /// kube-apiserver's buckets for request latency, in seconds.
     static let requestDurationBuckets: [Double] = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15,
                                                    20, 30, 45, 60]
 
-    static func make() -> APIMetrics {
+    public static func make() -> APIMetrics {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["apiserver_request_duration_seconds"] = requestDurationBuckets.map { .nanoseconds(Int64($0 * 1e9)) }
