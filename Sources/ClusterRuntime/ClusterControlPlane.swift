@@ -59,6 +59,8 @@ final class ClusterControlPlane: Sendable {
             try await Self.encryptExistingSecrets(encrypting, base: store)
             apiStore = encrypting
         }
+        let metrics = ControlPlaneMetrics.make()
+        apiStore = MeasuredKubeStore(base: apiStore, factory: metrics.factory)
         let registry = Registry(store: apiStore, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr),
                                 admission: Admission.defaultPlugins + [EKSPodIdentityWebhook(region: spec.region, access: access)],
                                 serviceAccountIssuer: issuer)
@@ -81,7 +83,7 @@ final class ClusterControlPlane: Sendable {
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
                                   authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(registry: registry), RBACAuthorizer(registry: registry),
                                                                AccessPolicyAuthorizer(access: access)]),
-                                  authenticator: authenticator, audit: logs.audit, metrics: ControlPlaneMetrics.make())
+                                  authenticator: authenticator, audit: logs.audit, metrics: metrics)
         self.apiServer = apiServer
         let apiLogger = ControlPlaneLogs.logger(clusterLogger, writingTo: logs.api)
 

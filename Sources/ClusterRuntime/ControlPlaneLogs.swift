@@ -154,7 +154,9 @@ public enum ControlPlaneMetrics {
     public static func make() -> APIMetrics {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["apiserver_request_duration_seconds"] = requestDurationBuckets.map { .nanoseconds(Int64($0 * 1e9)) }
+        for name in ["apiserver_request_duration_seconds", "etcd_request_duration_seconds"] {
+            factory.durationHistogramBuckets[name] = requestDurationBuckets.map { .nanoseconds(Int64($0 * 1e9)) }
+        }
         return APIMetrics(factory: factory, exposition: { registry.emitToBuffer() })
     }
 }

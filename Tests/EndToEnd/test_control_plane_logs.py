@@ -78,7 +78,11 @@ def test_enabled_log_types_reach_cloudwatch_and_secrets_stay_out_of_the_audit(se
                "--subnets", *subnets, "--scaling-config", "minSize=1,maxSize=1,desiredSize=1")
     server.aws("eks", "wait", "nodegroup-active", "--cluster-name", "audited", "--nodegroup-name", "ng")
     kubectl(server, kubeconfig, "create", "deployment", "web", "--image=nginx", "--replicas=2")
-    bound = eventually(lambda: events(server, "audited", "kube-scheduler-", '"Successfully bound pod to node" "default/web-"'), timeout=30)
+    # Both bindings, however the shipper's batches split them.
+    def both_bound():
+        found = events(server, "audited", "kube-scheduler-", '"Successfully bound pod to node" "default/web-"')
+        return found if len(found) >= 2 else []
+    bound = eventually(both_bound, timeout=30)
     assert len(bound) == 2 and bound[0]["message"].startswith("I") and 'pod="default/web-' in bound[0]["message"]
     scaled = eventually(lambda: events(server, "audited", "kube-controller-manager-", "\"Too few replicas\""))
     assert scaled and "replicaSet=\"default/web-" in scaled[0]["message"]

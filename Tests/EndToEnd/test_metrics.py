@@ -35,6 +35,9 @@ def test_the_api_server_and_the_regional_endpoint_expose_prometheus_metrics(serv
     durations = scraped["apiserver_request_duration_seconds"]
     assert durations.type == "histogram" and any(s.labels.get("le") == "0.005" for s in durations.samples)
     assert "apiserver_current_inflight_requests" in scraped
+    store = scraped["etcd_request_duration_seconds"]
+    assert store.type == "histogram"
+    assert any(s.labels.get("operation") == "create" and s.labels.get("type") == "configmaps" for s in store.samples)
     stored = {s.labels["resource"]: s.value for s in scraped["apiserver_storage_objects"].samples}
     assert stored.get("configmaps", 0) >= 1
 

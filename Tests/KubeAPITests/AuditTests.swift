@@ -89,3 +89,12 @@ struct AuditTests {
         registry.shutdown()
     }
 }
+
+struct MeasuredStoreTests {
+    @Test func storeTimingsNameTheResourceAsKubeApiserverDoes() {
+        #expect(MeasuredKubeStore.type(of: "/registry/core/pods/default/web") == "pods")
+        #expect(MeasuredKubeStore.type(of: "/registry/apps/deployments/default/web") == "deployments.apps")
+        #expect(MeasuredKubeStore.type(of: "/registry/core/namespaces/") == "namespaces")
+        #expect(MeasuredKubeStore.type(of: "/elsewhere") == "")
+    }
+}

@@ -5,7 +5,8 @@ import Foundation
 /// `apiserver_request_duration_seconds` and `apiserver_current_inflight_requests`, with kube-apiserver's
 /// names and labels; the exposition (`/metrics`) is the backend's, given by whoever made the factory.
 public final class APIMetrics: Sendable {
-    private let factory: any MetricsFactory
+    /// Where the API server's other parts (the store's timings) record theirs.
+    public let factory: any MetricsFactory
     private let exposition: @Sendable () -> [UInt8]
     private let readOnlyInflight: Meter
     private let mutatingInflight: Meter
