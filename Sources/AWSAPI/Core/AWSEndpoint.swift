@@ -85,9 +85,11 @@ public struct AWSEndpoint: Sendable {
             failure = mapped
             response = service.wireProtocol.render(mapped, requestId: requestId)
         }
+        // The operation and its parameters, read once from the request for both the metrics and CloudTrail.
+        let trailCall = handled.flatMap { service.trailCall($0) }
         if let metrics {
             // Per service and operation, as the regional endpoint's own metrics (the operation as CloudTrail names it).
-            let operation = handled.flatMap { service.trailCall($0)?.eventName }
+            let operation = trailCall?.eventName
                 ?? headers.first { $0.name.lowercased() == "x-amz-target" }.map { String($0.value.split(separator: ".").last ?? "") }
                 ?? "unknown"
             let labels = [("service", service.signingName), ("operation", operation)]
@@ -96,7 +98,7 @@ public struct AWSEndpoint: Sendable {
             Timer(label: "skiff_aws_request_duration_seconds", dimensions: labels, factory: metrics)
                 .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
-        if let trail, let handled, let call = service.trailCall(handled) {
+        if let trail, let handled, let call = trailCall {
             trail.record(RecordedCall(
                 eventSource: "\(service.signingName).amazonaws.com", eventName: call.eventName,
                 region: handled.caller.region.isEmpty ? "us-east-1" : handled.caller.region,

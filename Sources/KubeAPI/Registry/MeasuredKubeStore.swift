@@ -24,7 +24,7 @@ public final class MeasuredKubeStore: KubeStore {
         defer {
             let elapsed = ContinuousClock.now - started
             Timer(label: "etcd_request_duration_seconds", dimensions: [("operation", operation), ("type", Self.type(of: key))], factory: factory)
-                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                .record(elapsed)
         }
         return try await body()
     }

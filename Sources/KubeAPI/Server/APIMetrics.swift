@@ -36,8 +36,7 @@ public final class APIMetrics: Sendable {
             ("version", ref?.version ?? ""),
         ]
         Counter(label: "apiserver_request_total", dimensions: [("code", String(status))] + labels, factory: factory).increment()
-        Timer(label: "apiserver_request_duration_seconds", dimensions: labels, factory: factory).recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        Timer(label: "apiserver_request_duration_seconds", dimensions: labels, factory: factory).record(elapsed)
     }
 
     /// kube-apiserver's verbs as its metrics name them: `LIST`, `GET`, `WATCH`, `POST`, `PUT`, `PATCH`, `DELETE`, `APPLY`.
@@ -55,5 +54,12 @@ public final class APIMetrics: Sendable {
             Gauge(label: "apiserver_storage_objects", dimensions: [("resource", resource)], factory: factory).record(count)
         }
         return exposition()
+    }
+}
+
+extension CoreMetrics.Timer {
+    /// Records a measured `Duration`.
+    func record(_ elapsed: Duration) {
+        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 }
