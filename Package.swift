@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // A one-slot wake-up signal that long-running services wait on.
@@ -35,6 +39,16 @@ let package = Package(
         // The revisioned key-value log under each cluster's API (etcd semantics).
         .target(name: "KubeStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // KubeStore and the region's records on etcd's v3 API over gRPC; Generated/ is etcd's API, made by scripts/generate-etcd-protos.
+        .target(name: "EtcdStore", dependencies: [
+            "KubeStore", "RegionStore",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         ]),
         // CloudWatch Logs: log groups, streams and events, in the data dir's logs.sqlite, and filter patterns.
         .target(name: "CloudWatchLogs", dependencies: [
@@ -109,7 +123,7 @@ let package = Package(
         ]),
         // Each cluster's control plane: store, API server over TLS, compaction.
         .target(name: "ClusterRuntime", dependencies: [
-            "Auth", "EKS", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers", "Scheduler", "NodeAgent",
+            "Auth", "EKS", "EtcdStore", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers", "Scheduler", "NodeAgent",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -140,7 +154,7 @@ let package = Package(
         ]),
         .executableTarget(name: "skiff", dependencies: [
             "SkiffServer", "Auth", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "Controllers", "Scheduler", "NodeAgent", "ClusterRuntime", "EKS", "PKI",
-            "RegionStore", "CloudWatchLogs", "KMS",
+            "RegionStore", "CloudWatchLogs", "KMS", "EtcdStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -154,8 +168,8 @@ let package = Package(
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "CloudWatchLogsTests", dependencies: ["CloudWatchLogs"]),
         .testTarget(name: "CloudTrailTests", dependencies: ["CloudTrail", "Auth"]),
-        .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore"]),
-        .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore"]),
+        .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore", "EtcdStore"]),
+        .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore", "EtcdStore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeModel", "KubeStore"]),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeAPI", "KubeModel", "KubeStore"]),

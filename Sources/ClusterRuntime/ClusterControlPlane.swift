@@ -25,7 +25,7 @@ import ServiceLifecycle
 /// and the node agents of its node groups' nodes.
 final class ClusterControlPlane: Sendable {
     private let currentSpec: Mutex<ControlPlaneSpec>
-    let store: SQLiteKubeStore
+    let store: any KubeStore
     let nodeAgents: NodeAgents
     let apiServer: APIServer
     let serviceAccountTokens: ServiceAccountTokenAuthenticator
@@ -36,17 +36,16 @@ final class ClusterControlPlane: Sendable {
     private let running: Task<Void, any Error>
 
     /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
-    init(spec: ControlPlaneSpec, directory: URL, historyRetention: TimeInterval, identity: String,
+    init(spec: ControlPlaneSpec, directory: URL, storage: ClusterStorage, historyRetention: TimeInterval, identity: String,
          tokenVerifier: EKSTokenVerifier?, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
          envelopeKeys: EnvelopeKeys?, logger: Logger) async throws {
         currentSpec = Mutex(spec)
         let access = ClusterAccessState(spec.access)
         self.access = access
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("cluster.sqlite").path
-        let isNew = !FileManager.default.fileExists(atPath: path)
         // A cluster whose Secrets are encrypted scrubs what it deletes: the plaintext of Secrets sealed later goes with it.
-        let store = try SQLiteKubeStore(path: path, secureDelete: spec.secretsKeyArn != nil)
+        let (store, isNew) = try await storage.open(clusterName: spec.clusterName, directory: directory,
+                                                    secureDelete: spec.secretsKeyArn != nil)
         self.store = store
         let issuer = try ServiceAccountIssuer(issuer: spec.oidcIssuer.isEmpty ? spec.endpoint : spec.oidcIssuer,
                                               privateKeyPEM: try Self.serviceAccountKey(in: directory))
@@ -56,7 +55,7 @@ final class ClusterControlPlane: Sendable {
             guard let envelopeKeys else { throw ControlPlaneError.noKMS(spec.clusterName) }
             let encrypting = TransformingKubeStore(base: store, prefixes: ["/registry/core/secrets/"])
             encrypting.transformer = KMSv2Envelope(keyArn: keyArn, clusterName: spec.clusterName, keys: envelopeKeys)
-            try await Self.encryptExistingSecrets(encrypting, base: store)
+            try await Self.encryptExistingSecrets(encrypting, base: store, storage: storage)
             apiStore = encrypting
         }
         let metrics = ControlPlaneMetrics.make()
@@ -216,16 +215,16 @@ final class ClusterControlPlane: Sendable {
         logs.close()
     }
 
-    /// Rewrites every Secret still stored in the clear, sealed; then drops the history that held it in the clear,
-    /// which secure deletion overwrites, and empties the WAL, so that no file keeps the plaintext.
-    static func encryptExistingSecrets(_ store: TransformingKubeStore, base: SQLiteKubeStore) async throws {
+    /// Rewrites every Secret still stored in the clear, sealed; then drops the history that held it in the clear
+    /// (on SQLite at once, which secure deletion overwrites, so that no file keeps the plaintext).
+    static func encryptExistingSecrets(_ store: TransformingKubeStore, base: any KubeStore, storage: ClusterStorage) async throws {
         let plain = try await base.range(RangeRequest(prefix: "/registry/core/secrets/")).items
             .filter { !$0.value.starts(with: KMSv2Envelope.prefix) }
         guard !plain.isEmpty else { return }
         for secret in plain {
             _ = try? await store.update(secret.key, value: secret.value, expectedRevision: secret.modRevision)
         }
-        try await base.compact(through: try await base.currentRevision())
+        try await storage.scrubHistory(base)
     }
 
     /// Where the control plane's own logs are kept: `<cluster dir>/logs/`.

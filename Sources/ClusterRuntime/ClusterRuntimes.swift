@@ -16,15 +16,18 @@ public actor ClusterRuntimes: ControlPlaneHost {
     private let instanceDNSNames: IAMAuthenticator.InstanceDNSNames?
     private let logging: ControlPlaneLogging
     private let envelopeKeys: EnvelopeKeys?
+    /// Where the clusters' objects are kept (their logs and keys stay in their directories).
+    private let storage: ClusterStorage
     private var running: [String: ClusterControlPlane] = [:]
 
     /// - Parameters:
     ///   - tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
     ///   - instanceDNSNames: the region's EC2 instances' private DNS names, for node roles' `{{EC2PrivateDNSName}}`.
-    public init(directory: URL, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
+    public init(directory: URL, storage: ClusterStorage = .sqlite, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
                 tokenVerifier: EKSTokenVerifier? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
                 logging: ControlPlaneLogging = ControlPlaneLogging(), envelopeKeys: EnvelopeKeys? = nil, logger: Logger) {
         self.directory = directory
+        self.storage = storage
         self.logging = logging
         self.envelopeKeys = envelopeKeys
         self.tokenVerifier = tokenVerifier
@@ -53,7 +56,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
         }
         let controlPlane: ClusterControlPlane
         do {
-            controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName),
+            controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), storage: storage,
                                                          historyRetention: historyRetention, identity: identity,
                                                          tokenVerifier: tokenVerifier, instanceDNSNames: instanceDNSNames, logging: logging,
                                                          envelopeKeys: envelopeKeys, logger: logger)
@@ -89,6 +92,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
 
     public func remove(clusterName: String) async {
         if let controlPlane = running.removeValue(forKey: clusterName) { await controlPlane.stop() }
+        await storage.remove(clusterName: clusterName, directory: clusterDirectory(clusterName))
         try? FileManager.default.removeItem(at: clusterDirectory(clusterName))
     }
 

@@ -74,6 +74,12 @@ public struct RangeResult: Sendable {
     public let revision: Int64
     /// More keys follow the last one returned.
     public let more: Bool
+
+    public init(items: [KeyValue], revision: Int64, more: Bool) {
+        self.items = items
+        self.revision = revision
+        self.more = more
+    }
 }
 
 public enum WatchEvent: Sendable, Equatable {

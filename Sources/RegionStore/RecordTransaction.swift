@@ -1,42 +1,51 @@
 import Foundation
-import GRDB
+
+/// What a reader sees of the records: one engine's snapshot (SQLite's read transaction, or etcd's records as of
+/// a revision). Bodies are the records' JSON.
+public protocol RecordSource {
+    func body(kind: String, key: String) throws -> Data?
+    /// The bodies of a kind whose keys start with `keyPrefix`, in creation order.
+    func bodies(kind: String, keyPrefix: String) throws -> [Data]
+    func count(kind: String, keyPrefix: String) throws -> Int
+}
+
+/// A write transaction of an engine: reads see its own writes.
+public protocol RecordSink: RecordSource {
+    /// Throws `RecordExists` if the key is taken.
+    func insert(kind: String, key: String, body: Data) throws
+    /// Replaces the record (keeping its place in creation order) or inserts it.
+    func save(kind: String, key: String, body: Data) throws
+    func delete(kind: String, key: String) throws
+}
 
 /// Reads records inside a transaction or a read snapshot.
 public struct RecordReader {
-    let db: Database
+    let source: any RecordSource
+
+    public init(_ source: any RecordSource) { self.source = source }
 
     public func get<R: StoredRecord>(_ type: R.Type, _ key: String) throws -> R? {
-        guard let body = try Data.fetchOne(db, sql: "SELECT body FROM record WHERE kind = ? AND key = ?",
-                                           arguments: [R.kind, key]) else { return nil }
+        guard let body = try source.body(kind: R.kind, key: key) else { return nil }
         return try RecordCoding.decoder.decode(R.self, from: body)
     }
 
     /// All records of a kind in creation order, optionally only those whose key starts with `keyPrefix`.
     public func all<R: StoredRecord>(_ type: R.Type, keyPrefix: String = "") throws -> [R] {
-        let bodies: [Data]
-        if keyPrefix.isEmpty {
-            bodies = try Data.fetchAll(db, sql: "SELECT body FROM record WHERE kind = ? ORDER BY seq",
-                                       arguments: [R.kind])
-        } else {
-            // substr instead of LIKE: keys may contain % and _.
-            bodies = try Data.fetchAll(db, sql: """
-                SELECT body FROM record WHERE kind = ? AND substr(key, 1, ?) = ? ORDER BY seq
-                """, arguments: [R.kind, keyPrefix.utf8.count, keyPrefix])
-        }
-        return try bodies.map { try RecordCoding.decoder.decode(R.self, from: $0) }
+        try source.bodies(kind: R.kind, keyPrefix: keyPrefix).map { try RecordCoding.decoder.decode(R.self, from: $0) }
     }
 
     public func count<R: StoredRecord>(_ type: R.Type, keyPrefix: String = "") throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE kind = ? AND substr(key, 1, ?) = ?",
-                         arguments: [R.kind, keyPrefix.utf8.count, keyPrefix]) ?? 0
+        try source.count(kind: R.kind, keyPrefix: keyPrefix)
     }
 }
 
 /// Reads and writes records inside one write transaction.
 public struct RecordTransaction {
-    let db: Database
+    let sink: any RecordSink
 
-    public var reader: RecordReader { RecordReader(db: db) }
+    public init(_ sink: any RecordSink) { self.sink = sink }
+
+    public var reader: RecordReader { RecordReader(sink) }
 
     public func get<R: StoredRecord>(_ type: R.Type, _ key: String) throws -> R? {
         try reader.get(type, key)
@@ -52,26 +61,16 @@ public struct RecordTransaction {
 
     /// Inserts a new record; throws `RecordExists` if its key is taken.
     public func insert<R: StoredRecord>(_ record: R) throws {
-        let body = try RecordCoding.encoder.encode(record)
-        do {
-            try db.execute(sql: "INSERT INTO record (kind, key, body) VALUES (?, ?, ?)",
-                           arguments: [R.kind, record.storeKey, body])
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            throw RecordExists(kind: R.kind, key: record.storeKey)
-        }
+        try sink.insert(kind: R.kind, key: record.storeKey, body: try RecordCoding.encoder.encode(record))
     }
 
     /// Replaces an existing record, keeping its place in creation order, or inserts it.
     public func save<R: StoredRecord>(_ record: R) throws {
-        let body = try RecordCoding.encoder.encode(record)
-        try db.execute(sql: """
-            INSERT INTO record (kind, key, body) VALUES (?, ?, ?)
-            ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body
-            """, arguments: [R.kind, record.storeKey, body])
+        try sink.save(kind: R.kind, key: record.storeKey, body: try RecordCoding.encoder.encode(record))
     }
 
     public func delete<R: StoredRecord>(_ type: R.Type, _ key: String) throws {
-        try db.execute(sql: "DELETE FROM record WHERE kind = ? AND key = ?", arguments: [R.kind, key])
+        try sink.delete(kind: R.kind, key: key)
     }
 }
 
@@ -79,4 +78,9 @@ public struct RecordTransaction {
 public struct RecordExists: Error, Equatable {
     public let kind: String
     public let key: String
+
+    public init(kind: String, key: String) {
+        self.kind = kind
+        self.key = key
+    }
 }

@@ -1,59 +1,46 @@
 import Foundation
-import GRDB
 
-/// The regional state of one Skiff data dir: a single SQLite database in WAL
-/// mode, fsynced on every commit, so a write acknowledged to a client
-/// survives `kill -9` and power loss.
-///
-/// Each domain (credentials, VPC, EKS) keeps its records here as JSON
-/// documents keyed by kind and key; a domain operation runs inside one
-/// transaction, so its checks and its writes are atomic.
+/// Where a region's records live: SQLite in the data dir, or etcd (`EtcdStore`'s engine).
+public protocol RecordEngine: Sendable {
+    /// Runs `body` in one write transaction; it commits (durably) when `body` returns, all or nothing.
+    /// An engine may run `body` again (a concurrent writer got in first), so it must only read and write records.
+    func write<T: Sendable>(_ body: @Sendable (RecordTransaction) throws -> T) async throws -> T
+    /// Runs `body` against a consistent snapshot.
+    func read<T: Sendable>(_ body: @Sendable (RecordReader) throws -> T) async throws -> T
+}
+
+/// The regional state: records that every domain (credentials, VPC, EKS, KMS) keeps as JSON documents keyed
+/// by kind and key. A domain operation runs inside one transaction, so its checks and its writes are atomic;
+/// a write acknowledged to a client is durable (survives `kill -9` and power loss).
 public final class RegionDatabase: Sendable {
-    private let pool: DatabasePool
+    private let engine: any RecordEngine
+    /// The SQLite engine, for the command-line tools that write synchronously.
+    private let sqlite: SQLiteRecordEngine?
 
     /// Opens (creating if needed) `region.sqlite` in `directory`.
     public init(directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            // FULL: the WAL is fsynced at each commit, not only at checkpoints.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: directory.appendingPathComponent("region.sqlite").path,
-                                configuration: configuration)
-        try Self.migrator.migrate(pool)
+        let sqlite = try SQLiteRecordEngine(directory: directory)
+        self.sqlite = sqlite
+        engine = sqlite
     }
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("records") { db in
-            // seq keeps creation order, which list operations return.
-            try db.execute(sql: """
-                CREATE TABLE record (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    kind TEXT NOT NULL,
-                    key TEXT NOT NULL,
-                    body BLOB NOT NULL,
-                    UNIQUE (kind, key)
-                )
-                """)
-        }
-        return migrator
+    /// The records in another engine (etcd).
+    public init(engine: any RecordEngine) {
+        self.engine = engine
+        sqlite = nil
     }
 
-    /// Runs `body` in one write transaction; it commits (durably) when `body` returns.
     public func write<T: Sendable>(_ body: @Sendable (RecordTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(RecordTransaction(db: db)) }
+        try await engine.write(body)
     }
 
-    /// Runs `body` against a consistent snapshot.
     public func read<T: Sendable>(_ body: @Sendable (RecordReader) throws -> T) async throws -> T {
-        try await pool.read { db in try body(RecordReader(db: db)) }
+        try await engine.read(body)
     }
 
-    /// Synchronous write, for command-line tools that have no event loop to spare.
+    /// Synchronous write, for command-line tools that have no event loop to spare (SQLite only).
     public func writeNow<T>(_ body: (RecordTransaction) throws -> T) throws -> T {
-        try pool.write { db in try body(RecordTransaction(db: db)) }
+        guard let sqlite else { preconditionFailure("writeNow is for the SQLite engine") }
+        return try sqlite.writeNow(body)
     }
 }

@@ -1,4 +1,6 @@
+import ClusterRuntime
 import Foundation
+import RegionStore
 
 /// How `skiff up` runs.
 public struct SkiffConfiguration: Sendable {
@@ -16,10 +18,17 @@ public struct SkiffConfiguration: Sendable {
     /// `--audit-log-maxsize` (megabytes) and `--audit-log-maxbackup`: how much audit log each cluster keeps on disk.
     public var auditLogMaxSize: Int
     public var auditLogMaxBackup: Int
+    /// `--store`: where the clusters' objects are kept (SQLite files in the data dir unless etcd is named).
+    public var clusterStorage: ClusterStorage
+    /// With `--store etcd://…`, the region's records too (nil: the data dir's `region.sqlite`).
+    public var regionRecords: (any RecordEngine)?
 
     public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
                 provisioningDelay: TimeInterval = 0, historyRetention: TimeInterval = 300, acceptAnyAccessKey: Bool = false,
-                auditLogMaxSize: Int = 100, auditLogMaxBackup: Int = 1) {
+                auditLogMaxSize: Int = 100, auditLogMaxBackup: Int = 1, clusterStorage: ClusterStorage = .sqlite,
+                regionRecords: (any RecordEngine)? = nil) {
+        self.clusterStorage = clusterStorage
+        self.regionRecords = regionRecords
         self.auditLogMaxSize = auditLogMaxSize
         self.auditLogMaxBackup = auditLogMaxBackup
         self.host = host

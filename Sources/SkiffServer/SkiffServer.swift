@@ -31,7 +31,8 @@ public struct SkiffServer: Sendable {
     public init(configuration: SkiffConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        database = try RegionDatabase(directory: configuration.dataDirectory)
+        database = try configuration.regionRecords.map { RegionDatabase(engine: $0) }
+            ?? RegionDatabase(directory: configuration.dataDirectory)
         credentials = CredentialStore(database: database)
         iam = IAMService(database: database, credentials: credentials)
         let region = Region(name: configuration.region, account: CredentialStore.defaultAccount)
@@ -53,6 +54,7 @@ public struct SkiffServer: Sendable {
         }, revocationGeneration: { credentials.revocationGeneration })
         let network = self.network
         clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
+                                   storage: configuration.clusterStorage,
                                    historyRetention: configuration.historyRetention,
                                    identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", tokenVerifier: tokenVerifier,
                                    instanceDNSNames: { id in

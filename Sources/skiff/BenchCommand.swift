@@ -4,7 +4,7 @@ import KubeModel
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
-                                                    subcommands: [API.self, Workloads.self, Logs.self, Serve.self])
+                                                    subcommands: [API.self, Store.self, Workloads.self, Logs.self, Serve.self])
 
     /// `--work-dir`, or a new temporary directory (which the caller removes when done).
     static func workDirectory(_ workDir: String?) throws -> URL {
@@ -59,6 +59,26 @@ struct Bench: AsyncParsableCommand {
             let directory = try Bench.workDirectory(workDir)
             defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
             try await LogsBenchmark(directory: directory, events: events).run()
+        }
+    }
+
+    struct Store: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The store on SQLite and on etcd (one member and three) side by side, raw etcd Puts as the baseline, then the API on each.")
+
+        @Option(help: "Operations per throughput run, shared by the concurrent clients.") var operations = 4000
+        @Option(help: "Concurrent client counts, comma-separated.") var clients = "1,8,32"
+        @Option(name: .customLong("list-size"), help: "Pods the API run creates and lists.") var listSize = 10_000
+        @Option(help: "Backends, comma-separated: sqlite, etcd (one member), etcd3 (three members).") var backends = "sqlite,etcd,etcd3"
+        @Option(name: .customLong("work-dir"), help: "Where the SQLite databases go (default: a temporary directory).")
+        var workDir: String?
+
+        func run() async throws {
+            let directory = try Bench.workDirectory(workDir)
+            defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
+            try await StoreBenchmark(directory: directory, operationsPerRun: operations,
+                                     clientCounts: clients.split(separator: ",").compactMap { Int($0) },
+                                     listSize: listSize, backends: backends.split(separator: ",").map(String.init)).run()
         }
     }
 

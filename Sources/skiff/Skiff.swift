@@ -1,5 +1,7 @@
 import ArgumentParser
 import Auth
+import ClusterRuntime
+import EtcdStore
 import Foundation
 import Logging
 import RegionStore
@@ -18,6 +20,12 @@ struct DataDirOption: ParsableArguments {
     var path: String = ".skiff"
 
     var url: URL { URL(fileURLWithPath: path, isDirectory: true) }
+}
+
+/// A command that cannot go on: ArgumentParser prints `Error: <description>` and exits 1, without the usage.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 struct Up: AsyncParsableCommand {
@@ -42,6 +50,12 @@ struct Up: AsyncParsableCommand {
     var auditLogMaxSize = 100
     @Option(name: .customLong("audit-log-maxbackup"), help: "How many rotated audit logs each cluster keeps.")
     var auditLogMaxBackup = 1
+    @Option(help: "Keep the region's records and the clusters' objects in etcd: etcd://HOST:PORT[,HOST:PORT…] (default: SQLite in the data dir).")
+    var store: String?
+    @Option(name: .customLong("etcd-cafile"), help: "The CA of the etcd members' serving certificates (TLS to etcd).")
+    var etcdCAFile: String?
+    @Option(name: .customLong("etcd-certfile"), help: "The client certificate etcd asks for.") var etcdCertFile: String?
+    @Option(name: .customLong("etcd-keyfile"), help: "The key of --etcd-certfile.") var etcdKeyFile: String?
 
     func validate() throws {
         guard auditLogMaxSize > 0 else { throw ValidationError("--audit-log-maxsize must be positive.") }
@@ -50,6 +64,19 @@ struct Up: AsyncParsableCommand {
         guard provisioningDelay >= 0 else { throw ValidationError("--provisioning-delay cannot be negative.") }
         guard historyRetention > 0 else { throw ValidationError("--history-retention must be positive.") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel).") }
+        if store == nil, etcdCAFile != nil || etcdCertFile != nil || etcdKeyFile != nil {
+            throw ValidationError("--etcd-cafile, --etcd-certfile and --etcd-keyfile go with --store etcd://….")
+        }
+        for file in [etcdCAFile, etcdCertFile, etcdKeyFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file).")
+        }
+        if let store {
+            do {
+                _ = try EtcdEndpoints(url: store, caFile: etcdCAFile, certFile: etcdCertFile, keyFile: etcdKeyFile)
+            } catch {
+                throw ValidationError("--store \(error)")
+            }
+        }
     }
 
     func run() async throws {
@@ -59,11 +86,24 @@ struct Up: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // etcd is checked before anything is written: an unreachable or foreign store stops the start here.
+        var storage = ClusterStorage.sqlite
+        var records: (any RecordEngine)?
+        if let store {
+            let endpoints = try EtcdEndpoints(url: store, caFile: etcdCAFile, certFile: etcdCertFile, keyFile: etcdKeyFile)
+            do {
+                storage = try await ClusterStorage.connect(endpoints, region: region)
+                if case .etcd(let client, let root) = storage { records = try await EtcdRecordEngine(client: client, root: root) }
+            } catch {
+                throw CommandFailure("cannot use the etcd store \(endpoints.description): \(error)")
+            }
+        }
         let server = try SkiffServer(
             configuration: SkiffConfiguration(host: host, port: port, dataDirectory: dataDir.url, region: region,
                                               provisioningDelay: provisioningDelay, historyRetention: historyRetention,
                                               acceptAnyAccessKey: acceptAnyAccessKey, auditLogMaxSize: auditLogMaxSize,
-                                              auditLogMaxBackup: auditLogMaxBackup),
+                                              auditLogMaxBackup: auditLogMaxBackup, clusterStorage: storage,
+                                              regionRecords: records),
             logger: Logger(label: "skiff"))
         try await server.run()
     }

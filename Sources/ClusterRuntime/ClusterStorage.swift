@@ -1,0 +1,72 @@
+import EtcdStore
+import Foundation
+import KubeStore
+
+/// Where each cluster's Kubernetes objects are kept: a SQLite file in the cluster's directory (the default),
+/// or a prefix of an etcd cluster that many Skiff clusters (and regions) share.
+public enum ClusterStorage: Sendable {
+    case sqlite
+    /// Clusters under `<root>/clusters/<name>`; `root` is `/skiff/<region>`.
+    case etcd(EtcdClient, root: String)
+
+    /// The layout of the keys under a region's root this Skiff writes and reads; a newer one refuses to start.
+    static let etcdLayout = 1
+    /// Shared by every store on the etcd cluster: etcd's compaction is global, so is its record.
+    static let etcdCompactionKey = "/skiff/compact_rev_key"
+
+    /// Connects to etcd and checks it can serve this region: it answers within `timeout`, and the region's keys
+    /// (if any) are of a layout this Skiff knows. Nothing is written before both hold.
+    public static func connect(_ endpoints: EtcdEndpoints, region: String, timeout: Duration = .seconds(5)) async throws -> ClusterStorage {
+        let client = try EtcdClient(endpoints: endpoints)
+        do {
+            _ = try await client.status(timeout: timeout)
+            let root = "/skiff/\(region)"
+            let layoutKey = Array("\(root)/layout".utf8)
+            if let found = try await client.get(layoutKey).flatMap({ Int(String(decoding: $0, as: UTF8.self)) }) {
+                guard found <= etcdLayout else { throw EtcdError.newerLayout(found: found, known: etcdLayout) }
+            } else {
+                _ = try await client.put(layoutKey, value: Array(String(etcdLayout).utf8))
+            }
+            return .etcd(client, root: root)
+        } catch {
+            client.close()
+            throw error
+        }
+    }
+
+    /// Opens a cluster's store; `isNew` when it holds nothing yet (the cluster's first start).
+    func open(clusterName: String, directory: URL, secureDelete: Bool) async throws -> (store: any KubeStore, isNew: Bool) {
+        switch self {
+        case .sqlite:
+            let path = directory.appendingPathComponent("cluster.sqlite").path
+            let isNew = !FileManager.default.fileExists(atPath: path)
+            return (try SQLiteKubeStore(path: path, secureDelete: secureDelete), isNew)
+        case .etcd(let client, let root):
+            let store = EtcdKubeStore(client: client, prefix: "\(root)/clusters/\(clusterName)", compactionKey: Self.etcdCompactionKey)
+            return (store, try await store.isEmpty())
+        }
+    }
+
+    /// Scrubs the history that still holds what was rewritten (Secrets newly sealed). SQLite drops it now, with
+    /// secure deletion; on etcd, whose compaction is global to every cluster on it, the compactor drops it after
+    /// the history retention, as it drops everything else.
+    func scrubHistory(_ store: any KubeStore) async throws {
+        guard case .sqlite = self else { return }
+        try await store.compact(through: try await store.currentRevision())
+    }
+
+    /// Removes a cluster's objects (the cluster is deleted).
+    func remove(clusterName: String, directory: URL) async {
+        if case .etcd(let client, let root) = self {
+            try? await EtcdKubeStore(client: client, prefix: "\(root)/clusters/\(clusterName)", compactionKey: Self.etcdCompactionKey)
+                .deleteAll()
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sqlite: "sqlite"
+        case .etcd(let client, let root): "\(client.endpoints.description)\(root)"
+        }
+    }
+}

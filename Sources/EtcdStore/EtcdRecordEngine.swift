@@ -1,0 +1,339 @@
+import Foundation
+import GRPCCore
+import RegionStore
+import Synchronization
+
+/// The region's records in etcd, under `<root>/records/<kind>/<key>`, for Skiff replicas that share one region.
+///
+/// Every replica holds all the records in memory, loaded once and kept current by a watch; a read or a write first
+/// asks etcd for the lock's revision (one linearizable read, no data) and waits for the watch to bring the snapshot
+/// that far, so what another replica committed is seen. A write transaction runs against that snapshot and commits as one etcd `Txn` that also bumps
+/// the region's lock key, on condition that the lock is as the snapshot saw it: of two writers (in this process or
+/// another replica) that read the same state one commits, and the other runs its transaction again on the newer
+/// state — optimistic concurrency, serializable, all or nothing. A commit returns once this replica's snapshot
+/// holds it, so a caller reads its own writes.
+public final class EtcdRecordEngine: RecordEngine {
+    /// A record as stored: its place among the records created in the same transaction (8 bytes, big-endian),
+    /// then its JSON. Creation order is (create revision, place).
+    struct Entry: Sendable {
+        let body: Data
+        let createRevision: Int64
+        let place: UInt64
+
+        init(body: Data, createRevision: Int64, place: UInt64) {
+            self.body = body
+            self.createRevision = createRevision
+            self.place = place
+        }
+
+        init?(stored value: Data, createRevision: Int64) {
+            guard value.count >= 8 else { return nil }
+            place = value.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+            body = Data(value.dropFirst(8))
+            self.createRevision = createRevision
+        }
+
+        static func stored(_ body: Data, place: UInt64) -> Data {
+            Data((0..<8).reversed().map { UInt8(truncatingIfNeeded: place >> (8 * $0)) }) + body
+        }
+    }
+
+    struct Snapshot: Sendable {
+        var records: [String: [String: Entry]] = [:]
+        /// The newest revision applied.
+        var revision: Int64 = 0
+        /// The lock key's mod revision: the last committed write transaction.
+        var lockRevision: Int64 = 0
+    }
+
+    private struct State {
+        var snapshot = Snapshot()
+        var loaded = false
+        var waiters: [(lockRevision: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    let client: EtcdClient
+    /// `<root>/records/`
+    let prefix: [UInt8]
+    let lockKey: [UInt8]
+    private let state = Mutex(State())
+    private let following: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    /// Loads the region's records and starts following their changes.
+    public init(client: EtcdClient, root: String) async throws {
+        self.client = client
+        prefix = Array("\(root)/records/".utf8)
+        lockKey = Array("\(root)/records/.lock".utf8)
+        let revision = try await load()
+        following.withLock { $0 = Task { [weak self] in await self?.follow(after: revision) } }
+    }
+
+    deinit {
+        following.withLock { $0?.cancel() }
+    }
+
+    // MARK: Keys
+
+    func etcdKey(kind: String, key: String) -> Data { Data(prefix + Array("\(kind)/\(key)".utf8)) }
+
+    /// (kind, key) of a record's etcd key; nil for the lock.
+    func recordName(_ etcdKey: Data) -> (kind: String, key: String)? {
+        let name = String(decoding: etcdKey.dropFirst(prefix.count), as: UTF8.self)
+        guard let slash = name.firstIndex(of: "/") else { return nil }
+        return (String(name[..<slash]), String(name[name.index(after: slash)...]))
+    }
+
+    // MARK: Following etcd
+
+    /// Reads every record as of now into the snapshot; returns the revision it was read at.
+    private func load() async throws -> Int64 {
+        var request = Etcdserverpb_RangeRequest()
+        request.key = Data(prefix)
+        request.rangeEnd = EtcdKubeStore.rangeEnd(prefix)
+        let response: Etcdserverpb_RangeResponse
+        do {
+            response = try await client.kv.range(request, options: EtcdClient.unary)
+        } catch {
+            throw EtcdClient.translate(error)
+        }
+        var snapshot = Snapshot(revision: response.header.revision)
+        for kv in response.kvs {
+            if kv.key == Data(lockKey) {
+                snapshot.lockRevision = kv.modRevision
+            } else if let (kind, key) = recordName(kv.key), let entry = Entry(stored: kv.value, createRevision: kv.createRevision) {
+                snapshot.records[kind, default: [:]][key] = entry
+            }
+        }
+        publish { state in
+            state.snapshot = snapshot
+            state.loaded = true
+        }
+        return response.header.revision
+    }
+
+    /// Applies every change after `revision`; when the watch ends (etcd restarted, history compacted), loads again.
+    private func follow(after revision: Int64) async {
+        var revision = revision
+        while !Task.isCancelled {
+            do {
+                var create = Etcdserverpb_WatchCreateRequest()
+                create.key = Data(prefix)
+                create.rangeEnd = EtcdKubeStore.rangeEnd(prefix)
+                create.startRevision = revision + 1
+                var request = Etcdserverpb_WatchRequest()
+                request.createRequest = create
+                try await client.watch.watch(options: EtcdClient.streaming, requestProducer: { [request] writer in
+                    try await writer.write(request)
+                    try await Task.sleep(for: .seconds(1 << 40))
+                }, onResponse: { response in
+                    for try await message in response.messages {
+                        if message.canceled { return }
+                        guard !message.events.isEmpty else { continue }
+                        self.apply(message.events)
+                    }
+                })
+            } catch {}
+            if Task.isCancelled { return }
+            try? await Task.sleep(for: .milliseconds(200))
+            if let reloaded = try? await load() { revision = reloaded }
+        }
+    }
+
+    private func apply(_ events: [Mvccpb_Event]) {
+        publish { state in
+            for event in events {
+                let kv = event.kv
+                if kv.key == Data(lockKey) {
+                    if event.type == .put { state.snapshot.lockRevision = kv.modRevision }
+                } else if let (kind, key) = recordName(kv.key) {
+                    if event.type == .put {
+                        state.snapshot.records[kind, default: [:]][key] = Entry(stored: kv.value, createRevision: kv.createRevision)
+                    } else {
+                        state.snapshot.records[kind]?[key] = nil
+                    }
+                }
+                state.snapshot.revision = max(state.snapshot.revision, kv.modRevision)
+            }
+        }
+    }
+
+    /// Changes the state and wakes the writers waiting for the lock revision it now holds.
+    private func publish(_ change: (inout State) -> Void) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            change(&state)
+            let lock = state.snapshot.lockRevision
+            let ready = state.waiters.filter { $0.lockRevision <= lock }.map(\.continuation)
+            state.waiters.removeAll { $0.lockRevision <= lock }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once the snapshot holds the write transaction committed at `lockRevision` (or a later one).
+    private func waitForLock(_ lockRevision: Int64) async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Bool in
+                if state.snapshot.lockRevision >= lockRevision { return true }
+                state.waiters.append((lockRevision, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    // MARK: RecordEngine
+
+    /// Waits until the snapshot holds every write transaction committed before now, by any replica: the lock's
+    /// revision, read linearizably, is the newest. A read or write after another replica's commit sees it.
+    private func catchUp() async throws {
+        var request = Etcdserverpb_RangeRequest()
+        request.key = Data(lockKey)
+        let response: Etcdserverpb_RangeResponse
+        do {
+            response = try await client.kv.range(request, options: EtcdClient.unary)
+        } catch {
+            throw EtcdClient.translate(error)
+        }
+        await waitForLock(response.kvs.first?.modRevision ?? 0)
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (RecordReader) throws -> T) async throws -> T {
+        try await catchUp()
+        let snapshot = state.withLock { $0.snapshot }
+        return try body(RecordReader(SnapshotRecords(snapshot: snapshot)))
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (RecordTransaction) throws -> T) async throws -> T {
+        try await catchUp()
+        while true {
+            let snapshot = state.withLock { $0.snapshot }
+            let records = SnapshotRecords(snapshot: snapshot)
+            let result = try body(RecordTransaction(records))
+            if records.changes.isEmpty { return result }
+            let response = try await commit(records)
+            if response.succeeded {
+                await waitForLock(response.header.revision)
+                return result
+            }
+            // Another writer got in first: once its commit is in the snapshot, the transaction runs again on it.
+            let current = response.responses.first?.responseRange.kvs.first?.modRevision ?? 0
+            await waitForLock(current)
+        }
+    }
+
+    /// One `Txn`: on condition that the lock is as the snapshot saw it, every change and a new lock; otherwise the
+    /// lock as it is now. etcd takes at most 128 operations a level, so larger commits nest their operations.
+    private func commit(_ records: SnapshotRecords) async throws -> Etcdserverpb_TxnResponse {
+        var operations: [Etcdserverpb_RequestOp] = []
+        for (place, (name, body)) in records.orderedChanges.enumerated() {
+            var op = Etcdserverpb_RequestOp()
+            if let body {
+                var put = Etcdserverpb_PutRequest()
+                put.key = etcdKey(kind: name.kind, key: name.key)
+                // A record that stays keeps its place; a new one takes its place in this transaction.
+                let kept = records.snapshot.records[name.kind]?[name.key]?.place
+                put.value = Entry.stored(body, place: kept ?? UInt64(place))
+                op.requestPut = put
+            } else {
+                var deletion = Etcdserverpb_DeleteRangeRequest()
+                deletion.key = etcdKey(kind: name.kind, key: name.key)
+                op.requestDeleteRange = deletion
+            }
+            operations.append(op)
+        }
+        var lock = Etcdserverpb_PutRequest()
+        lock.key = Data(lockKey)
+        var lockOp = Etcdserverpb_RequestOp()
+        lockOp.requestPut = lock
+        operations.append(lockOp)
+        if operations.count > 128 {
+            operations = stride(from: 0, to: operations.count, by: 128).map { start in
+                var nested = Etcdserverpb_TxnRequest()
+                nested.success = Array(operations[start..<min(start + 128, operations.count)])
+                var op = Etcdserverpb_RequestOp()
+                op.requestTxn = nested
+                return op
+            }
+        }
+        var request = Etcdserverpb_TxnRequest()
+        var unchanged = Etcdserverpb_Compare()
+        unchanged.key = Data(lockKey)
+        unchanged.target = .mod
+        unchanged.result = .equal
+        unchanged.modRevision = records.snapshot.lockRevision
+        request.compare = [unchanged]
+        request.success = operations
+        var current = Etcdserverpb_RangeRequest()
+        current.key = Data(lockKey)
+        var currentOp = Etcdserverpb_RequestOp()
+        currentOp.requestRange = current
+        request.failure = [currentOp]
+        do {
+            return try await client.kv.txn(request, options: EtcdClient.unary)
+        } catch {
+            throw EtcdClient.translate(error)
+        }
+    }
+}
+
+/// A transaction's view: the snapshot with the transaction's own changes over it.
+final class SnapshotRecords: RecordSink {
+    struct Name: Hashable {
+        let kind: String
+        let key: String
+    }
+
+    let snapshot: EtcdRecordEngine.Snapshot
+    /// nil: deleted.
+    private(set) var changes: [Name: Data?] = [:]
+    /// The order of the changes, and so of the records this transaction creates.
+    private var order: [Name] = []
+
+    init(snapshot: EtcdRecordEngine.Snapshot) { self.snapshot = snapshot }
+
+    var orderedChanges: [(Name, Data?)] { order.map { ($0, changes[$0]!) } }
+
+    func body(kind: String, key: String) throws -> Data? {
+        if let changed = changes[Name(kind: kind, key: key)] { return changed }
+        return snapshot.records[kind]?[key]?.body
+    }
+
+    func bodies(kind: String, keyPrefix: String) throws -> [Data] {
+        // Creation order: by the revision that created each record and its place in that transaction; then what
+        // this transaction creates, in its order.
+        let stored = (snapshot.records[kind] ?? [:]).filter { $0.key.hasPrefix(keyPrefix) }
+        var result: [Data] = []
+        for (key, entry) in stored.sorted(by: { ($0.value.createRevision, $0.value.place) < ($1.value.createRevision, $1.value.place) }) {
+            switch changes[Name(kind: kind, key: key)] {
+            case .some(.some(let body)): result.append(body)
+            case .some(.none): continue
+            case .none: result.append(entry.body)
+            }
+        }
+        for name in order where name.kind == kind && name.key.hasPrefix(keyPrefix) && stored[name.key] == nil {
+            if let body = changes[name] ?? nil { result.append(body) }
+        }
+        return result
+    }
+
+    func count(kind: String, keyPrefix: String) throws -> Int {
+        try bodies(kind: kind, keyPrefix: keyPrefix).count
+    }
+
+    func insert(kind: String, key: String, body: Data) throws {
+        if try self.body(kind: kind, key: key) != nil { throw RecordExists(kind: kind, key: key) }
+        record(Name(kind: kind, key: key), body)
+    }
+
+    func save(kind: String, key: String, body: Data) throws {
+        record(Name(kind: kind, key: key), body)
+    }
+
+    func delete(kind: String, key: String) throws {
+        record(Name(kind: kind, key: key), nil)
+    }
+
+    private func record(_ name: Name, _ body: Data?) {
+        if changes.updateValue(body, forKey: name) == nil { order.append(name) }
+    }
+}
