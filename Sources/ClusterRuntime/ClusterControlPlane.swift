@@ -36,7 +36,7 @@ final class ClusterControlPlane: Sendable {
     private let running: Task<Void, any Error>
 
     /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
-    init(spec: ControlPlaneSpec, directory: URL, storage: ClusterStorage, historyRetention: TimeInterval, identity: String,
+    init(spec: ControlPlaneSpec, directory: URL, storage: ClusterStorage, bindHost: String, historyRetention: TimeInterval, identity: String,
          tokenVerifier: EKSTokenVerifier?, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
          envelopeKeys: EnvelopeKeys?, logger: Logger) async throws {
         currentSpec = Mutex(spec)
@@ -48,7 +48,8 @@ final class ClusterControlPlane: Sendable {
                                                     secureDelete: spec.secretsKeyArn != nil)
         self.store = store
         let issuer = try ServiceAccountIssuer(issuer: spec.oidcIssuer.isEmpty ? spec.endpoint : spec.oidcIssuer,
-                                              privateKeyPEM: try Self.serviceAccountKey(in: directory))
+                                              privateKeyPEM: try await storage.serviceAccountKey(clusterName: spec.clusterName,
+                                                                                                 directory: directory))
         // With `encryptionConfig`, Secrets go to the store sealed by the KMS v2 envelope; the rest as they are.
         var apiStore: any KubeStore = store
         if let keyArn = spec.secretsKeyArn {
@@ -86,7 +87,7 @@ final class ClusterControlPlane: Sendable {
         self.apiServer = apiServer
         let apiLogger = ControlPlaneLogs.logger(clusterLogger, writingTo: logs.api)
 
-        let tls = try Self.tlsConfiguration(spec)
+        let tls = try Self.tlsConfiguration(spec, bindHost: bindHost)
         let responder = CallbackResponder<ClientCertificateContext> { request, context in
             await Self.respond(request, context: context, authenticator: authenticator, apiServer: apiServer, requestLog: apiLogger)
         }
@@ -104,15 +105,15 @@ final class ClusterControlPlane: Sendable {
             }
         }
         let serving = Application(responder: responder, server: server,
-                                  configuration: .init(address: .hostname(spec.host, port: spec.port), serverName: "Skiff"),
+                                  configuration: .init(address: .hostname(bindHost, port: spec.port), serverName: "Skiff"),
                                   onServerRunning: { _ in
-                                      apiLogger.info("Serving securely on \(spec.host):\(spec.port)")
+                                      apiLogger.info("Serving securely on \(bindHost):\(spec.port)")
                                       started.continuation.yield(true)
                                   },
                                   logger: serverLogger)
         var groupLogger = logger
         groupLogger[metadataKey: "cluster"] = .string(spec.clusterName)
-        let nodeAgents = NodeAgents(server: apiServer, nodes: spec.nodes.map(Self.simulatedNode), logger: groupLogger)
+        let nodeAgents = NodeAgents(server: apiServer, nodes: spec.nodes.map(Self.simulatedNode), identity: identity, logger: groupLogger)
         self.nodeAgents = nodeAgents
         // Stopped in reverse order: the controllers first, the API server last.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -149,17 +150,6 @@ final class ClusterControlPlane: Sendable {
     /// The cluster CA certificate as PEM (the record keeps it base64-encoded, as `certificateAuthority.data`).
     static func pem(_ ca: CertificateAuthority) -> String? {
         Data(base64Encoded: ca.certificateData).flatMap { String(data: $0, encoding: .utf8) }
-    }
-
-    /// The key that signs the cluster's service-account tokens (kube-apiserver's `--service-account-key-file`),
-    /// made on the control plane's first start and kept beside its store.
-    static func serviceAccountKey(in directory: URL) throws -> String {
-        let file = directory.appendingPathComponent("service-account.key")
-        if let pem = try? String(contentsOf: file, encoding: .utf8) { return pem }
-        let pem = try ServiceAccountIssuer.generatePrivateKeyPEM()
-        try Data(pem.utf8).write(to: file, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        return pem
     }
 
     /// The node groups' nodes changed: new ones register, gone ones are removed.
@@ -230,12 +220,13 @@ final class ClusterControlPlane: Sendable {
     /// Where the control plane's own logs are kept: `<cluster dir>/logs/`.
     static func logDirectory(in directory: URL) -> URL { directory.appendingPathComponent("logs", isDirectory: true) }
 
-    static func tlsConfiguration(_ spec: ControlPlaneSpec) throws -> TLSConfiguration {
+    /// The serving certificate names the endpoint's address and the one this replica listens on.
+    static func tlsConfiguration(_ spec: ControlPlaneSpec, bindHost: String) throws -> TLSConfiguration {
         let ca = spec.certificateAuthority
         let serving = try ca.issueServing(
             commonName: "kube-apiserver",
             dnsNames: ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"],
-            ipAddresses: [spec.host, "127.0.0.1"])
+            ipAddresses: Array(Set([spec.host, bindHost, "127.0.0.1"])).sorted())
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(serving.certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.privateKeyPEM.utf8), format: .pem)))

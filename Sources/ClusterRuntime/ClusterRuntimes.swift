@@ -18,16 +18,19 @@ public actor ClusterRuntimes: ControlPlaneHost {
     private let envelopeKeys: EnvelopeKeys?
     /// Where the clusters' objects are kept (their logs and keys stay in their directories).
     private let storage: ClusterStorage
+    /// The address this replica's API servers listen on (each at its cluster's port); nil: the endpoint's host.
+    private let bindHost: String?
     private var running: [String: ClusterControlPlane] = [:]
 
     /// - Parameters:
     ///   - tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
     ///   - instanceDNSNames: the region's EC2 instances' private DNS names, for node roles' `{{EC2PrivateDNSName}}`.
-    public init(directory: URL, storage: ClusterStorage = .sqlite, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
+    public init(directory: URL, storage: ClusterStorage = .sqlite, bindHost: String? = nil, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
                 tokenVerifier: EKSTokenVerifier? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
                 logging: ControlPlaneLogging = ControlPlaneLogging(), envelopeKeys: EnvelopeKeys? = nil, logger: Logger) {
         self.directory = directory
         self.storage = storage
+        self.bindHost = bindHost
         self.logging = logging
         self.envelopeKeys = envelopeKeys
         self.tokenVerifier = tokenVerifier
@@ -57,6 +60,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
         let controlPlane: ClusterControlPlane
         do {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), storage: storage,
+                                                         bindHost: bindHost ?? spec.host,
                                                          historyRetention: historyRetention, identity: identity,
                                                          tokenVerifier: tokenVerifier, instanceDNSNames: instanceDNSNames, logging: logging,
                                                          envelopeKeys: envelopeKeys, logger: logger)
@@ -94,6 +98,14 @@ public actor ClusterRuntimes: ControlPlaneHost {
         if let controlPlane = running.removeValue(forKey: clusterName) { await controlPlane.stop() }
         await storage.remove(clusterName: clusterName, directory: clusterDirectory(clusterName))
         try? FileManager.default.removeItem(at: clusterDirectory(clusterName))
+    }
+
+    public func keepOnly(clusterNames: Set<String>) async {
+        for (name, controlPlane) in running where !clusterNames.contains(name) {
+            running[name] = nil
+            await controlPlane.stop()
+            logger.notice("API server of cluster \(name) stopped: the cluster no longer runs")
+        }
     }
 
     /// Stops every control plane (Skiff is shutting down); their data stays.

@@ -1,5 +1,6 @@
 import EtcdStore
 import Foundation
+import KubeAPI
 import KubeStore
 
 /// Where each cluster's Kubernetes objects are kept: a SQLite file in the cluster's directory (the default),
@@ -44,6 +45,26 @@ public enum ClusterStorage: Sendable {
         case .etcd(let client, let root):
             let store = EtcdKubeStore(client: client, prefix: "\(root)/clusters/\(clusterName)", compactionKey: Self.etcdCompactionKey)
             return (store, try await store.isEmpty())
+        }
+    }
+
+    /// The key that signs the cluster's service-account tokens (kube-apiserver's `--service-account-key-file`),
+    /// made on its first start: a file beside the SQLite store, or on etcd beside the cluster's objects, so that
+    /// every replica signs and verifies with the same key.
+    func serviceAccountKey(clusterName: String, directory: URL) async throws -> String {
+        switch self {
+        case .sqlite:
+            let file = directory.appendingPathComponent("service-account.key")
+            if let pem = try? String(contentsOf: file, encoding: .utf8) { return pem }
+            let pem = try ServiceAccountIssuer.generatePrivateKeyPEM()
+            try Data(pem.utf8).write(to: file, options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+            return pem
+        case .etcd(let client, let root):
+            let key = Array("\(root)/clusters/\(clusterName)/skiff/service-account.key".utf8)
+            if let pem = try await client.get(key) { return String(decoding: pem, as: UTF8.self) }
+            let made = try ServiceAccountIssuer.generatePrivateKeyPEM()
+            return String(decoding: try await client.createIfAbsent(key, value: Array(made.utf8)), as: UTF8.self)
         }
     }
 

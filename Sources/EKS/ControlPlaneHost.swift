@@ -147,6 +147,9 @@ public protocol ControlPlaneHost: Sendable {
     func ensureRunning(_ spec: ControlPlaneSpec) async throws
     /// Stops the control plane and deletes its data.
     func remove(clusterName: String) async
+    /// Stops the control planes of clusters other than these, keeping their data: another replica of the region
+    /// deleted them (and their data), or they no longer run.
+    func keepOnly(clusterNames: Set<String>) async
     /// Who may now use the cluster's API (an access entry or the authentication mode changed); in effect on return.
     func updateAccess(clusterName: String, _ access: ClusterAccess) async
 }
@@ -156,6 +159,7 @@ public struct NoControlPlanes: ControlPlaneHost {
     public init() {}
     public func ensureRunning(_ spec: ControlPlaneSpec) async throws {}
     public func remove(clusterName: String) async {}
+    public func keepOnly(clusterNames: Set<String>) async {}
     public func updateAccess(clusterName: String, _ access: ClusterAccess) async {}
 }
 

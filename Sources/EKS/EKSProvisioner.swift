@@ -9,9 +9,13 @@ import ServiceLifecycle
 public struct EKSProvisioner: Service {
     private let eks: EKSService
     private let logger: Logger
+    /// With replicas sharing the region, how often this one looks again even when nothing here is due: another
+    /// replica's changes (a cluster created or deleted there) are followed within it. nil: only its own.
+    private let followInterval: TimeInterval?
 
-    public init(eks: EKSService, logger: Logger) {
+    public init(eks: EKSService, followInterval: TimeInterval? = nil, logger: Logger) {
         self.eks = eks
+        self.followInterval = followInterval
         self.logger = logger
     }
 
@@ -34,6 +38,7 @@ public struct EKSProvisioner: Service {
         if let error = await eks.advanceForProvisioner() {
             logger.error("completing EKS transitions failed; retrying", metadata: ["error": "\(error)"])
         }
-        return eks.transitions.nextDue.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
+        let due = eks.transitions.nextDue.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
+        return min(due, followInterval ?? due)
     }
 }

@@ -30,7 +30,7 @@ extension EKSService {
         }
         // Those stay CREATING and are tried again in a second.
         let notStarted = failed
-        let (next, removed, running) = try await database.write { [self] tx -> (Date?, [String], [ControlPlaneSpec]) in
+        let (next, removed, running, existing) = try await database.write { [self] tx -> (Date?, [String], [ControlPlaneSpec], Set<String>) in
             var next: Date? = notStarted.isEmpty ? nil : now.addingTimeInterval(1)
             var removed: [String] = []
             func isDue(_ due: Date?) -> Bool {
@@ -67,11 +67,13 @@ extension EKSService {
                 spec.access = try clusterAccess(tx.reader, record)
                 return spec
             }
-            return (next, removed, running)
+            return (next, removed, running, Set(try tx.all(ClusterRecord.self).map(\.cluster.name)))
         }
         for name in removed { await controlPlanes.remove(clusterName: name) }
-        // Brings back control planes after a restart and follows version upgrades.
+        // Brings back control planes after a restart and follows version upgrades; with several replicas, each
+        // runs every running cluster's and stops those another replica deleted.
         for spec in running { try? await controlPlanes.ensureRunning(spec) }
+        await controlPlanes.keepOnly(clusterNames: existing)
         return next
     }
 

@@ -24,9 +24,15 @@ public final class NodeAgents: Service, Sendable {
     private let changes = WakeupSignal()
     public static let leaseInterval: Duration = .seconds(10)
     public static let leaseDurationSeconds: Int64 = 40
+    /// This replica's name in the election of the one that runs the agents; nil runs them without one.
+    let identity: String?
 
-    public init(server: APIServer, nodes: [SimulatedNode], logger: Logger) {
+    /// - Parameter identity: with several replicas of the control plane on one store, only the holder of the
+    ///   `kube-system/skiff-node-agents` Lease runs the agents (nodes have one kubelet each), as the controller
+    ///   manager and the scheduler elect theirs.
+    public init(server: APIServer, nodes: [SimulatedNode], identity: String? = nil, logger: Logger) {
         self.server = server
+        self.identity = identity
         self.logger = logger
         self.nodes.withLock { table in for node in nodes { table[node.name] = node } }
     }
@@ -49,8 +55,19 @@ public final class NodeAgents: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.runAgents() }
+        guard let identity else {
+            await cancelWhenGracefulShutdown { await self.runAgents() }
+            return
+        }
+        var candidate = LeaderElector(client: KubeClient(server: server, user: Self.electionUser, userAgent: "skiff-node-agents"),
+                                      name: "skiff-node-agents", identity: identity)
+        candidate.logger = logger
+        let elector = candidate
+        await cancelWhenGracefulShutdown { await elector.run { await self.runAgents() } }
     }
+
+    /// Who takes part in the agents' election: a part of the control plane, not a node.
+    static let electionUser = UserInfo(name: "system:skiff:node-agents", groups: ["system:masters", "system:authenticated"])
 
     public func runAgents() async {
         // Kubelets may list and watch every pod; the agents share one informer under a node's identity.

@@ -20,13 +20,17 @@ public struct SkiffConfiguration: Sendable {
     public var auditLogMaxBackup: Int
     /// `--store`: where the clusters' objects are kept (SQLite files in the data dir unless etcd is named).
     public var clusterStorage: ClusterStorage
+    /// `--advertise-address`: the address clusters' endpoints and serving certificates name (a load balancer in
+    /// front of several replicas); nil names `host`.
+    public var advertiseAddress: String?
     /// With `--store etcd://…`, the region's records too (nil: the data dir's `region.sqlite`).
     public var regionRecords: (any RecordEngine)?
 
     public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
                 provisioningDelay: TimeInterval = 0, historyRetention: TimeInterval = 300, acceptAnyAccessKey: Bool = false,
                 auditLogMaxSize: Int = 100, auditLogMaxBackup: Int = 1, clusterStorage: ClusterStorage = .sqlite,
-                regionRecords: (any RecordEngine)? = nil) {
+                regionRecords: (any RecordEngine)? = nil, advertiseAddress: String? = nil) {
+        self.advertiseAddress = advertiseAddress
         self.clusterStorage = clusterStorage
         self.regionRecords = regionRecords
         self.auditLogMaxSize = auditLogMaxSize

@@ -44,6 +44,8 @@ public struct SkiffServer: Sendable {
         self.kms = kms
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+        // What new clusters' endpoints name: this replica, or the load balancer in front of every replica.
+        let advertised = configuration.advertiseAddress ?? apiHost
         let credentials = self.credentials
         verifier = SigV4Verifier(region: configuration.region, acceptAnyAccessKey: configuration.acceptAnyAccessKey) { id in
             try await credentials.accessKey(id: id)
@@ -54,7 +56,7 @@ public struct SkiffServer: Sendable {
         }, revocationGeneration: { credentials.revocationGeneration })
         let network = self.network
         clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
-                                   storage: configuration.clusterStorage,
+                                   storage: configuration.clusterStorage, bindHost: apiHost,
                                    historyRetention: configuration.historyRetention,
                                    identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", tokenVerifier: tokenVerifier,
                                    instanceDNSNames: { id in
@@ -83,7 +85,7 @@ public struct SkiffServer: Sendable {
                                    logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
-            endpointForNewCluster: { _ in "https://\(apiHost):\(LoopbackPorts.free(host: apiHost) ?? 6443)" },
+            endpointForNewCluster: { _ in "https://\(advertised):\(LoopbackPorts.free(host: apiHost) ?? 6443)" },
             kmsKeyProblem: { keyArn in
                 guard let state = await kms.state(of: keyArn) else { return "the key does not exist" }
                 return state == "Enabled" ? nil : "the key is \(state)"
@@ -125,7 +127,7 @@ public struct SkiffServer: Sendable {
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skiff"),
-            services: [EKSProvisioner(eks: eks, logger: logger), LogRetentionSweeper(logs: logs, logger: logger),
+            services: [EKSProvisioner(eks: eks, followInterval: configuration.regionRecords == nil ? nil : 1, logger: logger), LogRetentionSweeper(logs: logs, logger: logger),
                        TrailWriter(trail: trail, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

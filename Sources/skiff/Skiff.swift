@@ -50,6 +50,9 @@ struct Up: AsyncParsableCommand {
     var auditLogMaxSize = 100
     @Option(name: .customLong("audit-log-maxbackup"), help: "How many rotated audit logs each cluster keeps.")
     var auditLogMaxBackup = 1
+    @Option(name: .customLong("advertise-address"),
+            help: "The address clusters' endpoints and serving certificates name, e.g. a TCP load balancer in front of several replicas (default: --host).")
+    var advertiseAddress: String?
     @Option(help: "Keep the region's records and the clusters' objects in etcd: etcd://HOST:PORT[,HOST:PORT…] (default: SQLite in the data dir).")
     var store: String?
     @Option(name: .customLong("etcd-cafile"), help: "The CA of the etcd members' serving certificates (TLS to etcd).")
@@ -103,7 +106,7 @@ struct Up: AsyncParsableCommand {
                                               provisioningDelay: provisioningDelay, historyRetention: historyRetention,
                                               acceptAnyAccessKey: acceptAnyAccessKey, auditLogMaxSize: auditLogMaxSize,
                                               auditLogMaxBackup: auditLogMaxBackup, clusterStorage: storage,
-                                              regionRecords: records),
+                                              regionRecords: records, advertiseAddress: advertiseAddress),
             logger: Logger(label: "skiff"))
         try await server.run()
     }

@@ -12,6 +12,7 @@ struct AccessEntryTests {
         let access = Mutex<[String: ClusterAccess]>([:])
         func ensureRunning(_ spec: ControlPlaneSpec) async throws { access.withLock { $0[spec.clusterName] = spec.access } }
         func remove(clusterName: String) async { access.withLock { $0[clusterName] = nil } }
+        func keepOnly(clusterNames: Set<String>) async {}
         func updateAccess(clusterName: String, _ access: ClusterAccess) async { self.access.withLock { $0[clusterName] = access } }
         subscript(cluster: String) -> ClusterAccess? { access.withLock { $0[cluster] } }
     }

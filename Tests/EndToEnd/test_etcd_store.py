@@ -125,3 +125,46 @@ def test_a_prefix_written_by_a_newer_skiff_stops_the_start(tmp_path, etcd):
     stderr = start_fails(tmp_path, "--store", etcd.store)
     assert "written by a newer Skiff (layout 99" in stderr
     assert etcd.ctl("get", "--print-value-only", "/skiff/us-east-1/layout").strip() == "99"
+
+
+def make_pki(directory):
+    """A CA, a serving certificate for 127.0.0.1 and a client certificate, with openssl."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+    directory.mkdir()
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=etcd-ca")
+    for name, extension in [("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                            ("client", "extendedKeyUsage=clientAuth")]:
+        (directory / f"{name}.ext").write_text(extension + "\n")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", f"{name}.pem",
+            "-days", "1", "-extfile", f"{name}.ext")
+    return directory
+
+
+def test_tls_to_etcd_with_client_certificates(tmp_path):
+    pki = make_pki(tmp_path / "pki")
+    client_port, peer_port = free_port(), free_port()
+    url = f"https://127.0.0.1:{client_port}"
+    log = open(tmp_path / "etcd-tls.log", "ab")
+    etcd = subprocess.Popen(
+        ["etcd", "--name", "m0", "--data-dir", str(tmp_path / "etcd-tls"), "--listen-client-urls", url, "--advertise-client-urls", url,
+         "--listen-peer-urls", f"http://127.0.0.1:{peer_port}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer_port}",
+         "--initial-cluster", f"m0=http://127.0.0.1:{peer_port}", "--cert-file", str(pki / "server.pem"),
+         "--key-file", str(pki / "server.key"), "--trusted-ca-file", str(pki / "ca.pem"), "--client-cert-auth"],
+        stdout=log, stderr=log)
+    try:
+        time.sleep(1.5)
+        store = ["--store", f"etcd://127.0.0.1:{client_port}", "--etcd-cafile", str(pki / "ca.pem")]
+        # Without the client certificate etcd asks for, the start stops.
+        assert "cannot use the etcd store" in start_fails(tmp_path, *store)
+        server = Skiff(tmp_path / "data", extra_args=[*store, "--etcd-certfile", str(pki / "client.pem"),
+                                                      "--etcd-keyfile", str(pki / "client.key")]).start()
+        try:
+            server.aws("eks", "list-clusters")
+        finally:
+            server.stop()
+    finally:
+        etcd.kill()
+        etcd.wait(timeout=10)
+        log.close()
