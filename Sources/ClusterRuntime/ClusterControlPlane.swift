@@ -117,7 +117,9 @@ final class ClusterControlPlane: Sendable {
         self.nodeAgents = nodeAgents
         // Stopped in reverse order: the controllers first, the API server last.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: APIServerService(application: serving)), .init(service: StoreCompactor(store: store, retention: historyRetention)),
+            services: [.init(service: APIServerService(application: serving))]
+                + (storage.compactsPerCluster ? [.init(service: StoreCompactor(store: store, retention: historyRetention))] : [])
+                + [
                        .init(service: ControllerManager(server: apiServer, identity: identity,
                                                        logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.controllerManager),
                                                        rootCertificate: Self.pem(spec.certificateAuthority), serviceAccountIssuer: issuer)),

@@ -1,5 +1,6 @@
 import EtcdStore
 import Foundation
+import ServiceLifecycle
 import KubeAPI
 import KubeStore
 
@@ -76,6 +77,22 @@ public enum ClusterStorage: Sendable {
         try await store.compact(through: try await store.currentRevision())
     }
 
+    /// Whether each cluster's control plane compacts its own store (SQLite); on etcd, compaction is global to the
+    /// etcd cluster, so one compactor does it for all (`regionServices`).
+    var compactsPerCluster: Bool {
+        if case .sqlite = self { return true }
+        return false
+    }
+
+    /// The work the storage needs once for the whole region: on etcd, the compactor, run by whichever replica
+    /// leads its election (`/skiff/leaders/compactor`, shared by every region on the etcd cluster).
+    public func regionServices(identity: String, historyRetention: TimeInterval) -> [any Service] {
+        guard case .etcd(let client, _) = self else { return [] }
+        return [EtcdCompactor(election: EtcdLeaderElection(client: client, key: "/skiff/leaders/compactor", identity: identity),
+                              store: EtcdKubeStore(client: client, prefix: "/skiff", compactionKey: Self.etcdCompactionKey),
+                              retention: historyRetention)]
+    }
+
     /// Removes a cluster's objects (the cluster is deleted).
     func remove(clusterName: String, directory: URL) async {
         if case .etcd(let client, let root) = self {
@@ -89,5 +106,17 @@ public enum ClusterStorage: Sendable {
         case .sqlite: "sqlite"
         case .etcd(let client, let root): "\(client.endpoints.description)\(root)"
         }
+    }
+}
+
+/// Compacts etcd, keeping `retention` of history, while this replica leads the compactor's election.
+struct EtcdCompactor: Service {
+    let election: EtcdLeaderElection
+    let store: EtcdKubeStore
+    let retention: TimeInterval
+
+    func run() async throws {
+        let compactor = StoreCompactor(store: store, retention: retention)
+        await cancelWhenGracefulShutdown { await election.run { await compactor.compactWhileRunning() } }
     }
 }

@@ -7,29 +7,54 @@ import ServiceLifecycle
 /// scheduled, then completes what is due. On start it completes whatever was
 /// left in flight when Skiff last stopped.
 public struct EKSProvisioner: Service {
+    /// Runs `work` while this replica leads the region (an etcd election); returns when cancelled.
+    public typealias Leadership = @Sendable (_ work: @escaping @Sendable () async -> Void) async -> Void
+
     private let eks: EKSService
     private let logger: Logger
-    /// With replicas sharing the region, how often this one looks again even when nothing here is due: another
-    /// replica's changes (a cluster created or deleted there) are followed within it. nil: only its own.
-    private let followInterval: TimeInterval?
+    /// With replicas sharing the region: the provisioner runs on the leader only, and every replica follows the
+    /// clusters (their control planes run here too) every `followInterval`. nil: this process is the region.
+    private let replicas: (leadership: Leadership, followInterval: Duration)?
 
-    public init(eks: EKSService, followInterval: TimeInterval? = nil, logger: Logger) {
+    public init(eks: EKSService, replicas: (leadership: Leadership, followInterval: Duration)? = nil, logger: Logger) {
         self.eks = eks
-        self.followInterval = followInterval
+        self.replicas = replicas
         self.logger = logger
     }
 
     public func run() async {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let wait = await advance()
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await Task.sleep(for: .seconds(wait)) }
-                    group.addTask { await eks.wakeup.wait() }
-                    await group.next()
-                    group.cancelAll()
-                }
+            guard let replicas else { return await provision() }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await replicas.leadership { await provision() } }
+                group.addTask { await follow(every: replicas.followInterval) }
             }
+        }
+    }
+
+    private func provision() async {
+        while !Task.isCancelled {
+            // Transitions other replicas schedule do not wake this one: with replicas, it looks at least as often
+            // as it follows.
+            let wait = min(await advance(), replicas.map { Double($0.followInterval.components.seconds) } ?? .infinity)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: .seconds(wait)) }
+                group.addTask { await eks.wakeup.wait() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Starts the control planes of clusters another replica created, and stops those it deleted.
+    private func follow(every interval: Duration) async {
+        while !Task.isCancelled {
+            do {
+                try await eks.followControlPlanes()
+            } catch {
+                logger.error("following the region's clusters failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 
@@ -38,7 +63,6 @@ public struct EKSProvisioner: Service {
         if let error = await eks.advanceForProvisioner() {
             logger.error("completing EKS transitions failed; retrying", metadata: ["error": "\(error)"])
         }
-        let due = eks.transitions.nextDue.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
-        return min(due, followInterval ?? due)
+        return eks.transitions.nextDue.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
     }
 }

@@ -30,7 +30,7 @@ extension EKSService {
         }
         // Those stay CREATING and are tried again in a second.
         let notStarted = failed
-        let (next, removed, running, existing) = try await database.write { [self] tx -> (Date?, [String], [ControlPlaneSpec], Set<String>) in
+        let (next, removed) = try await database.write { [self] tx -> (Date?, [String]) in
             var next: Date? = notStarted.isEmpty ? nil : now.addingTimeInterval(1)
             var removed: [String] = []
             func isDue(_ due: Date?) -> Bool {
@@ -61,20 +61,29 @@ extension EKSService {
                 if record.cluster.status == .DELETING { removed.append(record.cluster.name) }
                 try finishTransition(tx, &record)
             }
-            let running = try tx.all(ClusterRecord.self).filter { [.ACTIVE, .UPDATING].contains($0.cluster.status) }.map { record in
+            return (next, removed)
+        }
+        for name in removed { await controlPlanes.remove(clusterName: name) }
+        try await followControlPlanes()
+        return next
+    }
+
+    /// Runs the control planes of the running clusters here, as specified now: brings them back after a restart,
+    /// follows version upgrades and node changes; with several replicas, each runs every running cluster's and
+    /// stops those another replica deleted.
+    public func followControlPlanes() async throws {
+        let (running, existing) = try await database.write { [self] tx -> ([ControlPlaneSpec], Set<String>) in
+            let clusters = try tx.all(ClusterRecord.self)
+            let running = try clusters.filter { [.ACTIVE, .UPDATING].contains($0.cluster.status) }.map { record in
                 var spec = record.controlPlaneSpec
                 spec.nodes = try nodes(tx, cluster: record)
                 spec.access = try clusterAccess(tx.reader, record)
                 return spec
             }
-            return (next, removed, running, Set(try tx.all(ClusterRecord.self).map(\.cluster.name)))
+            return (running, Set(clusters.map(\.cluster.name)))
         }
-        for name in removed { await controlPlanes.remove(clusterName: name) }
-        // Brings back control planes after a restart and follows version upgrades; with several replicas, each
-        // runs every running cluster's and stops those another replica deleted.
         for spec in running { try? await controlPlanes.ensureRunning(spec) }
         await controlPlanes.keepOnly(clusterNames: existing)
-        return next
     }
 
     private func finishTransition(_ tx: RecordTransaction, _ record: inout ClusterRecord) throws {

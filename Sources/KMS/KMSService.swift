@@ -98,12 +98,16 @@ public final class KMSService: Sendable {
     /// Each key's state by ARN as last written here, for the checks Skiff's own callers make on every use.
     private let states = Mutex<[String: (state: String, deletionDate: Date?)]>([:])
 
-    public init(database: RegionDatabase, directory: URL, region: String, account: String) throws {
+    /// - Parameter sharedRootKey: the root key replicas of the region share (kept in etcd with the records it
+    ///   protects, as `kms-root.key` sits beside `region.sqlite`); nil keeps it in the data dir.
+    public init(database: RegionDatabase, directory: URL, region: String, account: String, sharedRootKey: Data? = nil) throws {
         self.database = database
         self.region = region
         self.account = account
         let path = directory.appendingPathComponent("kms-root.key")
-        if let existing = try? Data(contentsOf: path), existing.count == 32 {
+        if let sharedRootKey, sharedRootKey.count == 32 {
+            rootKey = SymmetricKey(data: sharedRootKey)
+        } else if let existing = try? Data(contentsOf: path), existing.count == 32 {
             rootKey = SymmetricKey(data: existing)
         } else {
             let key = SymmetricKey(size: .bits256)

@@ -1,4 +1,5 @@
 import ClusterRuntime
+import EKS
 import Foundation
 import RegionStore
 
@@ -23,13 +24,20 @@ public struct SkiffConfiguration: Sendable {
     /// `--advertise-address`: the address clusters' endpoints and serving certificates name (a load balancer in
     /// front of several replicas); nil names `host`.
     public var advertiseAddress: String?
+    /// With replicas sharing one region (`--store etcd://…`): how this one takes part.
+    public var replication: Replication?
+    /// With `--store etcd://…`, KMS's root key, shared by the replicas (nil: `kms-root.key` in the data dir).
+    public var kmsRootKey: Data?
     /// With `--store etcd://…`, the region's records too (nil: the data dir's `region.sqlite`).
     public var regionRecords: (any RecordEngine)?
 
     public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
                 provisioningDelay: TimeInterval = 0, historyRetention: TimeInterval = 300, acceptAnyAccessKey: Bool = false,
                 auditLogMaxSize: Int = 100, auditLogMaxBackup: Int = 1, clusterStorage: ClusterStorage = .sqlite,
-                regionRecords: (any RecordEngine)? = nil, advertiseAddress: String? = nil) {
+                regionRecords: (any RecordEngine)? = nil, advertiseAddress: String? = nil, replication: Replication? = nil,
+                kmsRootKey: Data? = nil) {
+        self.kmsRootKey = kmsRootKey
+        self.replication = replication
         self.advertiseAddress = advertiseAddress
         self.clusterStorage = clusterStorage
         self.regionRecords = regionRecords
@@ -42,5 +50,15 @@ public struct SkiffConfiguration: Sendable {
         self.provisioningDelay = provisioningDelay
         self.historyRetention = historyRetention
         self.acceptAnyAccessKey = acceptAnyAccessKey
+    }
+}
+
+/// How a replica takes part in a region it shares with others.
+public struct Replication: Sendable {
+    /// Runs the EKS provisioner while this replica leads the region's election for it.
+    public var provisioner: EKSProvisioner.Leadership
+
+    public init(provisioner: @escaping EKSProvisioner.Leadership) {
+        self.provisioner = provisioner
     }
 }

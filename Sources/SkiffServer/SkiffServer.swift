@@ -40,7 +40,8 @@ public struct SkiffServer: Sendable {
         let logs = try LogsService(directory: configuration.dataDirectory, region: region.name, account: region.account)
         self.logs = logs
         trail = try TrailService(directory: configuration.dataDirectory, account: region.account)
-        let kms = try KMSService(database: database, directory: configuration.dataDirectory, region: region.name, account: region.account)
+        let kms = try KMSService(database: database, directory: configuration.dataDirectory, region: region.name, account: region.account,
+                                 sharedRootKey: configuration.kmsRootKey)
         self.kms = kms
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
         let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
@@ -124,11 +125,14 @@ public struct SkiffServer: Sendable {
             return try await endpoint.respond(to: request, context: context)
         }
         let logger = self.logger
+        let replication = configuration.replication
+        let identity = "\(ProcessInfo.processInfo.hostName)_\(configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host)"
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skiff"),
-            services: [EKSProvisioner(eks: eks, followInterval: configuration.regionRecords == nil ? nil : 1, logger: logger), LogRetentionSweeper(logs: logs, logger: logger),
-                       TrailWriter(trail: trail, logger: logger)],
+            services: [EKSProvisioner(eks: eks, replicas: replication.map { ($0.provisioner, .seconds(1)) }, logger: logger), LogRetentionSweeper(logs: logs, logger: logger),
+                       TrailWriter(trail: trail, logger: logger)]
+                + configuration.clusterStorage.regionServices(identity: identity, historyRetention: configuration.historyRetention),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("Skiff listening on http://\(configuration.host):\(port)")

@@ -48,6 +48,13 @@ class EtcdCluster:
     def store(self):
         return "etcd://" + ",".join(f"127.0.0.1:{client}" for _, client, _ in self.members)
 
+    def get(self, key):
+        """A key's value, read from the first member (the test kills the last)."""
+        client = self.members[0][1]
+        result = subprocess.run(["etcdctl", "--endpoints", f"127.0.0.1:{client}", "get", "--print-value-only", key],
+                                env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=20)
+        return result.stdout.strip() or None
+
     def kill(self, index):
         self.processes[index].kill()
         self.processes[index].wait(timeout=10)
@@ -169,6 +176,10 @@ def test_killing_the_leader_replica_and_an_etcd_member_loses_no_acknowledged_wri
     while kubectl(port, kubeconfig, "get", "nodes", check=False).stdout.count(" Ready ") < 2 and time.time() < deadline:
         time.sleep(0.5)
     kubectl(port, kubeconfig, "create", "deployment", "web", "--image=nginx", "--replicas=4")
+    # KMS on one replica, the same key on the others: they share the root key that seals the key material.
+    key = replicas[0].client("kms").create_key()["KeyMetadata"]["KeyId"]
+    blob = replicas[1].client("kms").encrypt(KeyId=key, Plaintext=b"shared")["CiphertextBlob"]
+    assert replicas[2].client("kms").decrypt(CiphertextBlob=blob)["Plaintext"] == b"shared"
 
     acknowledged = {"configmaps": [], "tags": []}
     stop = threading.Event()
@@ -194,8 +205,10 @@ def test_killing_the_leader_replica_and_an_etcd_member_loses_no_acknowledged_wri
         writer.start()
     try:
         time.sleep(3)
+        # The cluster's Leases (coordination.k8s.io) and the region's etcd elections.
         leases = ["kube-controller-manager", "kube-scheduler", "skiff-node-agents"]
         before = {name: lease_holder(port, kubeconfig, name) for name in leases}
+        assert etcd.get("/skiff/us-east-1/leaders/eks-provisioner") and etcd.get("/skiff/leaders/compactor")
         leader = next(r for r in replicas if (before["kube-controller-manager"] or "").endswith("_" + r.host))
         leader.kill()
         # A rollout goes on across the failover: a new template while the leader is gone.
@@ -205,8 +218,10 @@ def test_killing_the_leader_replica_and_an_etcd_member_loses_no_acknowledged_wri
         # Within 15 s of the kill (and a margin for this busy machine) every lease is held by a live replica.
         alive = [r.host for r in replicas if r is not leader]
         deadline = time.time() + 30
+        regional = ["/skiff/us-east-1/leaders/eks-provisioner", "/skiff/leaders/compactor"]
         while time.time() < deadline:
             after = {name: lease_holder(port, kubeconfig, name) for name in leases}
+            after.update({key: etcd.get(key) for key in regional})
             if all(holder and any(holder.endswith("_" + host) for host in alive) for holder in after.values()):
                 break
             time.sleep(0.5)
