@@ -215,26 +215,10 @@ public final class EtcdClient: Sendable {
     /// Puts `value` under `key` unless the key exists; returns what the key holds afterwards (of two replicas
     /// that race, both get the winner's value).
     public func createIfAbsent(_ key: [UInt8], value: [UInt8]) async throws -> [UInt8] {
-        var request = Etcdserverpb_TxnRequest()
-        var absent = Etcdserverpb_Compare()
-        absent.key = Data(key)
-        absent.target = .create
-        absent.result = .equal
-        absent.createRevision = 0
-        request.compare = [absent]
-        var put = Etcdserverpb_PutRequest()
-        put.key = Data(key)
-        put.value = Data(value)
-        var putOp = Etcdserverpb_RequestOp()
-        putOp.requestPut = put
-        request.success = [putOp]
-        var range = Etcdserverpb_RangeRequest()
-        range.key = Data(key)
-        var rangeOp = Etcdserverpb_RequestOp()
-        rangeOp.requestRange = range
-        request.failure = [rangeOp]
+        let key = Data(key)
         do {
-            let response = try await kv.txn(request, options: Self.unary)
+            let response = try await kv.txn(.init(if: [.absent(key)], then: [.put(key, Data(value))], else: [.range(key)]),
+                                             options: Self.unary)
             return response.succeeded ? value : Array(response.responses.first?.responseRange.kvs.first?.value ?? Data())
         } catch {
             throw Self.translate(error)

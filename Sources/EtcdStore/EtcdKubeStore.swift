@@ -100,27 +100,9 @@ public final class EtcdKubeStore: KubeStore {
         try await call { try await client.kv.txn(request, options: EtcdClient.unary) }
     }
 
-    private static func compare(_ key: Data, modRevision expected: Int64?) -> Etcdserverpb_Compare {
-        var compare = Etcdserverpb_Compare()
-        compare.key = key
-        if let expected {
-            compare.target = .mod
-            compare.result = .equal
-            compare.modRevision = expected
-        } else {
-            compare.target = .create
-            compare.result = .greater
-            compare.createRevision = 0
-        }
-        return compare
-    }
-
-    private static func rangeOp(_ key: Data) -> Etcdserverpb_RequestOp {
-        var range = Etcdserverpb_RangeRequest()
-        range.key = key
-        var op = Etcdserverpb_RequestOp()
-        op.requestRange = range
-        return op
+    /// The key exists, at `expected` if given.
+    private static func current(_ key: Data, modRevision expected: Int64?) -> Etcdserverpb_Compare {
+        expected.map { .modRevision(key, is: $0) } ?? .exists(key)
     }
 
     /// A failed compare-and-swap as the protocol's error: the key is gone, or it is at another revision.
@@ -189,20 +171,7 @@ public final class EtcdKubeStore: KubeStore {
 
     public func create(_ key: String, value: [UInt8]) async throws -> KeyValue {
         let etcdKey = etcdKey(key)
-        var request = Etcdserverpb_TxnRequest()
-        var absent = Etcdserverpb_Compare()
-        absent.key = etcdKey
-        absent.target = .create
-        absent.result = .equal
-        absent.createRevision = 0
-        request.compare = [absent]
-        var put = Etcdserverpb_PutRequest()
-        put.key = etcdKey
-        put.value = Data(value)
-        var op = Etcdserverpb_RequestOp()
-        op.requestPut = put
-        request.success = [op]
-        let response = try await txn(request)
+        let response = try await txn(.init(if: [.absent(etcdKey)], then: [.put(etcdKey, Data(value))]))
         guard response.succeeded else { throw StoreError.keyExists(key) }
         let revision = response.header.revision
         return KeyValue(key: key, value: value, createRevision: revision, modRevision: revision, version: 1)
@@ -210,17 +179,8 @@ public final class EtcdKubeStore: KubeStore {
 
     public func update(_ key: String, value: [UInt8], expectedRevision: Int64?) async throws -> KeyValue {
         let etcdKey = etcdKey(key)
-        var request = Etcdserverpb_TxnRequest()
-        request.compare = [Self.compare(etcdKey, modRevision: expectedRevision)]
-        var put = Etcdserverpb_PutRequest()
-        put.key = etcdKey
-        put.value = Data(value)
-        put.prevKv = true
-        var op = Etcdserverpb_RequestOp()
-        op.requestPut = put
-        request.success = [op]
-        request.failure = [Self.rangeOp(etcdKey)]
-        let response = try await txn(request)
+        let response = try await txn(.init(if: [Self.current(etcdKey, modRevision: expectedRevision)],
+                                           then: [.put(etcdKey, Data(value), prevKv: true)], else: [.range(etcdKey)]))
         guard response.succeeded else { throw casFailure(key, response) }
         let previous = response.responses[0].responsePut.prevKv
         return KeyValue(key: key, value: value, createRevision: previous.createRevision, modRevision: response.header.revision,
@@ -229,16 +189,8 @@ public final class EtcdKubeStore: KubeStore {
 
     public func delete(_ key: String, expectedRevision: Int64?) async throws -> (deleted: KeyValue, revision: Int64) {
         let etcdKey = etcdKey(key)
-        var request = Etcdserverpb_TxnRequest()
-        request.compare = [Self.compare(etcdKey, modRevision: expectedRevision)]
-        var deletion = Etcdserverpb_DeleteRangeRequest()
-        deletion.key = etcdKey
-        deletion.prevKv = true
-        var op = Etcdserverpb_RequestOp()
-        op.requestDeleteRange = deletion
-        request.success = [op]
-        request.failure = [Self.rangeOp(etcdKey)]
-        let response = try await txn(request)
+        let response = try await txn(.init(if: [Self.current(etcdKey, modRevision: expectedRevision)],
+                                           then: [.delete(etcdKey, prevKv: true)], else: [.range(etcdKey)]))
         guard response.succeeded, let last = response.responses[0].responseDeleteRange.prevKvs.first.flatMap(keyValue) else {
             throw casFailure(key, response)
         }
@@ -328,17 +280,9 @@ public final class EtcdKubeStore: KubeStore {
         let fences = Set(watchers.withLock { Array($0.prefixes.values) })
         guard !fences.isEmpty else { return }
         // etcd takes at most 128 operations a transaction (its --max-txn-ops); each chunk is one revision.
-        let operations = fences.map { fence -> Etcdserverpb_RequestOp in
-            var put = Etcdserverpb_PutRequest()
-            put.key = Data(fence + [0])
-            var op = Etcdserverpb_RequestOp()
-            op.requestPut = put
-            return op
-        }
+        let operations = fences.map { Etcdserverpb_RequestOp.put(Data($0 + [0]), Data()) }
         for start in stride(from: 0, to: operations.count, by: 128) {
-            var request = Etcdserverpb_TxnRequest()
-            request.success = Array(operations[start..<min(start + 128, operations.count)])
-            _ = try await txn(request)
+            _ = try await txn(.init(if: [], then: Array(operations[start..<min(start + 128, operations.count)])))
         }
     }
 
@@ -353,20 +297,9 @@ public final class EtcdKubeStore: KubeStore {
         guard revision > compacted else { return }
         if revision > recorded.header.revision { throw StoreError.futureRevision(revision) }
         // Recorded first, by compare-and-swap on the key's version: of two compactors only one goes on.
-        var record = Etcdserverpb_TxnRequest()
-        var unchanged = Etcdserverpb_Compare()
-        unchanged.key = Data(compactionKey)
-        unchanged.target = .version
-        unchanged.result = .equal
-        unchanged.version = previous?.version ?? 0
-        record.compare = [unchanged]
-        var put = Etcdserverpb_PutRequest()
-        put.key = Data(compactionKey)
-        put.value = Data(String(revision).utf8)
-        var op = Etcdserverpb_RequestOp()
-        op.requestPut = put
-        record.success = [op]
-        guard try await txn(record).succeeded else { return }
+        let key = Data(compactionKey)
+        guard try await txn(.init(if: [.version(key, is: previous?.version ?? 0)], then: [.put(key, Data(String(revision).utf8))]))
+            .succeeded else { return }
         var compaction = Etcdserverpb_CompactionRequest()
         compaction.revision = revision
         do {

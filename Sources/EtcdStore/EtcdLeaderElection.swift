@@ -60,27 +60,10 @@ public struct EtcdLeaderElection: Sendable {
 
     /// Takes the key if it is free, or held by this identity (an earlier life of this replica).
     private func acquire(_ lease: Int64) async throws -> Bool {
-        var put = Etcdserverpb_PutRequest()
-        put.key = Data(key)
-        put.value = Data(identity.utf8)
-        put.lease = lease
-        var putOp = Etcdserverpb_RequestOp()
-        putOp.requestPut = put
-        var free = Etcdserverpb_Compare()
-        free.key = Data(key)
-        free.target = .create
-        free.result = .equal
-        free.createRevision = 0
-        var ours = Etcdserverpb_Compare()
-        ours.key = Data(key)
-        ours.target = .value
-        ours.result = .equal
-        ours.value = Data(identity.utf8)
-        for condition in [free, ours] {
-            var request = Etcdserverpb_TxnRequest()
-            request.compare = [condition]
-            request.success = [putOp]
-            if try await client.kv.txn(request, options: EtcdClient.unary).succeeded { return true }
+        let key = Data(key)
+        let claim = Etcdserverpb_RequestOp.put(key, Data(identity.utf8), lease: lease)
+        for condition in [Etcdserverpb_Compare.absent(key), .value(key, is: Data(identity.utf8))] {
+            if try await client.kv.txn(.init(if: [condition], then: [claim]), options: EtcdClient.unary).succeeded { return true }
         }
         return false
     }

@@ -224,50 +224,20 @@ public final class EtcdRecordEngine: RecordEngine {
     /// One `Txn`: on condition that the lock is as the snapshot saw it, every change and a new lock; otherwise the
     /// lock as it is now. etcd takes at most 128 operations a level, so larger commits nest their operations.
     private func commit(_ records: SnapshotRecords) async throws -> Etcdserverpb_TxnResponse {
-        var operations: [Etcdserverpb_RequestOp] = []
-        for (place, (name, body)) in records.orderedChanges.enumerated() {
-            var op = Etcdserverpb_RequestOp()
-            if let body {
-                var put = Etcdserverpb_PutRequest()
-                put.key = etcdKey(kind: name.kind, key: name.key)
-                // A record that stays keeps its place; a new one takes its place in this transaction.
-                let kept = records.snapshot.records[name.kind]?[name.key]?.place
-                put.value = Entry.stored(body, place: kept ?? UInt64(place))
-                op.requestPut = put
-            } else {
-                var deletion = Etcdserverpb_DeleteRangeRequest()
-                deletion.key = etcdKey(kind: name.kind, key: name.key)
-                op.requestDeleteRange = deletion
-            }
-            operations.append(op)
+        var operations = records.orderedChanges.enumerated().map { place, change -> Etcdserverpb_RequestOp in
+            let (name, body) = change
+            let key = etcdKey(kind: name.kind, key: name.key)
+            guard let body else { return .delete(key) }
+            // A record that stays keeps its place; a new one takes its place in this transaction.
+            let kept = records.snapshot.records[name.kind]?[name.key]?.place
+            return .put(key, Entry.stored(body, place: kept ?? UInt64(place)))
         }
-        var lock = Etcdserverpb_PutRequest()
-        lock.key = Data(lockKey)
-        var lockOp = Etcdserverpb_RequestOp()
-        lockOp.requestPut = lock
-        operations.append(lockOp)
+        operations.append(.put(Data(lockKey), Data()))
         if operations.count > 128 {
-            operations = stride(from: 0, to: operations.count, by: 128).map { start in
-                var nested = Etcdserverpb_TxnRequest()
-                nested.success = Array(operations[start..<min(start + 128, operations.count)])
-                var op = Etcdserverpb_RequestOp()
-                op.requestTxn = nested
-                return op
-            }
+            operations = stride(from: 0, to: operations.count, by: 128).map { .all(Array(operations[$0..<min($0 + 128, operations.count)])) }
         }
-        var request = Etcdserverpb_TxnRequest()
-        var unchanged = Etcdserverpb_Compare()
-        unchanged.key = Data(lockKey)
-        unchanged.target = .mod
-        unchanged.result = .equal
-        unchanged.modRevision = records.snapshot.lockRevision
-        request.compare = [unchanged]
-        request.success = operations
-        var current = Etcdserverpb_RangeRequest()
-        current.key = Data(lockKey)
-        var currentOp = Etcdserverpb_RequestOp()
-        currentOp.requestRange = current
-        request.failure = [currentOp]
+        let request = Etcdserverpb_TxnRequest(if: [.modRevision(Data(lockKey), is: records.snapshot.lockRevision)], then: operations,
+                                              else: [.range(Data(lockKey))])
         do {
             return try await client.kv.txn(request, options: EtcdClient.unary)
         } catch {
