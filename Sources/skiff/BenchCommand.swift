@@ -70,6 +70,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Concurrent client counts, comma-separated.") var clients = "1,8,32"
         @Option(name: .customLong("list-size"), help: "Pods the API run creates and lists.") var listSize = 10_000
         @Option(help: "Backends, comma-separated: sqlite, etcd (one member), etcd3 (three members).") var backends = "sqlite,etcd,etcd3"
+        @Flag(name: .customLong("no-https"), help: "Skip the SQLite control plane over HTTPS.") var noHTTPS = false
         @Option(name: .customLong("work-dir"), help: "Where the SQLite databases go (default: a temporary directory).")
         var workDir: String?
 
@@ -78,7 +79,8 @@ struct Bench: AsyncParsableCommand {
             defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
             try await StoreBenchmark(directory: directory, operationsPerRun: operations,
                                      clientCounts: clients.split(separator: ",").compactMap { Int($0) },
-                                     listSize: listSize, backends: backends.split(separator: ",").map(String.init)).run()
+                                     listSize: listSize, backends: backends.split(separator: ",").map(String.init),
+                                     https: !noHTTPS).run()
         }
     }
 

@@ -6,13 +6,16 @@ import KubeStore
 
 /// `skiff bench store`: the store on each backend side by side in one run — SQLite, etcd with one member and
 /// with three — with raw etcd Puts from the same load generator (same keys and values) as the baseline,
-/// then the Kubernetes API's creates, updates, gets and a large list on each backend.
+/// then the Kubernetes API's creates, updates, gets and a large list on each backend, and on SQLite the same
+/// API over HTTPS (`https-h2`), the yardstick against raw etcd.
 struct StoreBenchmark {
     let directory: URL
     let operationsPerRun: Int
     let clientCounts: [Int]
     let listSize: Int
     let backends: [String]
+    /// Whether the SQLite backend's run also drives a control plane over HTTPS.
+    var https = true
 
     func run() async throws {
         let value = JSONCoding.encode(APIBenchmark.pod(0))
@@ -44,6 +47,11 @@ struct StoreBenchmark {
                 }.line)
             }
             try await api(backend, store: try await open())
+            // The target: Kubernetes creates over HTTPS (HTTP/2, a control plane in a process of its own) on SQLite
+            // against raw etcd's puts above, in the same run.
+            if backend == "sqlite" && https {
+                try await HTTPSBenchmark(directory: directory, operationsPerRun: operationsPerRun, http2: true).run()
+            }
         }
     }
 
