@@ -13,7 +13,19 @@ struct APIBenchmark {
     let watchers: Int
     let churnUpdates: Int
 
-    static func pod(_ index: Int, namespace: String = "bench") -> JSON {
+    /// - Parameter bound: bound to a node (that need not exist) as a scheduled pod is; against a whole control
+    ///   plane, unbound and for a scheduler that is not there, so neither the scheduler nor the pod garbage
+    ///   collector (which deletes pods of missing nodes) acts on the benchmark's pods.
+    static func pod(_ index: Int, namespace: String = "bench", bound: Bool = true) -> JSON {
+        var pod = boundPod(index, namespace: namespace)
+        if !bound {
+            pod[path: ["spec", "nodeName"]] = nil
+            pod[path: ["spec", "schedulerName"]] = "skiff-bench-unscheduled"
+        }
+        return pod
+    }
+
+    private static func boundPod(_ index: Int, namespace: String) -> JSON {
         ["apiVersion": "v1", "kind": "Pod",
          "metadata": ["name": .string("pod-\(index)"), "namespace": .string(namespace),
                       "labels": ["app": .string("app-\(index % 50)"), "tier": "web"]],

@@ -69,7 +69,7 @@ struct HTTPSBenchmark {
                 _ = try await send(.GET, "/api/v1/namespaces/bench")
             }
             let creates = try await measured("create", clients: clients, perClient: perClient) { client, index in
-                let status = try await send(.POST, "/api/v1/namespaces/bench/pods", body: APIBenchmark.pod(offset + client * perClient + index))
+                let status = try await send(.POST, "/api/v1/namespaces/bench/pods", body: APIBenchmark.pod(offset + client * perClient + index, bound: false))
                 guard status == 201 else { throw BenchFailure(status: status) }
             }
             print(creates.line)
