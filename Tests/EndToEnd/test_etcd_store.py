@@ -133,6 +133,8 @@ def make_pki(directory):
         subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
     directory.mkdir()
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=etcd-ca")
+    # A CA that signed nothing etcd serves: trusting it instead is a wrong certificate setup.
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.pem", "-days", "1", "-subj", "/CN=other")
     for name, extension in [("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
                             ("client", "extendedKeyUsage=clientAuth")]:
         (directory / f"{name}.ext").write_text(extension + "\n")
@@ -156,10 +158,12 @@ def test_tls_to_etcd_with_client_certificates(tmp_path):
     try:
         time.sleep(1.5)
         store = ["--store", f"etcd://127.0.0.1:{client_port}", "--etcd-cafile", str(pki / "ca.pem")]
-        # Without the client certificate etcd asks for, the start stops.
+        client = ["--etcd-certfile", str(pki / "client.pem"), "--etcd-keyfile", str(pki / "client.key")]
+        # Without the client certificate etcd asks for, or trusting another CA than the members', the start stops.
         assert "cannot use the etcd store" in start_fails(tmp_path, *store)
-        server = Skiff(tmp_path / "data", extra_args=[*store, "--etcd-certfile", str(pki / "client.pem"),
-                                                      "--etcd-keyfile", str(pki / "client.key")]).start()
+        wrong_ca = ["--store", f"etcd://127.0.0.1:{client_port}", "--etcd-cafile", str(pki / "other.pem")]
+        assert "cannot use the etcd store" in start_fails(tmp_path, *wrong_ca, *client)
+        server = Skiff(tmp_path / "data", extra_args=[*store, *client]).start()
         try:
             server.aws("eks", "list-clusters")
         finally:
