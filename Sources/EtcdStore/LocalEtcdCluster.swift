@@ -7,7 +7,10 @@ public final class LocalEtcdCluster: @unchecked Sendable {
         public let name: String
         public let clientPort: Int
         public let peerPort: Int
+        /// The shell that runs etcd and kills it when this pipe closes: on `stop`, or when the process that
+        /// started it exits in any way (a test run that ends leaves no etcd behind).
         public let process: Process
+        let lifeline: Pipe
     }
 
     public private(set) var members: [Member] = []
@@ -30,8 +33,10 @@ public final class LocalEtcdCluster: @unchecked Sendable {
         for index in 0..<size {
             let (client, peer) = (ports[2 * index], ports[2 * index + 1])
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = [
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            let lifeline = Pipe()
+            process.standardInput = lifeline
+            process.arguments = ["-c", "\"$0\" \"$@\" <&- & etcd=$!; cat >/dev/null; kill -9 $etcd; wait $etcd", binary,
                 "--name", names[index],
                 "--data-dir", directory.appendingPathComponent(names[index]).path,
                 "--listen-client-urls", "http://127.0.0.1:\(client)", "--advertise-client-urls", "http://127.0.0.1:\(client)",
@@ -44,7 +49,7 @@ public final class LocalEtcdCluster: @unchecked Sendable {
             FileManager.default.createFile(atPath: log.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
-            members.append(Member(name: names[index], clientPort: client, peerPort: peer, process: process))
+            members.append(Member(name: names[index], clientPort: client, peerPort: peer, process: process, lifeline: lifeline))
         }
         endpoints = EtcdEndpoints(members: members.map { .init(host: "127.0.0.1", port: $0.clientPort) })
         // Until every member answers: a member that has just started may accept connections before it serves.
@@ -65,10 +70,10 @@ public final class LocalEtcdCluster: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Kills every member (SIGKILL, as a crash would) and removes the data.
+    /// Kills every member (SIGKILL, as a crash would, through its lifeline) and removes the data.
     public func stop() {
         for member in members where member.process.isRunning {
-            kill(member.process.processIdentifier, SIGKILL)
+            try? member.lifeline.fileHandleForWriting.close()
             member.process.waitUntilExit()
         }
         members.removeAll()
