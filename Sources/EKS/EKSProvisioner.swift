@@ -36,7 +36,7 @@ public struct EKSProvisioner: Service {
         while !Task.isCancelled {
             // Transitions other replicas schedule do not wake this one: with replicas, it looks at least as often
             // as it follows.
-            let wait = min(await advance(), replicas.map { Double($0.followInterval.components.seconds) } ?? .infinity)
+            let wait = min(await advance(), replicas.map { $0.followInterval / .seconds(1) } ?? .infinity)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await Task.sleep(for: .seconds(wait)) }
                 group.addTask { await eks.wakeup.wait() }

@@ -12,8 +12,8 @@ extension EKSService {
     static let autoScalingGroupTag = "aws:autoscaling:groupName"
 
     /// The node group's running instances.
-    func instances(_ tx: RecordTransaction, of nodegroup: Nodegroup) throws -> [InstanceRecord] {
-        try network.instances(tx, tagged: Self.nodegroupTag, nodegroup.nodegroupName)
+    func instances(_ reader: RecordReader, of nodegroup: Nodegroup) throws -> [InstanceRecord] {
+        try network.instances(reader, tagged: Self.nodegroupTag, nodegroup.nodegroupName)
             .filter { $0.tag(Self.clusterTag) == nodegroup.clusterName && $0.state == .running }
     }
 
@@ -26,7 +26,7 @@ extension EKSService {
         case .CREATING, .CREATE_FAILED: 0
         case .DELETING, .DELETE_FAILED: 0
         }
-        var running = try instances(tx, of: nodegroup)
+        var running = try instances(tx.reader, of: nodegroup)
         if running.count > desired {
             // From the zone with the most instances, the oldest first.
             var victims: [String] = []
@@ -94,12 +94,12 @@ extension EKSService {
     }
 
     /// The Nodes a cluster's control plane runs, from its node groups' instances.
-    func nodes(_ tx: RecordTransaction, cluster: ClusterRecord) throws -> [NodeSpec] {
+    func nodes(_ reader: RecordReader, cluster: ClusterRecord) throws -> [NodeSpec] {
         let version = KubernetesVersions.named(cluster.cluster.version)
         var nodes: [NodeSpec] = []
-        for record in try tx.all(NodegroupRecord.self, keyPrefix: cluster.cluster.name + "/") {
+        for record in try reader.all(NodegroupRecord.self, keyPrefix: cluster.cluster.name + "/") {
             let nodegroup = record.nodegroup
-            for instance in try instances(tx, of: nodegroup) {
+            for instance in try instances(reader, of: nodegroup) {
                 guard let type = InstanceType.named(instance.instanceType) else { continue }
                 nodes.append(NodeSpec(instance: instance, type: type, nodegroup: nodegroup, region: network.region,
                                       kubeletVersion: "v\(KubernetesVersions.named(nodegroup.version)?.patchVersion ?? version?.patchVersion ?? nodegroup.version)-eks-4096c30"))

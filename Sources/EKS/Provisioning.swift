@@ -72,12 +72,12 @@ extension EKSService {
     /// follows version upgrades and node changes; with several replicas, each runs every running cluster's and
     /// stops those another replica deleted.
     public func followControlPlanes() async throws {
-        let (running, existing) = try await database.write { [self] tx -> ([ControlPlaneSpec], Set<String>) in
-            let clusters = try tx.all(ClusterRecord.self)
+        let (running, existing) = try await read { [self] reader -> ([ControlPlaneSpec], Set<String>) in
+            let clusters = try reader.all(ClusterRecord.self)
             let running = try clusters.filter { [.ACTIVE, .UPDATING].contains($0.cluster.status) }.map { record in
                 var spec = record.controlPlaneSpec
-                spec.nodes = try nodes(tx, cluster: record)
-                spec.access = try clusterAccess(tx.reader, record)
+                spec.nodes = try nodes(reader, cluster: record)
+                spec.access = try clusterAccess(reader, record)
                 return spec
             }
             return (running, Set(clusters.map(\.cluster.name)))
@@ -121,7 +121,7 @@ extension EKSService {
             record.dueAt = nil
             try tx.save(record)
         case .remove:
-            _ = try network.terminateInstances(tx, ids: try instances(tx, of: record.nodegroup).map(\.instanceId), reason: "Service initiated")
+            _ = try network.terminateInstances(tx, ids: try instances(tx.reader, of: record.nodegroup).map(\.instanceId), reason: "Service initiated")
             try network.detach(tx, subnetIds: record.nodegroup.subnets, from: record.nodegroup.nodegroupArn)
             for update in try tx.all(UpdateRecord.self, keyPrefix: record.nodegroup.clusterName + "/")
             where update.nodegroupName == record.nodegroup.nodegroupName {

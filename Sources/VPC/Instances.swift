@@ -133,8 +133,8 @@ extension RegionNetwork {
         }
     }
 
-    public func instances(_ tx: RecordTransaction, tagged key: String, _ value: String) throws -> [InstanceRecord] {
-        try tx.all(InstanceRecord.self).filter { $0.tag(key) == value }
+    public func instances(_ reader: RecordReader, tagged key: String, _ value: String) throws -> [InstanceRecord] {
+        try reader.all(InstanceRecord.self).filter { $0.tag(key) == value }
     }
 
     public func describeInstances(ids: [String], filters: [EC2Filter], maxResults: Int?, nextToken: String?) async throws -> EC2Page<InstanceRecord> {
