@@ -36,6 +36,13 @@ public enum ClusterStorage: Sendable {
         }
     }
 
+    /// Where a cluster's keys live on etcd: its objects, and beside them (outside `/registry`) its signing key.
+    static func etcdPrefix(root: String, clusterName: String) -> String { "\(root)/clusters/\(clusterName)" }
+
+    static func etcdStore(_ client: EtcdClient, root: String, clusterName: String) -> EtcdKubeStore {
+        EtcdKubeStore(client: client, prefix: etcdPrefix(root: root, clusterName: clusterName), compactionKey: etcdCompactionKey)
+    }
+
     /// Opens a cluster's store; `isNew` when it holds nothing yet (the cluster's first start).
     func open(clusterName: String, directory: URL, secureDelete: Bool) async throws -> (store: any KubeStore, isNew: Bool) {
         switch self {
@@ -44,7 +51,7 @@ public enum ClusterStorage: Sendable {
             let isNew = !FileManager.default.fileExists(atPath: path)
             return (try SQLiteKubeStore(path: path, secureDelete: secureDelete), isNew)
         case .etcd(let client, let root):
-            let store = EtcdKubeStore(client: client, prefix: "\(root)/clusters/\(clusterName)", compactionKey: Self.etcdCompactionKey)
+            let store = Self.etcdStore(client, root: root, clusterName: clusterName)
             return (store, try await store.isEmpty())
         }
     }
@@ -62,7 +69,7 @@ public enum ClusterStorage: Sendable {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
             return pem
         case .etcd(let client, let root):
-            let key = Array("\(root)/clusters/\(clusterName)/skiff/service-account.key".utf8)
+            let key = Array("\(Self.etcdPrefix(root: root, clusterName: clusterName))/skiff/service-account.key".utf8)
             if let pem = try await client.get(key) { return String(decoding: pem, as: UTF8.self) }
             let made = try ServiceAccountIssuer.generatePrivateKeyPEM()
             return String(decoding: try await client.createIfAbsent(key, value: Array(made.utf8)), as: UTF8.self)
@@ -96,8 +103,7 @@ public enum ClusterStorage: Sendable {
     /// Removes a cluster's objects (the cluster is deleted).
     func remove(clusterName: String, directory: URL) async {
         if case .etcd(let client, let root) = self {
-            try? await EtcdKubeStore(client: client, prefix: "\(root)/clusters/\(clusterName)", compactionKey: Self.etcdCompactionKey)
-                .deleteAll()
+            try? await Self.etcdStore(client, root: root, clusterName: clusterName).deleteAll()
         }
     }
 

@@ -177,16 +177,40 @@ public final class EtcdClient: Sendable {
         return options
     }
 
+    /// Runs one call, its gRPC failure as the error a caller can act on.
+    func call<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Watches keys from `startRevision` on (`rangeEnd` empty: one key), handing each response to `handle` until
+    /// the watch ends or `handle` returns. The request stream stays open meanwhile: closing it would end the watch.
+    func watch(key: Data, rangeEnd: Data, startRevision: Int64, prevKv: Bool = false,
+               _ handle: @escaping @Sendable (RPCAsyncSequence<Etcdserverpb_WatchResponse, any Error>) async throws -> Void) async throws {
+        var create = Etcdserverpb_WatchCreateRequest()
+        create.key = key
+        create.rangeEnd = rangeEnd
+        create.startRevision = startRevision
+        create.prevKv = prevKv
+        var request = Etcdserverpb_WatchRequest()
+        request.createRequest = create
+        try await call {
+            try await watch.watch(options: Self.streaming, requestProducer: { [request] writer in
+                try await writer.write(request)
+                try await Task.sleep(for: .seconds(1 << 40))
+            }, onResponse: { response in try await handle(response.messages) })
+        }
+    }
+
     /// Asks a member for its status within `timeout`: the start-up check that etcd is there at all.
     public func status(timeout: Duration = .seconds(5)) async throws -> (version: String, revision: Int64) {
         var options = Self.unary
         options.timeout = timeout
-        do {
-            let status = try await maintenance.status(Etcdserverpb_StatusRequest(), options: options)
-            return (status.version, status.header.revision)
-        } catch {
-            throw Self.translate(error)
-        }
+        let status = try await call { try await maintenance.status(Etcdserverpb_StatusRequest(), options: options) }
+        return (status.version, status.header.revision)
     }
 
     /// One plain Put, as etcd's own benchmark tool sends: the baseline the store's writes are measured against.
@@ -194,35 +218,24 @@ public final class EtcdClient: Sendable {
         var request = Etcdserverpb_PutRequest()
         request.key = Data(key)
         request.value = Data(value)
-        do {
-            return try await kv.put(request, options: Self.unary).header.revision
-        } catch {
-            throw Self.translate(error)
-        }
+        return try await call { try await kv.put(request, options: Self.unary) }.header.revision
     }
 
     /// One key's value, or nil.
     public func get(_ key: [UInt8]) async throws -> [UInt8]? {
         var request = Etcdserverpb_RangeRequest()
         request.key = Data(key)
-        do {
-            return try await kv.range(request, options: Self.unary).kvs.first.map { Array($0.value) }
-        } catch {
-            throw Self.translate(error)
-        }
+        return try await call { try await kv.range(request, options: Self.unary) }.kvs.first.map { Array($0.value) }
     }
 
     /// Puts `value` under `key` unless the key exists; returns what the key holds afterwards (of two replicas
     /// that race, both get the winner's value).
     public func createIfAbsent(_ key: [UInt8], value: [UInt8]) async throws -> [UInt8] {
         let key = Data(key)
-        do {
-            let response = try await kv.txn(.init(if: [.absent(key)], then: [.put(key, Data(value))], else: [.range(key)]),
-                                             options: Self.unary)
-            return response.succeeded ? value : Array(response.responses.first?.responseRange.kvs.first?.value ?? Data())
-        } catch {
-            throw Self.translate(error)
+        let response = try await call {
+            try await kv.txn(.init(if: [.absent(key)], then: [.put(key, Data(value))], else: [.range(key)]), options: Self.unary)
         }
+        return response.succeeded ? value : Array(response.responses.first?.responseRange.kvs.first?.value ?? Data())
     }
 
     /// A gRPC failure as the error a caller can act on.

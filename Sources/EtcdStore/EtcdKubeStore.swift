@@ -202,30 +202,17 @@ public final class EtcdKubeStore: KubeStore {
     public func watch(prefix watched: String, afterRevision: Int64) async throws -> WatchStream {
         let (stream, continuation) = WatchStream.makeStream(bufferingPolicy: .bufferingOldest(watchBufferLimit))
         let base = prefix + Array(watched.utf8)
-        var create = Etcdserverpb_WatchCreateRequest()
-        create.key = Data(base)
-        create.rangeEnd = Self.rangeEnd(base)
-        create.startRevision = afterRevision + 1
-        create.prevKv = true
-        var request = Etcdserverpb_WatchRequest()
-        request.createRequest = create
         let id = watchers.withLock { watchers in
             defer { watchers.nextId += 1 }
             watchers.prefixes[watchers.nextId] = base
             return watchers.nextId
         }
-        let task = Task { [client, request] in
+        let task = Task { [client] in
             do {
-                try await client.watch.watch(options: EtcdClient.streaming, requestProducer: { writer in
-                    try await writer.write(request)
-                    // The request stream stays open while the watch runs: closing it would end the watch.
-                    try await Task.sleep(for: .seconds(1 << 40))
-                }, onResponse: { response in
-                    try await self.deliver(response.messages, to: continuation)
-                })
+                try await client.watch(key: Data(base), rangeEnd: Self.rangeEnd(base), startRevision: afterRevision + 1, prevKv: true) {
+                    try await self.deliver($0, to: continuation)
+                }
                 continuation.finish(throwing: EtcdError.unavailable("the watch stream closed"))
-            } catch let error as RPCError {
-                continuation.finish(throwing: EtcdClient.translate(error))
             } catch {
                 continuation.finish(throwing: error)
             }

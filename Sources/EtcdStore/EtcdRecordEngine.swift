@@ -90,12 +90,7 @@ public final class EtcdRecordEngine: RecordEngine {
         var request = Etcdserverpb_RangeRequest()
         request.key = Data(prefix)
         request.rangeEnd = EtcdKubeStore.rangeEnd(prefix)
-        let response: Etcdserverpb_RangeResponse
-        do {
-            response = try await client.kv.range(request, options: EtcdClient.unary)
-        } catch {
-            throw EtcdClient.translate(error)
-        }
+        let response = try await client.call { try await client.kv.range(request, options: EtcdClient.unary) }
         var snapshot = Snapshot(revision: response.header.revision)
         for kv in response.kvs {
             if kv.key == Data(lockKey) {
@@ -115,24 +110,13 @@ public final class EtcdRecordEngine: RecordEngine {
     private func follow(after revision: Int64) async {
         var revision = revision
         while !Task.isCancelled {
-            do {
-                var create = Etcdserverpb_WatchCreateRequest()
-                create.key = Data(prefix)
-                create.rangeEnd = EtcdKubeStore.rangeEnd(prefix)
-                create.startRevision = revision + 1
-                var request = Etcdserverpb_WatchRequest()
-                request.createRequest = create
-                try await client.watch.watch(options: EtcdClient.streaming, requestProducer: { [request] writer in
-                    try await writer.write(request)
-                    try await Task.sleep(for: .seconds(1 << 40))
-                }, onResponse: { response in
-                    for try await message in response.messages {
-                        if message.canceled { return }
-                        guard !message.events.isEmpty else { continue }
-                        self.apply(message.events)
-                    }
-                })
-            } catch {}
+            try? await client.watch(key: Data(prefix), rangeEnd: EtcdKubeStore.rangeEnd(prefix), startRevision: revision + 1) { messages in
+                for try await message in messages {
+                    if message.canceled { return }
+                    guard !message.events.isEmpty else { continue }
+                    self.apply(message.events)
+                }
+            }
             if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(200))
             if let reloaded = try? await load() { revision = reloaded }
@@ -188,12 +172,7 @@ public final class EtcdRecordEngine: RecordEngine {
     private func catchUp() async throws {
         var request = Etcdserverpb_RangeRequest()
         request.key = Data(lockKey)
-        let response: Etcdserverpb_RangeResponse
-        do {
-            response = try await client.kv.range(request, options: EtcdClient.unary)
-        } catch {
-            throw EtcdClient.translate(error)
-        }
+        let response = try await client.call { try await client.kv.range(request, options: EtcdClient.unary) }
         await waitForLock(response.kvs.first?.modRevision ?? 0)
     }
 
@@ -238,11 +217,7 @@ public final class EtcdRecordEngine: RecordEngine {
         }
         let request = Etcdserverpb_TxnRequest(if: [.modRevision(Data(lockKey), is: records.snapshot.lockRevision)], then: operations,
                                               else: [.range(Data(lockKey))])
-        do {
-            return try await client.kv.txn(request, options: EtcdClient.unary)
-        } catch {
-            throw EtcdClient.translate(error)
-        }
+        return try await client.call { try await client.kv.txn(request, options: EtcdClient.unary) }
     }
 }
 

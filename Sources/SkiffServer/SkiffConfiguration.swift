@@ -51,6 +51,12 @@ public struct SkiffConfiguration: Sendable {
         self.historyRetention = historyRetention
         self.acceptAnyAccessKey = acceptAnyAccessKey
     }
+
+    /// The address this replica's cluster API servers listen on: `host`, or loopback when `host` is every address.
+    public var apiHost: String { host == "0.0.0.0" ? "127.0.0.1" : host }
+
+    /// This replica's name in leader elections: stable across its restarts, distinct between replicas of one machine.
+    public var identity: String { "\(ProcessInfo.processInfo.hostName)_\(apiHost)" }
 }
 
 /// How a replica takes part in a region it shares with others.

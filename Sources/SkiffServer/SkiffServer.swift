@@ -44,7 +44,7 @@ public struct SkiffServer: Sendable {
                                  sharedRootKey: configuration.kmsRootKey)
         self.kms = kms
         // Each cluster's API server gets its own loopback port on the host Skiff serves.
-        let apiHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+        let apiHost = configuration.apiHost
         // What new clusters' endpoints name: this replica, or the load balancer in front of every replica.
         let advertised = configuration.advertiseAddress ?? apiHost
         let credentials = self.credentials
@@ -59,7 +59,7 @@ public struct SkiffServer: Sendable {
         clusters = ClusterRuntimes(directory: configuration.dataDirectory.appendingPathComponent("clusters", isDirectory: true),
                                    storage: configuration.clusterStorage, bindHost: apiHost,
                                    historyRetention: configuration.historyRetention,
-                                   identity: "\(ProcessInfo.processInfo.hostName)_\(apiHost)", tokenVerifier: tokenVerifier,
+                                   identity: configuration.identity, tokenVerifier: tokenVerifier,
                                    instanceDNSNames: { id in
                                        guard let instance = try? await network.describeInstances(ids: [id], filters: [], maxResults: nil,
                                                                                                  nextToken: nil).items.first,
@@ -126,13 +126,12 @@ public struct SkiffServer: Sendable {
         }
         let logger = self.logger
         let replication = configuration.replication
-        let identity = "\(ProcessInfo.processInfo.hostName)_\(configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host)"
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skiff"),
             services: [EKSProvisioner(eks: eks, replicas: replication.map { ($0.provisioner, .seconds(1)) }, logger: logger), LogRetentionSweeper(logs: logs, logger: logger),
                        TrailWriter(trail: trail, logger: logger)]
-                + configuration.clusterStorage.regionServices(identity: identity, historyRetention: configuration.historyRetention),
+                + configuration.clusterStorage.regionServices(identity: configuration.identity, historyRetention: configuration.historyRetention),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("Skiff listening on http://\(configuration.host):\(port)")

@@ -89,37 +89,30 @@ struct Up: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        var configuration = SkiffConfiguration(host: host, port: port, dataDirectory: dataDir.url, region: region,
+                                               provisioningDelay: provisioningDelay, historyRetention: historyRetention,
+                                               acceptAnyAccessKey: acceptAnyAccessKey, auditLogMaxSize: auditLogMaxSize,
+                                               auditLogMaxBackup: auditLogMaxBackup, advertiseAddress: advertiseAddress)
         // etcd is checked before anything is written: an unreachable or foreign store stops the start here.
-        var storage = ClusterStorage.sqlite
-        var records: (any RecordEngine)?
-        var replication: Replication?
-        var kmsRootKey: Data?
         if let store {
             let endpoints = try EtcdEndpoints(url: store, caFile: etcdCAFile, certFile: etcdCertFile, keyFile: etcdKeyFile)
             do {
-                storage = try await ClusterStorage.connect(endpoints, region: region)
+                let storage = try await ClusterStorage.connect(endpoints, region: region)
+                configuration.clusterStorage = storage
                 if case .etcd(let client, let root) = storage {
-                    records = try await EtcdRecordEngine(client: client, root: root)
-                    kmsRootKey = Data(try await client.createIfAbsent(Array("\(root)/kms-root.key".utf8),
-                                                                      value: (0..<32).map { _ in UInt8.random(in: 0...255) }))
-                    var election = EtcdLeaderElection(client: client, key: "\(root)/leaders/eks-provisioner",
-                                                      identity: "\(ProcessInfo.processInfo.hostName)_\(host == "0.0.0.0" ? "127.0.0.1" : host)")
+                    configuration.regionRecords = try await EtcdRecordEngine(client: client, root: root)
+                    configuration.kmsRootKey = Data(try await client.createIfAbsent(Array("\(root)/kms-root.key".utf8),
+                                                                                    value: (0..<32).map { _ in UInt8.random(in: 0...255) }))
+                    var election = EtcdLeaderElection(client: client, key: "\(root)/leaders/eks-provisioner", identity: configuration.identity)
                     election.logger = Logger(label: "skiff")
                     let elected = election
-                    replication = Replication(provisioner: { work in await elected.run(work) })
+                    configuration.replication = Replication(provisioner: { work in await elected.run(work) })
                 }
             } catch {
                 throw CommandFailure("cannot use the etcd store \(endpoints.description): \(error)")
             }
         }
-        let server = try SkiffServer(
-            configuration: SkiffConfiguration(host: host, port: port, dataDirectory: dataDir.url, region: region,
-                                              provisioningDelay: provisioningDelay, historyRetention: historyRetention,
-                                              acceptAnyAccessKey: acceptAnyAccessKey, auditLogMaxSize: auditLogMaxSize,
-                                              auditLogMaxBackup: auditLogMaxBackup, clusterStorage: storage,
-                                              regionRecords: records, advertiseAddress: advertiseAddress,
-                                              replication: replication, kmsRootKey: kmsRootKey),
-            logger: Logger(label: "skiff"))
+        let server = try SkiffServer(configuration: configuration, logger: Logger(label: "skiff"))
         try await server.run()
     }
 }
