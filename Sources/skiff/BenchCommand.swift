@@ -4,7 +4,7 @@ import KubeModel
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
-                                                    subcommands: [API.self, Store.self, Workloads.self, Logs.self, Serve.self])
+                                                    subcommands: [API.self, Store.self, Region.self, Workloads.self, Logs.self, Serve.self])
 
     /// `--work-dir`, or a new temporary directory (which the caller removes when done).
     static func workDirectory(_ workDir: String?) throws -> URL {
@@ -81,6 +81,27 @@ struct Bench: AsyncParsableCommand {
                                      clientCounts: clients.split(separator: ",").compactMap { Int($0) },
                                      listSize: listSize, backends: backends.split(separator: ",").map(String.init),
                                      https: !noHTTPS).run()
+        }
+    }
+
+    struct Region: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The regional endpoint under wrk: a signed DescribeCluster replayed, then distinct CreateClusters; Skiff and moto side by side.")
+
+        @Option(help: "wrk's connections.") var connections = 32
+        @Option(help: "wrk's threads.") var threads = 2
+        @Option(help: "Seconds per run.") var seconds = 10
+        @Option(help: "Which runs, comma-separated: describe, create.") var scenarios = "describe,create"
+        @Option(help: "Servers, comma-separated: skiff, moto (skipped when moto_server is not installed).") var targets = "skiff,moto"
+        @Option(name: .customLong("work-dir"), help: "Where the server's data dir and wrk's scripts go (default: a temporary directory).")
+        var workDir: String?
+
+        func run() async throws {
+            let directory = try Bench.workDirectory(workDir)
+            defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
+            try await RegionBenchmark(directory: directory, connections: connections, threads: threads, seconds: seconds,
+                                      scenarios: Set(scenarios.split(separator: ",").map(String.init)),
+                                      targets: targets.split(separator: ",").map(String.init)).run()
         }
     }
 

@@ -23,11 +23,7 @@ struct ControlPlaneProcess {
     /// Starts `skiff bench serve` and waits for the line saying where it listens.
     static func start(directory: URL) throws -> ControlPlaneProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path),
-           let path = Bundle.main.executablePath {
-            process.executableURL = URL(fileURLWithPath: path)
-        }
+        process.executableURL = selfExecutable
         process.arguments = ["bench", "serve", "--work-dir", directory.path]
         let output = Pipe()
         let input = Pipe()
@@ -54,14 +50,16 @@ struct ControlPlaneProcess {
         self.stdin = stdin
     }
 
-    /// User and system CPU time the server has used, in seconds, from /proc.
-    var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")") else { return 0 }
-        // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    /// User and system CPU time the server has used, in seconds.
+    var cpuSeconds: Double { ProcessCPU.seconds(of: process.processIdentifier) }
+
+    /// This `skiff` binary, which the benchmarks start again as their servers.
+    static var selfExecutable: URL {
+        let invoked = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        if !FileManager.default.isExecutableFile(atPath: invoked.path), let path = Bundle.main.executablePath {
+            return URL(fileURLWithPath: path)
+        }
+        return invoked
     }
 
     func stop() {
