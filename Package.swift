@@ -35,6 +35,7 @@ let package = Package(
         // Regional state: one SQLite database per data dir (GRDB, WAL, fsync on commit).
         .target(name: "RegionStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // The revisioned key-value log under each cluster's API (etcd semantics).
         .target(name: "KubeStore", dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
         ]),
         // CloudTrail: every call to the regional endpoint as a management event, 90 days of event history.
         .target(name: "CloudTrail", dependencies: [
-            "Auth",
+            "Auth", "KubeModel",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,7 +139,7 @@ let package = Package(
         ]),
         // AWS wire protocols (rest-json, query, ec2), SigV4 on every request, service routers.
         .target(name: "AWSAPI", dependencies: [
-            "Auth", "EKS", "VPC", "CloudWatchLogs", "CloudTrail", "KMS",
+            "Auth", "EKS", "VPC", "CloudWatchLogs", "CloudTrail", "KMS", "KubeModel",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -167,7 +168,7 @@ let package = Package(
         .testTarget(name: "ClusterRuntimeTests", dependencies: ["ClusterRuntime", "Auth", "EKS", "KubeAPI"]),
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "CloudWatchLogsTests", dependencies: ["CloudWatchLogs"]),
-        .testTarget(name: "CloudTrailTests", dependencies: ["CloudTrail", "Auth"]),
+        .testTarget(name: "CloudTrailTests", dependencies: ["CloudTrail", "Auth", "KubeModel"]),
         .testTarget(name: "RegionStoreTests", dependencies: ["RegionStore", "EtcdStore"]),
         .testTarget(name: "KubeStoreTests", dependencies: ["KubeStore", "EtcdStore"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "KubeModel", "KubeStore"]),

@@ -8,8 +8,10 @@ public struct SignableRequest: Sendable {
     public var rawPath: String
     /// The query string exactly as sent (without `?`), still percent-encoded.
     public var rawQuery: String
-    /// Header names and values as sent; `host` must be among them.
-    public var headers: [(name: String, value: String)]
+    /// Header names (lowercased, as SigV4 compares them) and values as sent; `host` must be among them.
+    public var headers: [(name: String, value: String)] {
+        didSet { headers = Self.lowercasingNames(headers) }
+    }
     public var body: [UInt8]
 
     public init(method: String, rawPath: String, rawQuery: String,
@@ -17,12 +19,18 @@ public struct SignableRequest: Sendable {
         self.method = method
         self.rawPath = rawPath
         self.rawQuery = rawQuery
-        self.headers = headers
+        self.headers = Self.lowercasingNames(headers)
         self.body = body
     }
 
+    private static func lowercasingNames(_ headers: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        guard headers.contains(where: { $0.name.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } }) else { return headers }
+        return headers.map { (name: $0.name.lowercased(), value: $0.value) }
+    }
+
+    /// `name` lowercased.
     func headerValues(_ name: String) -> [String] {
-        headers.filter { $0.name.lowercased() == name }.map(\.value)
+        headers.compactMap { $0.name == name ? $0.value : nil }
     }
 
     public func header(_ name: String) -> String? {
@@ -65,7 +73,9 @@ public enum SigV4 {
             case UInt8(ascii: "/") where keepSlash:
                 out.append("/")
             default:
-                out += String(format: "%%%02X", byte)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(Unicode.Scalar(upperHexDigits[Int(byte >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(upperHexDigits[Int(byte & 0xF)]))
             }
         }
         return out
@@ -123,33 +133,82 @@ public enum SigV4 {
         hex(SHA256.hash(data: bytes))
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
+    private static let lowerHexDigits = Array("0123456789abcdef".utf8)
+    private static let upperHexDigits = Array("0123456789ABCDEF".utf8)
 
-    private static let utcCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        for byte in digest {
+            bytes.append(lowerHexDigits[Int(byte >> 4)])
+            bytes.append(lowerHexDigits[Int(byte & 0xF)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// `YYYYMMDD'T'HHMMSS'Z'` in UTC, the form of `X-Amz-Date`.
     public static func formatAmzDate(_ date: Date) -> String {
-        let c = utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let (year, month, day) = civil(fromDays: days)
+        let time = seconds - days * 86_400
+        func digits(_ value: Int64, _ count: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, count - text.count)) + text
+        }
+        return digits(year, 4) + digits(month, 2) + digits(day, 2) + "T" + digits(time / 3600, 2) + digits(time / 60 % 60, 2)
+            + digits(time % 60, 2) + "Z"
     }
 
+    /// Parses `X-Amz-Date`; nil unless it is a real UTC date and time in that form.
     static func parseAmzDate(_ text: String) -> Date? {
-        let chars = Array(text.utf8)
-        guard chars.count == 16, chars[8] == UInt8(ascii: "T"), chars[15] == UInt8(ascii: "Z") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            chars[range].allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-                ? Int(String(decoding: chars[range], as: UTF8.self)) : nil
+        var chars = text.utf8.makeIterator()
+        var fields: [Int64] = []
+        fields.reserveCapacity(6)
+        // Widths of YYYY MM DD, then HH MM SS after the `T`.
+        for (index, width) in [4, 2, 2, 2, 2, 2].enumerated() {
+            if index == 3 { guard chars.next() == UInt8(ascii: "T") else { return nil } }
+            var value: Int64 = 0
+            for _ in 0..<width {
+                guard let char = chars.next(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(char) else { return nil }
+                value = value * 10 + Int64(char - UInt8(ascii: "0"))
+            }
+            fields.append(value)
         }
-        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
-              let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15) else { return nil }
-        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        guard components.isValidDate(in: utcCalendar) else { return nil }
-        return utcCalendar.date(from: components)
+        guard chars.next() == UInt8(ascii: "Z"), chars.next() == nil else { return nil }
+        let (year, month, day, hour, minute, second) = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5])
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+              hour < 24, minute < 60, second < 60 else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second))
+    }
+
+    private static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Why a request's signature was not accepted. Each protocol turns these into
 /// its own error codes (`InvalidSignatureException`, `SignatureDoesNotMatch`, …).
@@ -52,6 +53,7 @@ public struct SigV4Verifier: Sendable {
 
     private let lookup: KeyLookup
     private let region: String?
+    private let signingKeys = SigningKeyCache()
     /// `--accept-any-access-key`: a key id Skiff does not know signs, unchecked, as an account's root.
     public let acceptsAnyAccessKey: Bool
 
@@ -81,14 +83,13 @@ public struct SigV4Verifier: Sendable {
         let canonical = SigV4.canonicalRequest(request, signedHeaders: parsed.signedHeaders,
                                                queryItems: parsed.signedQuery, payloadHash: parsed.payloadHash)
         let toSign = SigV4.stringToSign(amzDate: parsed.amzDate, scope: parsed.scope, canonicalRequest: canonical)
-        let signingKey = SigV4.signingKey(secret: key.secretAccessKey, date: parsed.scopeDate,
-                                          region: parsed.region, service: parsed.service)
+        let signingKey = signingKeys.key(secret: key.secretAccessKey, date: parsed.scopeDate, region: parsed.region, service: parsed.service)
         let expected = SigV4.signature(stringToSign: toSign, key: signingKey)
         guard constantTimeEqual(expected, parsed.signature.lowercased()) else { throw .signatureMismatch }
         if let region, parsed.region != region, !(parsed.service == "iam" && parsed.region == Self.iamSigningRegion) {
             throw .wrongRegion(parsed.region)
         }
-        let token = request.header("x-amz-security-token") ?? request.queryItems.first { $0.name == "X-Amz-Security-Token" }?.value
+        let token = request.header("x-amz-security-token") ?? parsed.signedQuery.first { $0.name == "X-Amz-Security-Token" }?.value
         guard token == key.sessionToken else { throw .invalidSessionToken }
         if let expiresAt = key.expiresAt, expiresAt <= now { throw .expiredSessionToken }
         return VerifiedRequest(identity: key.identity, accessKeyId: key.accessKeyId,
@@ -228,6 +229,27 @@ public struct SigV4Verifier: Sendable {
         if declared == "UNSIGNED-PAYLOAD" { return declared }
         guard declared.lowercased() == actual else { throw .signatureMismatch }
         return declared
+    }
+
+    /// Derived signing keys, which change only with the day, so that a request costs two HMACs instead of six
+    /// (as AWS's SDKs cache them). Keyed by the secret itself: a rotated or deleted key's entry is never looked up again.
+    final class SigningKeyCache: Sendable {
+        private struct Scope: Hashable {
+            let secret: String, date: String, region: String, service: String
+        }
+        private static let capacity = 4096
+        private let keys = Mutex<[Scope: SymmetricKey]>([:])
+
+        func key(secret: String, date: String, region: String, service: String) -> SymmetricKey {
+            let scope = Scope(secret: secret, date: date, region: region, service: service)
+            if let key = keys.withLock({ $0[scope] }) { return key }
+            let key = SigV4.signingKey(secret: secret, date: date, region: region, service: service)
+            keys.withLock { keys in
+                if keys.count >= Self.capacity { keys.removeAll(keepingCapacity: true) }
+                keys[scope] = key
+            }
+            return key
+        }
     }
 
     private func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import GRDB
+import KubeModel
 import Synchronization
 
 /// One call to the regional endpoint, as the endpoint saw it: what CloudTrail makes a management event of.
@@ -13,15 +14,15 @@ public struct RecordedCall: Sendable {
     public var sourceIPAddress: String
     public var userAgent: String
     /// The request's parameters and the response's elements, as JSON objects (nil: none).
-    public var requestParameters: [String: any Sendable]?
-    public var responseElements: [String: any Sendable]?
+    public var requestParameters: JSON?
+    public var responseElements: JSON?
     public var errorCode: String?
     public var errorMessage: String?
     public var requestId: String
     public var time: Date
 
     public init(eventSource: String, eventName: String, region: String, caller: VerifiedRequest?, sourceIPAddress: String, userAgent: String,
-                requestParameters: [String: any Sendable]?, responseElements: [String: any Sendable]?, errorCode: String?, errorMessage: String?,
+                requestParameters: JSON?, responseElements: JSON?, errorCode: String?, errorMessage: String?,
                 requestId: String, time: Date = Date()) {
         self.eventSource = eventSource
         self.eventName = eventName
@@ -38,7 +39,12 @@ public struct RecordedCall: Sendable {
     }
 
     /// Reads change nothing: `Describe…`, `Get…`, `List…`, `Lookup…`.
-    public var readOnly: Bool { ["Describe", "Get", "List", "Lookup", "Filter"].contains { eventName.hasPrefix($0) } }
+    public var readOnly: Bool { Self.isReadOnly(eventName) }
+
+    /// Whether an operation only reads; CloudTrail keeps no `responseElements` for those.
+    public static func isReadOnly(_ eventName: String) -> Bool {
+        ["Describe", "Get", "List", "Lookup", "Filter"].contains { eventName.hasPrefix($0) }
+    }
 }
 
 /// An event as `LookupEvents` returns it.
@@ -123,7 +129,7 @@ public final class TrailService: Sendable {
                 """)
             for row in rows {
                 try statement.execute(arguments: [row.eventId, row.eventTime.timeIntervalSince1970, row.eventName, row.eventSource, row.username,
-                                                  row.accessKeyId, row.readOnly, String(decoding: try JSONEncoder().encode(row.resources), as: UTF8.self),
+                                                  row.accessKeyId, row.readOnly, String(decoding: try JSONCoding.encode(row.resources), as: UTF8.self),
                                                   row.cloudTrailEvent])
             }
             try db.execute(sql: "DELETE FROM trail_event WHERE time < ?", arguments: [Date().timeIntervalSince1970 - Self.retention])
@@ -202,57 +208,59 @@ public final class TrailService: Sendable {
         let (identity, username, accessKey) = userIdentity(call)
         let requestParameters = call.requestParameters.map(Self.redacted)
         let responseElements = call.readOnly || call.errorCode != nil ? nil : call.responseElements.map(Self.redacted)
-        var body: [String: Any] = [
-            "eventVersion": "1.09", "userIdentity": identity, "eventTime": Self.timestamp(call.time), "eventSource": call.eventSource,
-            "eventName": call.eventName, "awsRegion": call.region, "sourceIPAddress": call.sourceIPAddress, "userAgent": call.userAgent,
-            "requestParameters": requestParameters ?? NSNull(), "responseElements": responseElements ?? NSNull(),
-            "requestID": call.requestId, "eventID": eventId, "readOnly": call.readOnly, "eventType": "AwsApiCall",
-            "managementEvent": true, "recipientAccountId": account, "eventCategory": "Management",
+        var body: [String: JSON] = [
+            "eventVersion": "1.09", "userIdentity": identity, "eventTime": .string(Self.timestamp(call.time)),
+            "eventSource": .string(call.eventSource), "eventName": .string(call.eventName), "awsRegion": .string(call.region),
+            "sourceIPAddress": .string(call.sourceIPAddress), "userAgent": .string(call.userAgent),
+            "requestParameters": requestParameters ?? .null, "responseElements": responseElements ?? .null,
+            "requestID": .string(call.requestId), "eventID": .string(eventId), "readOnly": .bool(call.readOnly), "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": .string(account), "eventCategory": "Management",
         ]
         if let code = call.errorCode {
-            body["errorCode"] = code
-            body["errorMessage"] = call.errorMessage ?? ""
+            body["errorCode"] = .string(code)
+            body["errorMessage"] = .string(call.errorMessage ?? "")
         }
-        let text = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return TrailEvent(eventId: eventId, eventName: call.eventName, readOnly: call.readOnly, accessKeyId: accessKey, eventTime: call.time,
-                          eventSource: call.eventSource, username: username, resources: Self.resources(call.requestParameters ?? [:], source: call.eventSource),
-                          cloudTrailEvent: text)
+                          eventSource: call.eventSource, username: username,
+                          resources: Self.resources(call.requestParameters ?? [:], source: call.eventSource),
+                          cloudTrailEvent: String(decoding: JSONCoding.encode(.object(body)), as: UTF8.self))
     }
 
     /// `userIdentity`, and the user name and access key the lookup attributes match.
-    func userIdentity(_ call: RecordedCall) -> (identity: [String: Any], username: String?, accessKey: String?) {
+    func userIdentity(_ call: RecordedCall) -> (identity: JSON, username: String?, accessKey: String?) {
         guard let caller = call.caller, !caller.identity.arn.isEmpty else {
-            var identity: [String: Any] = ["type": "Unknown"]
+            var identity: JSON = ["type": "Unknown"]
             if call.eventName == "AssumeRoleWithWebIdentity" {
-                identity = ["type": "WebIdentityUser", "identityProvider": call.requestParameters?["providerId"] as? String ?? "",
+                identity = ["type": "WebIdentityUser", "identityProvider": .string(call.requestParameters?["providerId"]?.string ?? ""),
                             "userName": ""]
             }
             return (identity, nil, nil)
         }
         let id = caller.identity
         if let session = AssumedRoleARN(id.arn) {
-            let identity: [String: Any] = [
-                "type": "AssumedRole", "principalId": id.userId, "arn": id.arn, "accountId": id.account, "accessKeyId": caller.accessKeyId,
+            let identity: JSON = [
+                "type": "AssumedRole", "principalId": .string(id.userId), "arn": .string(id.arn), "accountId": .string(id.account),
+                "accessKeyId": .string(caller.accessKeyId),
                 "sessionContext": [
-                    "sessionIssuer": ["type": "Role", "principalId": id.userId.split(separator: ":").first.map(String.init) ?? id.userId,
-                                      "arn": session.roleArn, "accountId": id.account, "userName": session.roleName],
-                    "attributes": ["creationDate": Self.timestamp(call.time), "mfaAuthenticated": "false"],
+                    "sessionIssuer": ["type": "Role", "principalId": .string(id.userId.split(separator: ":").first.map(String.init) ?? id.userId),
+                                      "arn": .string(session.roleArn), "accountId": .string(id.account), "userName": .string(session.roleName)],
+                    "attributes": ["creationDate": .string(Self.timestamp(call.time)), "mfaAuthenticated": "false"],
                 ],
             ]
             return (identity, session.sessionName, caller.accessKeyId)
         }
         if id.arn.hasSuffix(":root") {
-            return (["type": "Root", "principalId": id.account, "arn": id.arn, "accountId": id.account, "accessKeyId": caller.accessKeyId],
+            return (["type": "Root", "principalId": .string(id.account), "arn": .string(id.arn), "accountId": .string(id.account),
+                     "accessKeyId": .string(caller.accessKeyId)],
                     "root", caller.accessKeyId)
         }
         let name = id.arn.split(separator: "/").last.map(String.init) ?? id.arn
-        return (["type": "IAMUser", "principalId": id.userId, "arn": id.arn, "accountId": id.account, "accessKeyId": caller.accessKeyId,
-                 "userName": name], name, caller.accessKeyId)
+        return (["type": "IAMUser", "principalId": .string(id.userId), "arn": .string(id.arn), "accountId": .string(id.account),
+                 "accessKeyId": .string(caller.accessKeyId), "userName": .string(name)], name, caller.accessKeyId)
     }
 
     /// The resources a call names, by the parameters that name them.
-    static func resources(_ parameters: [String: any Sendable], source: String) -> [TrailEvent.Resource] {
+    static func resources(_ parameters: JSON, source: String) -> [TrailEvent.Resource] {
         let kinds: [(String, String)] = [
             ("clusterName", "AWS::EKS::Cluster"), ("nodegroupName", "AWS::EKS::Nodegroup"), ("userName", "AWS::IAM::User"),
             ("roleName", "AWS::IAM::Role"), ("logGroupName", "AWS::Logs::LogGroup"), ("keyId", "AWS::KMS::Key"),
@@ -260,29 +268,25 @@ public final class TrailService: Sendable {
         ]
         var found: [TrailEvent.Resource] = []
         for (key, type) in kinds {
-            if let value = parameters[key] as? String { found.append(TrailEvent.Resource(ResourceType: type, ResourceName: value)) }
+            if let value = parameters[key]?.string { found.append(TrailEvent.Resource(ResourceType: type, ResourceName: value)) }
         }
         // EKS names a cluster `name` in the calls on the cluster itself.
-        if source == "eks.amazonaws.com", parameters["clusterName"] == nil, let name = parameters["name"] as? String {
+        if source == "eks.amazonaws.com", parameters["clusterName"] == nil, let name = parameters["name"]?.string {
             found.insert(TrailEvent.Resource(ResourceType: "AWS::EKS::Cluster", ResourceName: name), at: 0)
         }
         return found
     }
 
-    static func redacted(_ object: [String: any Sendable]) -> [String: Any] {
-        var result: [String: Any] = [:]
-        for (key, value) in object {
-            if secretKeys.contains(key.lowercased()) {
-                result[key] = hidden
-            } else if let nested = value as? [String: any Sendable] {
-                result[key] = redacted(nested)
-            } else if let array = value as? [any Sendable] {
-                result[key] = array.map { ($0 as? [String: any Sendable]).map(redacted) ?? $0 }
-            } else {
-                result[key] = value
-            }
+    /// `value` with every secret member, at any depth, replaced by `hidden`.
+    static func redacted(_ value: JSON) -> JSON {
+        switch value {
+        case .object(let members):
+            .object(Dictionary(uniqueKeysWithValues: members.map { key, member in
+                (key, secretKeys.contains(key.lowercased()) ? .string(hidden) : redacted(member))
+            }))
+        case .array(let items): .array(items.map(redacted))
+        default: value
         }
-        return result
     }
 
     static func timestamp(_ date: Date) -> String {

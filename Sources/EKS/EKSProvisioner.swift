@@ -33,15 +33,26 @@ public struct EKSProvisioner: Service {
     }
 
     private func provision() async {
+        // A pass looks at every record: it runs when something is due, or when the wait ran out (after a start,
+        // for the periodic instance sweep, and for what other replicas scheduled); a wake-up for a transition due
+        // later only shortens the wait.
+        var force = true
         while !Task.isCancelled {
             // Transitions other replicas schedule do not wake this one: with replicas, it looks at least as often
             // as it follows.
-            let wait = min(await advance(), replicas.map { $0.followInterval / .seconds(1) } ?? .infinity)
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: .seconds(wait)) }
-                group.addTask { await eks.wakeup.wait() }
-                await group.next()
+            let wait = min(await advance(force: force), replicas.map { $0.followInterval / .seconds(1) } ?? .infinity)
+            force = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(wait))
+                    return true
+                }
+                group.addTask {
+                    await eks.wakeup.wait()
+                    return false
+                }
+                let waitRanOut = await group.next() ?? true
                 group.cancelAll()
+                return waitRanOut
             }
         }
     }
@@ -59,8 +70,8 @@ public struct EKSProvisioner: Service {
     }
 
     /// Completes what is due; returns how long to sleep before the next transition.
-    private func advance() async -> TimeInterval {
-        if let error = await eks.advanceForProvisioner() {
+    private func advance(force: Bool) async -> TimeInterval {
+        if let error = await eks.advanceForProvisioner(force: force) {
             logger.error("completing EKS transitions failed; retrying", metadata: ["error": "\(error)"])
         }
         return eks.transitions.nextDue.map { max(0, $0.timeIntervalSinceNow) } ?? 3600

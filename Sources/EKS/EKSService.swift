@@ -65,9 +65,10 @@ public final class EKSService: Sendable {
         await transitions.settle { [self] in await runDueTransitions() }
     }
 
-    /// One provisioner pass: completes what is due (also what a restart left in flight); returns its failure, if any.
-    func advanceForProvisioner() async -> (any Error)? {
-        await transitions.settle(force: true) { [self] in await runDueTransitions() }
+    /// One provisioner pass: completes what is due (also what a restart left in flight), with `force` even when
+    /// nothing is known to be due; returns its failure, if any.
+    func advanceForProvisioner(force: Bool = true) async -> (any Error)? {
+        await transitions.settle(force: force) { [self] in await runDueTransitions() }
     }
 
     private func runDueTransitions() async -> Result<Date?, any Error> {

@@ -15,31 +15,20 @@ import Synchronization
 public final class EtcdRecordEngine: RecordEngine {
     /// A record as stored: its place among the records created in the same transaction (8 bytes, big-endian),
     /// then its JSON. Creation order is (create revision, place).
-    struct Entry: Sendable {
-        let body: Data
-        let createRevision: Int64
-        let place: UInt64
-
-        init(body: Data, createRevision: Int64, place: UInt64) {
-            self.body = body
-            self.createRevision = createRevision
-            self.place = place
-        }
-
-        init?(stored value: Data, createRevision: Int64) {
+    enum StoredValue {
+        static func entry(_ value: Data, createRevision: Int64) -> RecordSnapshot.Entry? {
             guard value.count >= 8 else { return nil }
-            place = value.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
-            body = Data(value.dropFirst(8))
-            self.createRevision = createRevision
+            let place = value.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+            return RecordSnapshot.Entry(body: Data(value.dropFirst(8)), order: RecordOrder(createRevision, place))
         }
 
-        static func stored(_ body: Data, place: UInt64) -> Data {
+        static func value(_ body: Data, place: UInt64) -> Data {
             Data((0..<8).reversed().map { UInt8(truncatingIfNeeded: place >> (8 * $0)) }) + body
         }
     }
 
     struct Snapshot: Sendable {
-        var records: [String: [String: Entry]] = [:]
+        var records = RecordSnapshot()
         /// The newest revision applied.
         var revision: Int64 = 0
         /// The lock key's mod revision: the last committed write transaction.
@@ -95,8 +84,8 @@ public final class EtcdRecordEngine: RecordEngine {
         for kv in response.kvs {
             if kv.key == Data(lockKey) {
                 snapshot.lockRevision = kv.modRevision
-            } else if let (kind, key) = recordName(kv.key), let entry = Entry(stored: kv.value, createRevision: kv.createRevision) {
-                snapshot.records[kind, default: [:]][key] = entry
+            } else if let (kind, key) = recordName(kv.key), let entry = StoredValue.entry(kv.value, createRevision: kv.createRevision) {
+                snapshot.records[kind, key] = entry
             }
         }
         publish { state in
@@ -131,9 +120,9 @@ public final class EtcdRecordEngine: RecordEngine {
                     if event.type == .put { state.snapshot.lockRevision = kv.modRevision }
                 } else if let (kind, key) = recordName(kv.key) {
                     if event.type == .put {
-                        state.snapshot.records[kind, default: [:]][key] = Entry(stored: kv.value, createRevision: kv.createRevision)
+                        state.snapshot.records[kind, key] = StoredValue.entry(kv.value, createRevision: kv.createRevision)
                     } else {
-                        state.snapshot.records[kind]?[key] = nil
+                        state.snapshot.records[kind, key] = nil
                     }
                 }
                 state.snapshot.revision = max(state.snapshot.revision, kv.modRevision)
@@ -178,18 +167,18 @@ public final class EtcdRecordEngine: RecordEngine {
 
     public func read<T: Sendable>(_ body: @Sendable (RecordReader) throws -> T) async throws -> T {
         try await catchUp()
-        let snapshot = state.withLock { $0.snapshot }
-        return try body(RecordReader(SnapshotRecords(snapshot: snapshot)))
+        let snapshot = state.withLock { $0.snapshot.records }
+        return try body(RecordReader(snapshot))
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (RecordTransaction) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (RecordTransaction) throws -> T) async throws -> T {
         try await catchUp()
         while true {
             let snapshot = state.withLock { $0.snapshot }
-            let records = SnapshotRecords(snapshot: snapshot)
+            let records = SnapshotRecords(snapshot: snapshot.records)
             let result = try body(RecordTransaction(records))
             if records.changes.isEmpty { return result }
-            let response = try await commit(records)
+            let response = try await commit(records, lockRevision: snapshot.lockRevision)
             if response.succeeded {
                 await waitForLock(response.header.revision)
                 return result
@@ -202,83 +191,21 @@ public final class EtcdRecordEngine: RecordEngine {
 
     /// One `Txn`: on condition that the lock is as the snapshot saw it, every change and a new lock; otherwise the
     /// lock as it is now. etcd takes at most 128 operations a level, so larger commits nest their operations.
-    private func commit(_ records: SnapshotRecords) async throws -> Etcdserverpb_TxnResponse {
+    private func commit(_ records: SnapshotRecords, lockRevision: Int64) async throws -> Etcdserverpb_TxnResponse {
         var operations = records.orderedChanges.enumerated().map { place, change -> Etcdserverpb_RequestOp in
             let (name, body) = change
             let key = etcdKey(kind: name.kind, key: name.key)
             guard let body else { return .delete(key) }
             // A record that stays keeps its place; a new one takes its place in this transaction.
-            let kept = records.snapshot.records[name.kind]?[name.key]?.place
-            return .put(key, Entry.stored(body, place: kept ?? UInt64(place)))
+            let kept = records.snapshot[name.kind, name.key]?.order.minor
+            return .put(key, StoredValue.value(body, place: kept ?? UInt64(place)))
         }
         operations.append(.put(Data(lockKey), Data()))
         if operations.count > 128 {
             operations = stride(from: 0, to: operations.count, by: 128).map { .all(Array(operations[$0..<min($0 + 128, operations.count)])) }
         }
-        let request = Etcdserverpb_TxnRequest(if: [.modRevision(Data(lockKey), is: records.snapshot.lockRevision)], then: operations,
+        let request = Etcdserverpb_TxnRequest(if: [.modRevision(Data(lockKey), is: lockRevision)], then: operations,
                                               else: [.range(Data(lockKey))])
         return try await client.call { try await client.kv.txn(request, options: EtcdClient.unary) }
-    }
-}
-
-/// A transaction's view: the snapshot with the transaction's own changes over it.
-final class SnapshotRecords: RecordSink {
-    struct Name: Hashable {
-        let kind: String
-        let key: String
-    }
-
-    let snapshot: EtcdRecordEngine.Snapshot
-    /// nil: deleted.
-    private(set) var changes: [Name: Data?] = [:]
-    /// The order of the changes, and so of the records this transaction creates.
-    private var order: [Name] = []
-
-    init(snapshot: EtcdRecordEngine.Snapshot) { self.snapshot = snapshot }
-
-    var orderedChanges: [(Name, Data?)] { order.map { ($0, changes[$0]!) } }
-
-    func body(kind: String, key: String) throws -> Data? {
-        if let changed = changes[Name(kind: kind, key: key)] { return changed }
-        return snapshot.records[kind]?[key]?.body
-    }
-
-    func bodies(kind: String, keyPrefix: String) throws -> [Data] {
-        // Creation order: by the revision that created each record and its place in that transaction; then what
-        // this transaction creates, in its order.
-        let stored = (snapshot.records[kind] ?? [:]).filter { $0.key.hasPrefix(keyPrefix) }
-        var result: [Data] = []
-        for (key, entry) in stored.sorted(by: { ($0.value.createRevision, $0.value.place) < ($1.value.createRevision, $1.value.place) }) {
-            switch changes[Name(kind: kind, key: key)] {
-            case .some(.some(let body)): result.append(body)
-            case .some(.none): continue
-            case .none: result.append(entry.body)
-            }
-        }
-        for name in order where name.kind == kind && name.key.hasPrefix(keyPrefix) && stored[name.key] == nil {
-            if let body = changes[name] ?? nil { result.append(body) }
-        }
-        return result
-    }
-
-    func count(kind: String, keyPrefix: String) throws -> Int {
-        try bodies(kind: kind, keyPrefix: keyPrefix).count
-    }
-
-    func insert(kind: String, key: String, body: Data) throws {
-        if try self.body(kind: kind, key: key) != nil { throw RecordExists(kind: kind, key: key) }
-        record(Name(kind: kind, key: key), body)
-    }
-
-    func save(kind: String, key: String, body: Data) throws {
-        record(Name(kind: kind, key: key), body)
-    }
-
-    func delete(kind: String, key: String) throws {
-        record(Name(kind: kind, key: key), nil)
-    }
-
-    private func record(_ name: Name, _ body: Data?) {
-        if changes.updateValue(body, forKey: name) == nil { order.append(name) }
     }
 }

@@ -7,6 +7,20 @@ public protocol RecordSource {
     /// The bodies of a kind whose keys start with `keyPrefix`, in creation order.
     func bodies(kind: String, keyPrefix: String) throws -> [Data]
     func count(kind: String, keyPrefix: String) throws -> Int
+    /// The record under `key`, decoded; a source that keeps decoded records answers without decoding again.
+    func record<R: StoredRecord>(_ type: R.Type, key: String) throws -> R?
+    /// The records whose keys start with `keyPrefix`, decoded, in creation order.
+    func records<R: StoredRecord>(_ type: R.Type, keyPrefix: String) throws -> [R]
+}
+
+extension RecordSource {
+    public func record<R: StoredRecord>(_ type: R.Type, key: String) throws -> R? {
+        try body(kind: R.kind, key: key).map { try RecordCoding.decoder.decode(R.self, from: $0) }
+    }
+
+    public func records<R: StoredRecord>(_ type: R.Type, keyPrefix: String) throws -> [R] {
+        try bodies(kind: R.kind, keyPrefix: keyPrefix).map { try RecordCoding.decoder.decode(R.self, from: $0) }
+    }
 }
 
 /// A write transaction of an engine: reads see its own writes.
@@ -25,13 +39,12 @@ public struct RecordReader {
     public init(_ source: any RecordSource) { self.source = source }
 
     public func get<R: StoredRecord>(_ type: R.Type, _ key: String) throws -> R? {
-        guard let body = try source.body(kind: R.kind, key: key) else { return nil }
-        return try RecordCoding.decoder.decode(R.self, from: body)
+        try source.record(type, key: key)
     }
 
     /// All records of a kind in creation order, optionally only those whose key starts with `keyPrefix`.
     public func all<R: StoredRecord>(_ type: R.Type, keyPrefix: String = "") throws -> [R] {
-        try source.bodies(kind: R.kind, keyPrefix: keyPrefix).map { try RecordCoding.decoder.decode(R.self, from: $0) }
+        try source.records(type, keyPrefix: keyPrefix)
     }
 
     public func count<R: StoredRecord>(_ type: R.Type, keyPrefix: String = "") throws -> Int {

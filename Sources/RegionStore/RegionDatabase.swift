@@ -4,7 +4,7 @@ import Foundation
 public protocol RecordEngine: Sendable {
     /// Runs `body` in one write transaction; it commits (durably) when `body` returns, all or nothing.
     /// An engine may run `body` again (a concurrent writer got in first), so it must only read and write records.
-    func write<T: Sendable>(_ body: @Sendable (RecordTransaction) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (RecordTransaction) throws -> T) async throws -> T
     /// Runs `body` against a consistent snapshot.
     func read<T: Sendable>(_ body: @Sendable (RecordReader) throws -> T) async throws -> T
 }
@@ -30,7 +30,7 @@ public final class RegionDatabase: Sendable {
         sqlite = nil
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (RecordTransaction) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (RecordTransaction) throws -> T) async throws -> T {
         try await engine.write(body)
     }
 

@@ -41,8 +41,8 @@ public struct SubnetRecord: StoredRecord, Equatable {
     public var tags: [Tag]
     /// Addresses handed out from this subnet (network interfaces, pod IPs).
     public var usedAddresses: Int
-    /// ARNs of the resources with network interfaces in this subnet; while any remain, it cannot be deleted.
-    public var attachedResources: [String]
+    /// What data dirs of earlier Skiffs recorded of attachments here, before each became a `SubnetAttachment`.
+    var attachedResources: [String]? = nil
 
     /// AWS keeps five addresses of every subnet: network, router, DNS, reserved, broadcast.
     public var availableIpAddressCount: Int { cidrBlock.addressCount - 5 - usedAddresses }
@@ -71,4 +71,16 @@ public struct SecurityGroupRecord: StoredRecord, Equatable {
     public var ingress: [SecurityGroupRule]
     public var egress: [SecurityGroupRule]
     public var tags: [Tag]
+}
+
+/// A resource with network interfaces in a subnet (a cluster, a node group); while any remains, the subnet cannot be
+/// deleted. A record of its own, so that attaching costs the same however many share the subnet.
+public struct SubnetAttachment: StoredRecord, Equatable {
+    public static let kind = "vpc.subnetAttachment"
+    public var storeKey: String { Self.key(subnetId: subnetId, resourceArn: resourceArn) }
+
+    public let subnetId: String
+    public let resourceArn: String
+
+    static func key(subnetId: String, resourceArn: String) -> String { "\(subnetId)/\(resourceArn)" }
 }

@@ -144,7 +144,7 @@ public struct RegionNetwork: Sendable {
                                   availabilityZoneId: zone.id, defaultForAz: isDefault, mapPublicIpOnLaunch: isDefault,
                                   ownerId: region.account,
                                   subnetArn: "arn:aws:ec2:\(region.name):\(region.account):subnet/\(id)",
-                                  tags: tags, usedAddresses: 0, attachedResources: [])
+                                  tags: tags, usedAddresses: 0)
         try tx.insert(subnet)
         return subnet
     }
@@ -153,7 +153,7 @@ public struct RegionNetwork: Sendable {
         guard let id else { throw EC2Error.missingParameter("SubnetId") }
         try await database.write { tx in
             guard let subnet = try tx.get(SubnetRecord.self, id) else { throw EC2Error.notFound("subnet", id) }
-            guard subnet.attachedResources.isEmpty else {
+            guard try tx.count(SubnetAttachment.self, keyPrefix: id + "/") == 0, subnet.attachedResources?.isEmpty ?? true else {
                 throw EC2Error("DependencyViolation", "The subnet '\(id)' has dependencies and cannot be deleted.")
             }
             try tx.delete(SubnetRecord.self, id)
@@ -170,18 +170,19 @@ public struct RegionNetwork: Sendable {
 
     /// Records that `resourceArn` has network interfaces in these subnets.
     public func attach(_ tx: RecordTransaction, subnetIds: [String], to resourceArn: String) throws {
-        for var subnet in try subnets(tx, ids: subnetIds) where !subnet.attachedResources.contains(resourceArn) {
-            subnet.attachedResources.append(resourceArn)
-            try tx.save(subnet)
+        for subnet in try subnets(tx, ids: subnetIds) {
+            try tx.save(SubnetAttachment(subnetId: subnet.subnetId, resourceArn: resourceArn))
         }
     }
 
     /// Releases what `attach` recorded; subnets already gone are skipped.
     public func detach(_ tx: RecordTransaction, subnetIds: [String], from resourceArn: String) throws {
         for id in subnetIds {
-            guard var subnet = try tx.get(SubnetRecord.self, id) else { continue }
-            subnet.attachedResources.removeAll { $0 == resourceArn }
-            try tx.save(subnet)
+            try tx.delete(SubnetAttachment.self, SubnetAttachment.key(subnetId: id, resourceArn: resourceArn))
+            if var subnet = try tx.get(SubnetRecord.self, id), subnet.attachedResources?.contains(resourceArn) == true {
+                subnet.attachedResources?.removeAll { $0 == resourceArn }
+                try tx.save(subnet)
+            }
         }
     }
 

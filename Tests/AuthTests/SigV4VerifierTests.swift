@@ -64,7 +64,7 @@ struct SigV4VerifierTests {
     @Test func unknownAccessKeyIsRefused() async {
         var request = suiteRequest("GET", path: "/", signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
         request.headers = request.headers.map { header in
-            header.name == "Authorization" ? (name: header.name, value: header.value.replacingOccurrences(of: "AKIDEXAMPLE", with: "AKIDUNKNOWN")) : header
+            header.name == "authorization" ? (name: header.name, value: header.value.replacingOccurrences(of: "AKIDEXAMPLE", with: "AKIDUNKNOWN")) : header
         }
         await #expect(throws: SignatureFailure.unknownAccessKey("AKIDUNKNOWN")) {
             try await verifier().verify(request, now: Self.signedAt)
@@ -134,5 +134,20 @@ struct SigV4VerifierTests {
         #expect(SigV4.formatAmzDate(Self.signedAt) == "20150830T123600Z")
         #expect(SigV4.parseAmzDate("20150830T123600") == nil)
         #expect(SigV4.parseAmzDate("20151330T123600Z") == nil)
+        // Leap days: 2000 and 2024 have one, 1900 and 2100 do not; no hour 24, no second 60.
+        #expect(SigV4.parseAmzDate("20000229T000000Z") != nil && SigV4.parseAmzDate("20240229T235959Z") != nil)
+        #expect(SigV4.parseAmzDate("19000229T000000Z") == nil && SigV4.parseAmzDate("21000229T000000Z") == nil)
+        #expect(SigV4.parseAmzDate("20240101T240000Z") == nil && SigV4.parseAmzDate("20240101T000060Z") == nil)
+        #expect(SigV4.parseAmzDate("20240101T000000Z ") == nil && SigV4.parseAmzDate("2024010T1000000Z") == nil)
+        // Against Foundation's calendar, every few hours over 130 years.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        for seconds in stride(from: -86_400 * 365 * 10, to: 86_400 * 365 * 120, by: 86_400 * 7 + 3_601 * 5 + 7) {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let expected = String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            #expect(SigV4.formatAmzDate(date) == expected)
+            #expect(SigV4.parseAmzDate(expected) == date)
+        }
     }
 }

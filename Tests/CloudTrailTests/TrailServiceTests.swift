@@ -1,5 +1,6 @@
 @testable import Auth
 import Foundation
+import KubeModel
 import Testing
 @testable import CloudTrail
 
@@ -11,7 +12,7 @@ struct TrailServiceTests {
                                  account: "000000000000")
     }
 
-    func call(_ name: String, caller arn: String, parameters: [String: any Sendable] = [:], response: [String: any Sendable]? = nil,
+    func call(_ name: String, caller arn: String, parameters: JSON = [:], response: JSON? = nil,
               error: String? = nil) -> RecordedCall {
         let caller = VerifiedRequest(identity: Identity(account: "000000000000", arn: arn, userId: "AIDAX"), accessKeyId: "AKIAX",
                                      region: "us-east-1", service: "iam")
@@ -22,7 +23,7 @@ struct TrailServiceTests {
 
     @Test func secretsAreHiddenAndReadsCarryNoResponse() async throws {
         trail.record(call("CreateAccessKey", caller: "arn:aws:iam::000000000000:user/alice", parameters: ["userName": "bob"],
-                          response: ["accessKey": ["accessKeyId": "AKIAB", "secretAccessKey": "s3cr3t"] as [String: any Sendable]]))
+                          response: ["accessKey": ["accessKeyId": "AKIAB", "secretAccessKey": "s3cr3t"]]))
         trail.record(call("GetUser", caller: "arn:aws:iam::000000000000:user/alice", parameters: ["userName": "bob"], response: ["user": "x"]))
         trail.record(call("DeleteUser", caller: "arn:aws:sts::000000000000:assumed-role/admin/ci", parameters: ["userName": "nobody"],
                           error: "NoSuchEntity"))

@@ -4,6 +4,7 @@ import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KubeModel
 import Logging
 
 /// The regional endpoint: verifies the SigV4 signature of every request and
@@ -105,7 +106,8 @@ public struct AWSEndpoint: Sendable {
                 caller: handled.caller.identity.arn.isEmpty ? nil : handled.caller,
                 sourceIPAddress: (context as? any RemoteAddressContext)?.remoteIP ?? "127.0.0.1",
                 userAgent: handled.header("user-agent") ?? "", requestParameters: call.parameters,
-                responseElements: failure == nil ? Self.jsonObject(response) : nil, errorCode: failure?.code, errorMessage: failure?.message,
+                responseElements: failure == nil && !RecordedCall.isReadOnly(call.eventName) ? Self.jsonObject(response) : nil,
+                errorCode: failure?.code, errorMessage: failure?.message,
                 requestId: requestId))
         }
         logger.debug("\(signable.method) \(rawPath) → \(response.status)", metadata: ["requestId": "\(requestId)"])
@@ -113,10 +115,10 @@ public struct AWSEndpoint: Sendable {
     }
 
     /// A JSON response's members, for CloudTrail's `responseElements`.
-    static func jsonObject(_ response: AWSResponse) -> [String: any Sendable]? {
+    static func jsonObject(_ response: AWSResponse) -> JSON? {
         guard response.headers.contains(where: { $0.name == "Content-Type" && $0.value.contains("json") }), !response.body.isEmpty,
-              let object = try? JSONSerialization.jsonObject(with: Data(response.body)) else { return nil }
-        return TrailCall.sendable(object) as? [String: any Sendable]
+              let object = try? JSONCoding.decode(response.body), case .object = object else { return nil }
+        return object
     }
 
     /// The signing name a request claims, read before the signature is checked,

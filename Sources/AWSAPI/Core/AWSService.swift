@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import KubeModel
 
 /// How a service puts errors on the wire.
 public enum WireProtocol: Sendable {
@@ -67,41 +68,31 @@ public protocol AWSService: Sendable {
 /// An operation and its parameters, for CloudTrail.
 public struct TrailCall: Sendable {
     public let eventName: String
-    public let parameters: [String: any Sendable]
+    /// A JSON object.
+    public let parameters: JSON
 
-    public init(_ eventName: String, _ parameters: [String: any Sendable]) {
+    public init(_ eventName: String, _ parameters: JSON) {
         self.eventName = eventName
         self.parameters = parameters
     }
 
     /// The JSON body's members, with `extra` (path parameters) beside them.
     static func json(_ eventName: String, body: [UInt8], extra: [String: String] = [:]) -> TrailCall {
-        var parameters = (try? JSONSerialization.jsonObject(with: Data(body.isEmpty ? Array("{}".utf8) : body))).flatMap(sendable) as? [String: any Sendable] ?? [:]
-        for (key, value) in extra { parameters[key] = value }
-        return TrailCall(eventName, parameters)
+        var members: [String: JSON] = [:]
+        if !body.isEmpty, case .object(let object)? = try? JSONCoding.decode(body) { members = object }
+        for (key, value) in extra { members[key] = .string(value) }
+        return TrailCall(eventName, .object(members))
     }
 
     /// A query call's parameters, named as CloudTrail names them (`userName` for `UserName`).
     static func query(_ request: AWSRequest) -> TrailCall? {
         let parameters = request.queryParameters
         guard let action = parameters["Action"] else { return nil }
-        var members: [String: any Sendable] = [:]
+        var members: [String: JSON] = [:]
         for (name, value) in parameters.all where !["Action", "Version"].contains(name) {
-            members[name.prefix(1).lowercased() + name.dropFirst()] = value
+            members[name.prefix(1).lowercased() + name.dropFirst()] = .string(value)
         }
-        return TrailCall(action, members)
-    }
-
-    /// Foundation's JSON, made of Sendable values.
-    static func sendable(_ value: Any) -> (any Sendable)? {
-        switch value {
-        case let object as [String: Any]: object.compactMapValues(sendable)
-        case let array as [Any]: array.compactMap(sendable)
-        case let string as String: string
-        case let number as NSNumber: number.doubleValue == number.doubleValue.rounded() ? number.int64Value : number.doubleValue
-        case is NSNull: nil
-        default: nil
-        }
+        return TrailCall(action, .object(members))
     }
 }
 
