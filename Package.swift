@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "Wakeup"),
         // Regional state: one SQLite database per data dir (GRDB, WAL, fsync on commit).
         .target(name: "RegionStore", dependencies: [
+            "KubeModel",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),

@@ -133,8 +133,10 @@ public struct SigV4Verifier: Sendable {
         }
         var fields: [String: String] = [:]
         for part in authorization.dropFirst(SigV4.algorithm.count + 1).split(separator: ",") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
+            let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+            guard let first = part.firstIndex(where: { !isSpace($0) }), let last = part.lastIndex(where: { !isSpace($0) }),
+                  let equals = part[first...last].firstIndex(of: "=") else { continue }
+            fields[String(part[first..<equals])] = String(part[part.index(after: equals)...last])
         }
         guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"],
               let signature = fields["Signature"] else {

@@ -42,18 +42,38 @@ public struct RecordSnapshot: Sendable, RecordSource {
         let value = Mutex<(any Sendable)?>(nil)
     }
 
-    /// kind → key → entry.
-    public var records: [String: [String: Entry]] = [:]
+    /// kind → its records, each kind's spread over shards by key: a snapshot that a reader still holds is copied
+    /// on the next write, and then only the shard that write touches is, not every record of the kind.
+    private var kinds: [String: Shards] = [:]
+
+    private struct Shards: Sendable {
+        static let count = 64
+        var shards = [[String: Entry]](repeating: [:], count: Shards.count)
+        var total = 0
+
+        static func shard(of key: String) -> Int {
+            // FNV-1a: stable, cheap, and spreads keys that differ only at their end.
+            var hash: UInt32 = 2_166_136_261
+            for byte in key.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+            return Int(hash % UInt32(count))
+        }
+    }
 
     public init() {}
 
     public subscript(kind: String, key: String) -> Entry? {
-        get { records[kind]?[key] }
-        set { records[kind, default: [:]][key] = newValue }
+        get { kinds[kind]?.shards[Shards.shard(of: key)][key] }
+        set {
+            let shard = Shards.shard(of: key)
+            var shards = kinds.removeValue(forKey: kind) ?? Shards()
+            let old = newValue == nil ? shards.shards[shard].removeValue(forKey: key) : shards.shards[shard].updateValue(newValue!, forKey: key)
+            shards.total += (old == nil ? 0 : -1) + (newValue == nil ? 0 : 1)
+            if shards.total > 0 { kinds[kind] = shards }
+        }
     }
 
     public func body(kind: String, key: String) -> Data? {
-        records[kind]?[key]?.body
+        self[kind, key]?.body
     }
 
     public func bodies(kind: String, keyPrefix: String) -> [Data] {
@@ -61,7 +81,7 @@ public struct RecordSnapshot: Sendable, RecordSource {
     }
 
     public func record<R: StoredRecord>(_ type: R.Type, key: String) throws -> R? {
-        try records[R.kind]?[key]?.record(type)
+        try self[R.kind, key]?.record(type)
     }
 
     public func records<R: StoredRecord>(_ type: R.Type, keyPrefix: String) throws -> [R] {
@@ -69,14 +89,19 @@ public struct RecordSnapshot: Sendable, RecordSource {
     }
 
     public func count(kind: String, keyPrefix: String) -> Int {
-        guard let all = records[kind] else { return 0 }
-        return keyPrefix.isEmpty ? all.count : all.keys.count { $0.hasPrefix(keyPrefix) }
+        guard let shards = kinds[kind] else { return 0 }
+        if keyPrefix.isEmpty { return shards.total }
+        return shards.shards.reduce(0) { $0 + $1.keys.count { $0.hasPrefix(keyPrefix) } }
     }
 
     /// A kind's records whose keys start with `keyPrefix`, in creation order.
     func entries(kind: String, keyPrefix: String) -> [(key: String, value: Entry)] {
-        let all = records[kind] ?? [:]
-        let matching = keyPrefix.isEmpty ? Array(all) : all.filter { $0.key.hasPrefix(keyPrefix) }
+        guard let shards = kinds[kind] else { return [] }
+        var matching: [(key: String, value: Entry)] = []
+        matching.reserveCapacity(keyPrefix.isEmpty ? shards.total : 16)
+        for shard in shards.shards {
+            for (key, entry) in shard where keyPrefix.isEmpty || key.hasPrefix(keyPrefix) { matching.append((key, entry)) }
+        }
         return matching.sorted { $0.value.order < $1.value.order }
     }
 }

@@ -74,12 +74,12 @@ public struct RecordTransaction {
 
     /// Inserts a new record; throws `RecordExists` if its key is taken.
     public func insert<R: StoredRecord>(_ record: R) throws {
-        try sink.insert(kind: R.kind, key: record.storeKey, body: try RecordCoding.encoder.encode(record))
+        try sink.insert(kind: R.kind, key: record.storeKey, body: try RecordCoding.encode(record))
     }
 
     /// Replaces an existing record, keeping its place in creation order, or inserts it.
     public func save<R: StoredRecord>(_ record: R) throws {
-        try sink.save(kind: R.kind, key: record.storeKey, body: try RecordCoding.encoder.encode(record))
+        try sink.save(kind: R.kind, key: record.storeKey, body: try RecordCoding.encode(record))
     }
 
     public func delete<R: StoredRecord>(_ type: R.Type, _ key: String) throws {

@@ -177,18 +177,19 @@ final class SQLiteRecordEngine: RecordEngine {
             var results: [Result<any Sendable, any Error>] = []
             var changed = false
             for run in runs {
-                let records = SnapshotRecords(snapshot: memory.snapshot)
+                let changes: [(SnapshotRecords.Name, Data?)]
                 do {
-                    let value = try run(RecordTransaction(records))
-                    for (name, body) in records.orderedChanges {
-                        try persist(name, body, into: &memory, db)
-                        changed = true
-                    }
-                    results.append(.success(value))
-                } catch let error as DatabaseError {
-                    throw error
+                    let records = SnapshotRecords(snapshot: memory.snapshot)
+                    results.append(.success(try run(RecordTransaction(records))))
+                    changes = records.orderedChanges
                 } catch {
                     results.append(.failure(error))
+                    continue
+                }
+                // The transaction's view is gone by now: memory changes in place, not as a copy.
+                for (name, body) in changes {
+                    try persist(name, body, into: &memory, db)
+                    changed = true
                 }
             }
             if changed {

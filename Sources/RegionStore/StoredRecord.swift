@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// A value kept in the region database: a JSON document under a kind and a key.
 ///
@@ -11,12 +12,10 @@ public protocol StoredRecord: Codable, Sendable {
 }
 
 enum RecordCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
+    /// Sorted keys, dates as seconds since 1970.
+    static func encode(_ record: some Encodable) throws -> Data {
+        Data(try JSONValueEncoder().encodeToBytes(record))
+    }
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import KubeModel
 
 /// An authenticated request on its way to a service.
 public struct AWSRequest: Sendable {
@@ -43,7 +44,7 @@ public struct AWSResponse: Sendable {
 
     static func json(_ object: some Encodable, status: Int = 200) throws -> AWSResponse {
         AWSResponse(status: status, headers: [("Content-Type", "application/json")],
-                    body: Array(try WireJSON.encoder.encode(object)))
+                    body: try WireJSON.encode(object))
     }
 
     static func xml(_ document: XMLElement, status: Int = 200) -> AWSResponse {
@@ -53,12 +54,9 @@ public struct AWSResponse: Sendable {
 
 /// JSON as the rest-json protocol writes it: timestamps as epoch seconds.
 enum WireJSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        try JSONValueEncoder().encodeToBytes(value)
+    }
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

@@ -19,7 +19,7 @@ public enum WireProtocol: Sendable {
         case .restJSON:
             var body: [String: String] = error.fields
             body["message"] = error.message
-            let json = (try? WireJSON.encoder.encode(body)).map(Array.init) ?? Array("{}".utf8)
+            let json = (try? WireJSON.encode(body)) ?? Array("{}".utf8)
             return AWSResponse(status: error.status,
                                headers: [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.code)],
                                body: json)
@@ -36,7 +36,7 @@ public enum WireProtocol: Sendable {
             var body: [String: String] = error.fields
             body["__type"] = error.code
             body["message"] = error.message
-            let json = (try? WireJSON.encoder.encode(body)).map(Array.init) ?? Array("{}".utf8)
+            let json = (try? WireJSON.encode(body)) ?? Array("{}".utf8)
             return AWSResponse(status: error.status, headers: [("Content-Type", "application/x-amz-json-1.1")], body: json)
         case .ec2:
             return .xml(XMLElement("Response", [

@@ -26,7 +26,7 @@ struct JSONTargetCall {
 extension AWSResponse {
     /// A JSON-protocol answer.
     static func amzJSON(_ object: some Encodable) throws -> AWSResponse {
-        AWSResponse(status: 200, headers: [("Content-Type", "application/x-amz-json-1.1")], body: Array(try WireJSON.encoder.encode(object)))
+        AWSResponse(status: 200, headers: [("Content-Type", "application/x-amz-json-1.1")], body: try WireJSON.encode(object))
     }
 
     static let emptyAmzJSON = AWSResponse(status: 200, headers: [("Content-Type", "application/x-amz-json-1.1")], body: Array("{}".utf8))

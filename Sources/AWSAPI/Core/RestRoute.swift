@@ -26,7 +26,7 @@ struct RestRoute: Sendable {
         var parameters: [String: String] = [:]
         for (part, segment) in zip(parts, segments) {
             // Split before decoding: an ARN parameter carries its slashes as %2F.
-            let decoded = part.removingPercentEncoding ?? String(part)
+            let decoded = part.contains("%") ? part.removingPercentEncoding ?? String(part) : String(part)
             switch segment {
             case .literal(let literal) where literal == decoded: continue
             case .parameter(let name) where !decoded.isEmpty: parameters[name] = decoded
