@@ -205,6 +205,9 @@ final class ClusterControlPlane: Sendable {
         deadline.cancel()
         apiServer.registry.shutdown()
         logs.close()
+        // Closed here rather than when the last reference goes: what still holds the registry must not hold the
+        // cluster's files open after the cluster is gone.
+        await store.close()
     }
 
     /// Rewrites every Secret still stored in the clear, sealed; then drops the history that held it in the clear

@@ -9,18 +9,33 @@ public struct EKSSettings: Sendable {
     public var region: Region
     /// How long creating, deleting and updating take; EKS takes minutes, Skiff about a second.
     public var provisioningDelay: TimeInterval
-    /// Chooses the API endpoint of a new cluster (its host and port).
-    public var endpointForNewCluster: @Sendable (_ clusterName: String) -> String
+    /// Where new clusters' API servers listen.
+    public var clusterEndpoints: ClusterEndpoints
     /// Why a KMS key cannot encrypt a cluster's Secrets (it does not exist, or is not enabled); nil when it can.
     public var kmsKeyProblem: @Sendable (_ keyArn: String) async -> String?
 
     public init(region: Region, provisioningDelay: TimeInterval,
-                endpointForNewCluster: @escaping @Sendable (String) -> String,
+                clusterEndpoints: ClusterEndpoints,
                 kmsKeyProblem: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.region = region
         self.provisioningDelay = provisioningDelay
-        self.endpointForNewCluster = endpointForNewCluster
+        self.clusterEndpoints = clusterEndpoints
         self.kmsKeyProblem = kmsKeyProblem
+    }
+}
+
+/// How a new cluster's endpoint is chosen: the host it names, and a port of its own from `ports`, which no other
+/// cluster of the region holds (a `ClusterPortRecord`) and which is free here now. The default range lies below
+/// Linux's ephemeral ports, so that no outgoing connection holds a cluster's port when its API server starts.
+public struct ClusterEndpoints: Sendable {
+    public var host: String
+    public var ports: ClosedRange<Int>
+    public var isFree: @Sendable (Int) -> Bool
+
+    public init(host: String, ports: ClosedRange<Int> = 20_000...32_767, isFree: @escaping @Sendable (Int) -> Bool = { _ in true }) {
+        self.host = host
+        self.ports = ports
+        self.isFree = isFree
     }
 }
 

@@ -94,6 +94,7 @@ extension EKSService {
             try tx.save(record)
         case .remove:
             let cluster = record.cluster
+            if let port = URLComponents(string: record.endpoint)?.port { try tx.delete(ClusterPortRecord.self, String(port)) }
             try network.detach(tx, subnetIds: cluster.resourcesVpcConfig.subnetIds, from: cluster.arn)
             try network.deleteSecurityGroup(tx, id: cluster.resourcesVpcConfig.clusterSecurityGroupId)
             for update in try tx.all(UpdateRecord.self, keyPrefix: cluster.name + "/") {

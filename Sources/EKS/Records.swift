@@ -96,3 +96,12 @@ public struct NodegroupConfigChange: Codable, Sendable, Equatable {
     public var removeTaints: [Taint]
     public var updateConfig: NodegroupUpdateConfig?
 }
+
+/// A port a cluster's API server holds, in every replica: no two clusters of a region share one.
+public struct ClusterPortRecord: StoredRecord {
+    public static let kind = "eks.clusterPort"
+    public var storeKey: String { String(port) }
+
+    public let port: Int
+    public let clusterName: String
+}

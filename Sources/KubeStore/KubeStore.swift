@@ -29,6 +29,13 @@ public protocol KubeStore: AnyObject, Sendable {
     /// Sends every watcher a `.progress` event with the current revision, after all the events
     /// up to it (etcd's progress notification): a watcher of a quiet prefix learns how far it is.
     func requestProgress() async throws
+    /// Releases what the store holds open (files, connections); later calls fail. Stores that hold nothing of
+    /// their own need not implement it.
+    func close() async
+}
+
+extension KubeStore {
+    public func close() async {}
 }
 
 /// A key's state at a revision.

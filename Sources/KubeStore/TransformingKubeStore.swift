@@ -103,4 +103,5 @@ public final class TransformingKubeStore: KubeStore {
 
     public func compact(through revision: Int64) async throws { try await base.compact(through: revision) }
     public func requestProgress() async throws { try await base.requestProgress() }
+    public func close() async { await base.close() }
 }

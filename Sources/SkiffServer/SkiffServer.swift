@@ -86,7 +86,7 @@ public struct SkiffServer: Sendable {
                                    logger: logger)
         eks = EKSService(database: database, network: network, settings: EKSSettings(
             region: region, provisioningDelay: configuration.provisioningDelay,
-            endpointForNewCluster: { _ in "https://\(advertised):\(LoopbackPorts.free(host: apiHost) ?? 6443)" },
+            clusterEndpoints: ClusterEndpoints(host: advertised, isFree: { port in LoopbackPorts.isFree(port, host: apiHost) }),
             kmsKeyProblem: { keyArn in
                 guard let state = await kms.state(of: keyArn) else { return "the key does not exist" }
                 return state == "Enabled" ? nil : "the key is \(state)"

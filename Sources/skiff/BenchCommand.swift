@@ -4,7 +4,7 @@ import KubeModel
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Skiff; each benchmark prints one JSON line per result.",
-                                                    subcommands: [API.self, Store.self, Region.self, Workloads.self, Logs.self, Serve.self])
+                                                    subcommands: [API.self, Store.self, Region.self, Clusters.self, Workloads.self, Logs.self, Serve.self])
 
     /// `--work-dir`, or a new temporary directory (which the caller removes when done).
     static func workDirectory(_ workDir: String?) throws -> URL {
@@ -102,6 +102,24 @@ struct Bench: AsyncParsableCommand {
             try await RegionBenchmark(directory: directory, connections: connections, threads: threads, seconds: seconds,
                                       scenarios: Set(scenarios.split(separator: ",").map(String.init)),
                                       targets: targets.split(separator: ",").map(String.init)).run()
+        }
+    }
+
+    struct Clusters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Many clusters on one skiff up: create-to-ready time, memory, files and threads per cluster; then a create-delete churn.")
+
+        @Option(help: "Cluster counts to reach, comma-separated (each adds to the last).") var counts = "1,100,1000"
+        @Option(help: "Clusters created (and deleted) at once.") var parallel = 16
+        @Option(help: "Clusters created and deleted in parallel at the end, to check nothing stays behind (0: none).") var churn = 100
+        @Option(name: .customLong("work-dir"), help: "Where the server's data dir goes (default: a temporary directory).")
+        var workDir: String?
+
+        func run() async throws {
+            let directory = try Bench.workDirectory(workDir)
+            defer { if workDir == nil { try? FileManager.default.removeItem(at: directory) } }
+            try await ClustersBenchmark(directory: directory, counts: counts.split(separator: ",").compactMap { Int($0) },
+                                        parallel: parallel, churn: churn).run()
         }
     }
 

@@ -30,7 +30,7 @@ struct AccessEntryTests {
         let network = RegionNetwork(database: database, region: region)
         try await network.ensureDefaultVPC()
         eks = EKSService(database: database, network: network, settings: EKSSettings(
-            region: region, provisioningDelay: 0, endpointForNewCluster: { _ in "https://127.0.0.1:1" }), controlPlanes: host)
+            region: region, provisioningDelay: 0, clusterEndpoints: ClusterEndpoints(host: "127.0.0.1")), controlPlanes: host)
         subnets = try await network.describeSubnets(ids: [], filters: [], maxResults: nil, nextToken: nil).items.map(\.subnetId)
     }
 

@@ -18,7 +18,7 @@ struct EKSServiceTests {
         network = RegionNetwork(database: database, region: region)
         try await network.ensureDefaultVPC()
         eks = EKSService(database: database, network: network, settings: EKSSettings(
-            region: region, provisioningDelay: 0, endpointForNewCluster: { _ in "https://127.0.0.1:1" }))
+            region: region, provisioningDelay: 0, clusterEndpoints: ClusterEndpoints(host: "127.0.0.1")))
         subnets = try await network.describeSubnets(ids: [], filters: [], maxResults: nil, nextToken: nil).items
     }
 
@@ -40,6 +40,25 @@ struct EKSServiceTests {
         }
     }
 
+    /// Each cluster holds a port of its own, from the range and free here; a deleted cluster's port is free again.
+    @Test func clustersHoldPortsOfTheirOwn() async throws {
+        let region = Region(name: "us-east-1", account: "000000000000")
+        let busy: Set<Int> = [30_001]
+        let narrow = EKSService(database: database, network: network, settings: EKSSettings(
+            region: region, provisioningDelay: 0,
+            clusterEndpoints: ClusterEndpoints(host: "127.0.0.1", ports: 30_000...30_002, isFree: { !busy.contains($0) })))
+        for name in ["one", "two"] { _ = try await narrow.createCluster(request(name)) }
+        try await narrow.advanceDueTransitions(now: Date().addingTimeInterval(1))
+        let ports = try await Set(["one", "two"].asyncMap { try await narrow.describeCluster(name: $0).endpoint })
+        #expect(ports == ["https://127.0.0.1:30000", "https://127.0.0.1:30002"])
+        await #expect(throws: EKSError("ServerException", status: 500, "No port is free for the cluster's endpoint.", clusterName: "three")) {
+            try await narrow.createCluster(request("three"))
+        }
+        _ = try await narrow.deleteCluster(name: "one")
+        try await narrow.advanceDueTransitions(now: Date().addingTimeInterval(1))
+        _ = try await narrow.createCluster(request("three"))
+    }
+
     @Test func clusterIsCreatedThenBecomesActiveWithItsEndpointAndCA() async throws {
         let created = try await eks.createCluster(request("demo"))
         #expect(created.status == .CREATING)
@@ -52,13 +71,15 @@ struct EKSServiceTests {
         try await eks.advanceDueTransitions(now: Date().addingTimeInterval(1))
         let active = try await eks.describeCluster(name: "demo")
         #expect(active.status == .ACTIVE)
-        #expect(active.endpoint == "https://127.0.0.1:1")
+        let endpoint = try #require(active.endpoint)
+        let port = try #require(URLComponents(string: endpoint)?.port)
+        #expect(endpoint == "https://127.0.0.1:\(port)" && (20_000...32_767).contains(port))
         let data = try #require(active.certificateAuthority.data)
         let pem = String(decoding: try #require(Data(base64Encoded: data)), as: UTF8.self)
         #expect(pem.hasPrefix("-----BEGIN CERTIFICATE-----"))
         // EKS's issuer form, at the cluster's own endpoint, which serves its discovery documents.
-        #expect(active.identity?.oidc.issuer.hasPrefix("https://127.0.0.1:1/id/") == true)
-        #expect(active.identity?.oidc.issuer.count == "https://127.0.0.1:1/id/".count + 32)
+        #expect(active.identity?.oidc.issuer.hasPrefix("\(endpoint)/id/") == true)
+        #expect(active.identity?.oidc.issuer.count == "\(endpoint)/id/".count + 32)
         let groups = try await network.describeSecurityGroups(ids: [active.resourcesVpcConfig.clusterSecurityGroupId], names: [],
                                                               filters: [], maxResults: nil, nextToken: nil)
         #expect(groups.items.first?.groupName.hasPrefix("eks-cluster-sg-demo-") == true)
@@ -160,5 +181,13 @@ struct EKSServiceTests {
         await #expect(throws: EKSError.badRequest("Tag keys starting with 'aws:' are reserved for AWS use.")) {
             try await eks.tagResource(arn: cluster.arn, tags: ["aws:x": "1"])
         }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }

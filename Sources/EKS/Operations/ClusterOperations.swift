@@ -98,7 +98,7 @@ extension EKSService {
                     authenticationMode: input.accessConfig?.authenticationMode ?? .CONFIG_MAP),
                 upgradePolicy: input.upgradePolicy ?? UpgradePolicy(supportType: .EXTENDED),
                 zonalShiftConfig: input.zonalShiftConfig, deletionProtection: input.deletionProtection ?? false)
-            let endpoint = settings.endpointForNewCluster(name)
+            let endpoint = "https://\(settings.clusterEndpoints.host):\(try reservePort(tx, cluster: name))"
             let record = ClusterRecord(
                 cluster: cluster, certificateAuthority: certificateAuthority,
                 endpoint: endpoint,
@@ -111,6 +111,18 @@ extension EKSService {
         }
         transitionScheduled()
         return record.view
+    }
+
+    /// A port no other cluster holds and nothing here listens on, recorded as this cluster's.
+    func reservePort(_ tx: RecordTransaction, cluster: String) throws -> Int {
+        let endpoints = settings.clusterEndpoints
+        for _ in 0..<512 {
+            let port = Int.random(in: endpoints.ports)
+            guard try tx.get(ClusterPortRecord.self, String(port)) == nil, endpoints.isFree(port) else { continue }
+            try tx.insert(ClusterPortRecord(port: port, clusterName: cluster))
+            return port
+        }
+        throw EKSError("ServerException", status: 500, "No port is free for the cluster's endpoint.", clusterName: cluster)
     }
 
     public func describeCluster(name: String) async throws -> Cluster {

@@ -42,7 +42,6 @@ public final class SQLiteKubeStore: KubeStore {
         var compacted: Int64 = 0
         var queue: [Pending] = []
         var writing = false
-        var closed = false
     }
 
     private let pool: DatabasePool
@@ -104,6 +103,13 @@ public final class SQLiteKubeStore: KubeStore {
 
     deinit {
         hub.finishAll()
+    }
+
+    /// Ends every watch and closes the database once the writes under way are committed.
+    public func close() async {
+        while state.withLock({ $0.writing }) { try? await Task.sleep(for: .milliseconds(5)) }
+        hub.finishAll()
+        try? pool.close()
     }
 
     // MARK: Reads
