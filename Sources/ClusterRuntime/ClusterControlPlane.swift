@@ -113,7 +113,9 @@ final class ClusterControlPlane: Sendable {
                                   logger: serverLogger)
         var groupLogger = logger
         groupLogger[metadataKey: "cluster"] = .string(spec.clusterName)
-        let nodeAgents = NodeAgents(server: apiServer, nodes: spec.nodes.map(Self.simulatedNode), identity: identity, logger: groupLogger)
+        let leaseTiming = storage.leaseTiming
+        let nodeAgents = NodeAgents(server: apiServer, nodes: spec.nodes.map(Self.simulatedNode), identity: identity, logger: groupLogger,
+                                    leaseTiming: leaseTiming)
         self.nodeAgents = nodeAgents
         // Stopped in reverse order: the controllers first, the API server last.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -122,9 +124,10 @@ final class ClusterControlPlane: Sendable {
                 + [
                        .init(service: ControllerManager(server: apiServer, identity: identity,
                                                        logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.controllerManager),
-                                                       rootCertificate: Self.pem(spec.certificateAuthority), serviceAccountIssuer: issuer)),
+                                                       rootCertificate: Self.pem(spec.certificateAuthority), serviceAccountIssuer: issuer,
+                                                       leaseTiming: leaseTiming)),
                        .init(service: Scheduler(server: apiServer, identity: identity,
-                                                logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.scheduler))),
+                                                logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.scheduler), leaseTiming: leaseTiming)),
                        .init(service: nodeAgents)]
                 + (logging.ship.map { [.init(service: LogShipper(clusterName: spec.clusterName, logs: logs, ship: $0))] } ?? []),
             gracefulShutdownSignals: [], cancellationSignals: [], logger: groupLogger))

@@ -1,5 +1,6 @@
 import EtcdStore
 import Foundation
+import KubeClient
 import ServiceLifecycle
 import KubeAPI
 import KubeStore
@@ -89,6 +90,12 @@ public enum ClusterStorage: Sendable {
     var compactsPerCluster: Bool {
         if case .sqlite = self { return true }
         return false
+    }
+
+    /// How the cluster's components hold their Leases: on SQLite this process is the only candidate there is.
+    var leaseTiming: LeaseTiming {
+        if case .sqlite = self { return .soleCandidate }
+        return .kube
     }
 
     /// The work the storage needs once for the whole region: on etcd, the compactor, run by whichever replica

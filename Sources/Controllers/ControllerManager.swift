@@ -16,12 +16,13 @@ public struct ControllerManager: Service {
     let rootCertificate: String?
     /// Signs legacy service-account tokens (`--service-account-private-key-file`).
     let serviceAccountIssuer: ServiceAccountIssuer?
-    var leaseDuration: Duration = .seconds(15)
+    let leaseTiming: LeaseTiming
 
     /// `identity` must differ between replicas that share a store, and stay the same across restarts of
     /// one replica, so that a restarted replica takes its own lease back at once.
     public init(server: APIServer, identity: String, logger: Logger, rootCertificate: String? = nil,
-                serviceAccountIssuer: ServiceAccountIssuer? = nil) {
+                serviceAccountIssuer: ServiceAccountIssuer? = nil, leaseTiming: LeaseTiming = .kube) {
+        self.leaseTiming = leaseTiming
         client = KubeClient(server: server, user: Self.user, userAgent: "kube-controller-manager/\(server.version.gitVersion)")
         self.identity = identity
         self.logger = logger
@@ -67,8 +68,7 @@ public struct ControllerManager: Service {
     }
 
     public func run() async throws {
-        var candidate = LeaderElector(client: client, name: "kube-controller-manager", identity: identity)
-        candidate.leaseDuration = leaseDuration
+        var candidate = LeaderElector(client: client, name: "kube-controller-manager", identity: identity, timing: leaseTiming)
         candidate.logger = logger
         let elector = candidate
         await cancelWhenGracefulShutdown {

@@ -3,6 +3,18 @@ import KubeAPI
 import KubeModel
 import Logging
 
+/// How a Lease is held: kube-controller-manager's and kube-scheduler's defaults, or, where one process is the only
+/// candidate there can be (Skiff on SQLite), renewals five times rarer, so that a thousand idle clusters do not
+/// spend a core renewing leases nobody contests.
+public struct LeaseTiming: Sendable, Equatable {
+    public var leaseDuration: Duration
+    public var renewDeadline: Duration
+    public var retryPeriod: Duration
+
+    public static let kube = LeaseTiming(leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .seconds(2))
+    public static let soleCandidate = LeaseTiming(leaseDuration: .seconds(40), renewDeadline: .seconds(30), retryPeriod: .seconds(10))
+}
+
 /// Leader election on a coordination.k8s.io Lease, as kube-controller-manager and kube-scheduler
 /// elect theirs: the holder renews the lease every `retryPeriod`; another candidate takes it over once
 /// `leaseDuration` has passed without a renewal. Only the leader runs the work, so several API replicas
@@ -19,11 +31,14 @@ public struct LeaderElector: Sendable {
     public var logger: Logger?
     public var retryPeriod: Duration = .seconds(2)
 
-    public init(client: KubeClient, namespace: String = "kube-system", name: String, identity: String) {
+    public init(client: KubeClient, namespace: String = "kube-system", name: String, identity: String, timing: LeaseTiming = .kube) {
         self.client = client
         self.namespace = namespace
         self.name = name
         self.identity = identity
+        leaseDuration = timing.leaseDuration
+        renewDeadline = timing.renewDeadline
+        retryPeriod = timing.retryPeriod
     }
 
     /// Runs `work` whenever this candidate leads, until cancelled. Losing the lease cancels `work`;

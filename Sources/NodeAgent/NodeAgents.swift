@@ -30,7 +30,10 @@ public final class NodeAgents: Service, Sendable {
     /// - Parameter identity: with several replicas of the control plane on one store, only the holder of the
     ///   `kube-system/skiff-node-agents` Lease runs the agents (nodes have one kubelet each), as the controller
     ///   manager and the scheduler elect theirs.
-    public init(server: APIServer, nodes: [SimulatedNode], identity: String? = nil, logger: Logger) {
+    let leaseTiming: LeaseTiming
+
+    public init(server: APIServer, nodes: [SimulatedNode], identity: String? = nil, logger: Logger, leaseTiming: LeaseTiming = .kube) {
+        self.leaseTiming = leaseTiming
         self.server = server
         self.identity = identity
         self.logger = logger
@@ -60,7 +63,7 @@ public final class NodeAgents: Service, Sendable {
             return
         }
         var candidate = LeaderElector(client: KubeClient(server: server, user: Self.electionUser, userAgent: "skiff-node-agents"),
-                                      name: "skiff-node-agents", identity: identity)
+                                      name: "skiff-node-agents", identity: identity, timing: leaseTiming)
         candidate.logger = logger
         let elector = candidate
         await cancelWhenGracefulShutdown { await elector.run { await self.runAgents() } }

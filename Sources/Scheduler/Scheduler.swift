@@ -18,14 +18,17 @@ public struct Scheduler: Service {
     public static let name = "default-scheduler"
     public static let user = UserInfo(name: "system:kube-scheduler", groups: ["system:authenticated"])
 
-    public init(server: APIServer, identity: String, logger: Logger) {
+    let leaseTiming: LeaseTiming
+
+    public init(server: APIServer, identity: String, logger: Logger, leaseTiming: LeaseTiming = .kube) {
+        self.leaseTiming = leaseTiming
         client = KubeClient(server: server, user: Self.user, userAgent: "kube-scheduler/\(server.version.gitVersion)")
         self.identity = identity
         self.logger = logger
     }
 
     public func run() async throws {
-        var candidate = LeaderElector(client: client, name: "kube-scheduler", identity: identity)
+        var candidate = LeaderElector(client: client, name: "kube-scheduler", identity: identity, timing: leaseTiming)
         candidate.logger = logger
         let elector = candidate
         await cancelWhenGracefulShutdown {

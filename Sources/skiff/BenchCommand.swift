@@ -91,7 +91,8 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "wrk's connections.") var connections = 32
         @Option(help: "wrk's threads.") var threads = 2
         @Option(help: "Seconds per run.") var seconds = 10
-        @Option(help: "Which runs, comma-separated: describe, create.") var scenarios = "describe,create"
+        @Option(help: "Which runs, comma-separated: sigv4 (verification alone, in process), describe, create.")
+        var scenarios = "sigv4,describe,create"
         @Option(help: "Servers, comma-separated: skiff, moto (skipped when moto_server is not installed).") var targets = "skiff,moto"
         @Option(name: .customLong("work-dir"), help: "Where the server's data dir and wrk's scripts go (default: a temporary directory).")
         var workDir: String?

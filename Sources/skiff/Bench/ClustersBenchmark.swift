@@ -50,6 +50,10 @@ struct ClustersBenchmark {
             // Let the new control planes settle (their first controller passes) before reading memory.
             try await Task.sleep(for: .seconds(2))
             let after = ProcessFigures(pid: server.process.processIdentifier)
+            // What the idle clusters cost: the server's CPU over 5 s with no request.
+            let cpuBefore = server.cpuSeconds
+            try await Task.sleep(for: .seconds(5))
+            let idleCPU = (server.cpuSeconds - cpuBefore) / 5
             let sorted = readiness.sorted()
             let added = Double(names.count)
             print(BenchOutput.json([
@@ -58,7 +62,7 @@ struct ClustersBenchmark {
                 ("create_to_ready_max_s", rounded(sorted.last ?? 0)), ("seconds", rounded(seconds(elapsed))),
                 ("rss_mb", after.residentMB), ("rss_mb_per_cluster", rounded((after.residentMB - before.residentMB) / added)),
                 ("fds_per_cluster", rounded(Double(after.openFiles - before.openFiles) / added)),
-                ("threads", after.threads),
+                ("threads", after.threads), ("idle_cpu_percent", rounded(idleCPU * 100)),
             ]))
         }
         // Churn: a batch created and deleted in parallel; afterwards no file or thread of theirs may remain.

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Auth
 import Foundation
 import NIOCore
+import RegionStore
 import SkiffServer
 
 /// `skiff bench region`: the regional endpoint under wrk, as a user's fleet of SDKs drives it. One SigV4-signed
@@ -22,6 +23,7 @@ struct RegionBenchmark {
         guard let wrk = Self.executable("wrk") else {
             throw CommandFailure("bench region needs wrk (Debian: apt-get install wrk)")
         }
+        if scenarios.contains("sigv4") { try await sigV4() }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             for target in targets { try await run(target, wrk: wrk, client: client) }
@@ -70,6 +72,28 @@ struct RegionBenchmark {
             try WrkScript.fromFile(file, threads: threads).write(to: script, atomically: true, encoding: .utf8)
             print(try await runWrk(wrk, script: script, base: base, server: server, scenario: "create-cluster", target: target))
         }
+    }
+
+    /// SigV4 verification alone, in process, the key looked up as the server does: one signed DescribeCluster
+    /// verified over and over (derived keys cached, as a server sees the same key sign all day).
+    private func sigV4() async throws {
+        // The key looked up as the server looks it up: in the region's records (held in memory).
+        let credentials = CredentialStore(database: try RegionDatabase(directory: directory.appendingPathComponent("sigv4-\(UUID())")))
+        try await credentials.ensureDefaultKey()
+        let verifier = SigV4Verifier(region: "us-east-1") { id in try await credentials.accessKey(id: id) }
+        let url = URL(string: "http://127.0.0.1:4566/clusters/bench")!
+        let signed = Self.signed(method: "GET", url: url, body: [])
+        let request = SignableRequest(method: "GET", rawPath: "/clusters/bench", rawQuery: "",
+                                      headers: signed.headers.map { (name: $0.0, value: $0.1) } + [(name: "host", value: "127.0.0.1:4566")],
+                                      body: [])
+        let iterations = 200_000
+        _ = try await verifier.verify(request)
+        let started = ContinuousClock.now
+        for _ in 0..<iterations { _ = try await verifier.verify(request) }
+        let elapsed = ContinuousClock.now - started
+        let micros = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(iterations)
+        print(BenchOutput.json([("scenario", "sigv4-verify"), ("layer", "in-process"), ("operations", iterations),
+                                ("us_per_op", (micros * 100).rounded() / 100)]))
     }
 
     /// Runs wrk with `script` against `base`; the script's `done` prints the figures as one JSON object.
