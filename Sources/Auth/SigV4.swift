@@ -95,7 +95,18 @@ public enum SigV4 {
 
     /// Header values with their outer space trimmed and inner runs of space folded to one.
     static func canonicalHeaderValue(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        // Most values have nothing to fold: no tab, no space at either end, no two spaces in a row.
+        var previous: UInt8 = UInt8(ascii: " ")
+        var clean = true
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\t") || (byte == UInt8(ascii: " ") && previous == UInt8(ascii: " ")) {
+                clean = false
+                break
+            }
+            previous = byte
+        }
+        if clean && previous != UInt8(ascii: " ") { return value }
+        return value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 
     static func canonicalRequest(_ request: SignableRequest, signedHeaders: [String],
