@@ -71,7 +71,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // What every Kubernetes component shares: JSON documents, metadata, selectors, quantities, errors, typed views.
-        .target(name: "KubeModel"),
+        .target(name: "KubeModel", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The Kubernetes API: resources, registry, discovery, tables, watch, patch (no HTTP).
         .target(name: "KubeAPI", dependencies: [
             "KubeModel", "KubeStore",
@@ -119,13 +119,14 @@ let package = Package(
         .target(name: "VPC", dependencies: ["RegionStore"]),
         // EKS clusters, node groups, updates: resources with lifecycles.
         .target(name: "EKS", dependencies: [
-            "RegionStore", "VPC", "PKI", "Wakeup",
+            "RegionStore", "VPC", "PKI", "Wakeup", "KubeModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Each cluster's control plane: store, API server over TLS, compaction.
         .target(name: "ClusterRuntime", dependencies: [
             "Auth", "EKS", "EtcdStore", "KubeAPI", "KubeClient", "KubeModel", "KubeStore", "PKI", "Controllers", "Scheduler", "NodeAgent",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -165,7 +166,7 @@ let package = Package(
         ]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "RegionStore"]),
         .testTarget(name: "VPCTests", dependencies: ["VPC", "RegionStore"]),
-        .testTarget(name: "EKSTests", dependencies: ["EKS", "VPC", "RegionStore", "PKI"]),
+        .testTarget(name: "EKSTests", dependencies: ["EKS", "VPC", "RegionStore", "PKI", "KubeModel"]),
         .testTarget(name: "ClusterRuntimeTests", dependencies: ["ClusterRuntime", "Auth", "EKS", "KubeAPI"]),
         .testTarget(name: "AWSAPITests", dependencies: ["AWSAPI", "Auth", "EKS", "VPC", "RegionStore"]),
         .testTarget(name: "CloudWatchLogsTests", dependencies: ["CloudWatchLogs"]),

@@ -28,6 +28,8 @@ final class ClusterControlPlane: Sendable {
     let store: any KubeStore
     let nodeAgents: NodeAgents
     let apiServer: APIServer
+    /// EKS's add-on manager for this cluster.
+    let addons: AddonInstaller
     let serviceAccountTokens: ServiceAccountTokenAuthenticator
     /// Its components' logs, audit and the authenticator's decisions included.
     let logs: ControlPlaneLogs
@@ -37,7 +39,7 @@ final class ClusterControlPlane: Sendable {
 
     /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
     init(spec: ControlPlaneSpec, directory: URL, storage: ClusterStorage, bindHost: String, historyRetention: TimeInterval, identity: String,
-         tokenVerifier: EKSTokenVerifier?, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
+         tokenVerifier: EKSTokenVerifier?, oidcKeys: OIDCKeys? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
          envelopeKeys: EnvelopeKeys?, logger: Logger) async throws {
         currentSpec = Mutex(spec)
         let access = ClusterAccessState(spec.access)
@@ -65,7 +67,6 @@ final class ClusterControlPlane: Sendable {
                                 admission: Admission.defaultPlugins + [EKSPodIdentityWebhook(region: spec.region, access: access)],
                                 serviceAccountIssuer: issuer)
         try await ClusterBootstrap.run(registry)
-        if isNew { try await SystemAddons.install(registry, spec: spec) }
         if spec.access.usesConfigMap { try await AWSAuthConfigMap.ensureNodeRoles(spec.access.nodeRoles, registry: registry) }
         var clusterLogger = logger
         clusterLogger[metadataKey: "cluster"] = .string(spec.clusterName)
@@ -79,12 +80,22 @@ final class ClusterControlPlane: Sendable {
             + (tokenVerifier.map {
                 [IAMAuthenticator(clusterName: spec.clusterName, verifier: $0, access: access, awsAuth: AWSAuthReader(registry: registry),
                                   instanceDNSNames: instanceDNSNames, decisions: logs.authenticator, logger: clusterLogger)]
+            } ?? [])
+            + (oidcKeys.map { keys in
+                [OIDCAuthenticator(issuers: { access.access.oidcProviders }, keys: keys)]
             } ?? []))
         let apiServer = APIServer(registry: registry, version: VersionInfo(patchVersion: spec.kubernetesVersion),
                                   authorizer: AuthorizerChain([MastersAuthorizer(), NodeAuthorizer(registry: registry), RBACAuthorizer(registry: registry),
                                                                AccessPolicyAuthorizer(access: access)]),
                                   authenticator: authenticator, audit: logs.audit, metrics: metrics)
         self.apiServer = apiServer
+        addons = AddonInstaller(server: apiServer, spec: spec)
+        if isNew && spec.bootstrapsAddons {
+            // As on EKS: vpc-cni, kube-proxy and coredns, self-managed, once; what a user changes afterwards stays changed.
+            for addon in AddonInstallation.bootstrapped(minor: spec.minorVersion) {
+                if case .failed(let issue) = await addons.apply(addon) { throw ControlPlaneError.addonNotInstalled(addon.name, issue.message) }
+            }
+        }
         let apiLogger = ControlPlaneLogs.logger(clusterLogger, writingTo: logs.api)
 
         let tls = try Self.tlsConfiguration(spec, bindHost: bindHost)
@@ -346,9 +357,11 @@ struct APIServerService<App: Service>: Service {
 enum ControlPlaneError: Error, CustomStringConvertible {
     case couldNotListen(String)
     case noKMS(String)
+    case addonNotInstalled(String, String)
 
     var description: String {
         switch self {
+        case .addonNotInstalled(let name, let why): "the \(name) add-on could not be installed: \(why)"
         case .couldNotListen(let endpoint): "the API server could not listen on \(endpoint)"
         case .noKMS(let cluster): "cluster \(cluster) encrypts its Secrets, but no KMS was given to this control plane"
         }

@@ -13,6 +13,8 @@ public actor ClusterRuntimes: ControlPlaneHost {
     /// This replica's name in leader elections (stable across restarts of the same replica).
     private let identity: String
     private let tokenVerifier: EKSTokenVerifier?
+    /// The keys of the clusters' OIDC identity providers.
+    private let oidcKeys: OIDCKeys?
     private let instanceDNSNames: IAMAuthenticator.InstanceDNSNames?
     private let logging: ControlPlaneLogging
     private let envelopeKeys: EnvelopeKeys?
@@ -26,7 +28,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
     ///   - tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
     ///   - instanceDNSNames: the region's EC2 instances' private DNS names, for node roles' `{{EC2PrivateDNSName}}`.
     public init(directory: URL, storage: ClusterStorage = .sqlite, bindHost: String? = nil, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
-                tokenVerifier: EKSTokenVerifier? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
+                tokenVerifier: EKSTokenVerifier? = nil, oidcKeys: OIDCKeys? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
                 logging: ControlPlaneLogging = ControlPlaneLogging(), envelopeKeys: EnvelopeKeys? = nil, logger: Logger) {
         self.directory = directory
         self.storage = storage
@@ -34,6 +36,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
         self.logging = logging
         self.envelopeKeys = envelopeKeys
         self.tokenVerifier = tokenVerifier
+        self.oidcKeys = oidcKeys
         self.instanceDNSNames = instanceDNSNames
         self.identity = identity
         self.historyRetention = historyRetention
@@ -62,7 +65,8 @@ public actor ClusterRuntimes: ControlPlaneHost {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), storage: storage,
                                                          bindHost: bindHost ?? spec.host,
                                                          historyRetention: historyRetention, identity: identity,
-                                                         tokenVerifier: tokenVerifier, instanceDNSNames: instanceDNSNames, logging: logging,
+                                                         tokenVerifier: tokenVerifier, oidcKeys: oidcKeys, instanceDNSNames: instanceDNSNames,
+                                                         logging: logging,
                                                          envelopeKeys: envelopeKeys, logger: logger)
         } catch {
             logger.error("API server of cluster \(spec.clusterName) did not start", metadata: ["error": "\(error)"])
@@ -94,6 +98,24 @@ public actor ClusterRuntimes: ControlPlaneHost {
         running[clusterName]?.update(access: access)
     }
 
+    public func applyAddon(clusterName: String, _ addon: AddonInstallation) async -> AddonApplyOutcome {
+        guard let controlPlane = running[clusterName] else {
+            return .failed(AddonIssue(code: .ClusterUnreachable, message: "The cluster's API server is not running."))
+        }
+        return await controlPlane.addons.apply(addon)
+    }
+
+    public func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async {
+        await running[clusterName]?.addons.remove(addon, preserve: preserve)
+    }
+
+    public func addonHealth(clusterName: String, _ addon: AddonInstallation) async -> [AddonIssue] {
+        guard let controlPlane = running[clusterName] else {
+            return [AddonIssue(code: .ClusterUnreachable, message: "The cluster's API server is not running.")]
+        }
+        return await controlPlane.addons.health(addon)
+    }
+
     public func remove(clusterName: String) async {
         if let controlPlane = running.removeValue(forKey: clusterName) { await controlPlane.stop() }
         await storage.remove(clusterName: clusterName, directory: clusterDirectory(clusterName))
@@ -112,5 +134,6 @@ public actor ClusterRuntimes: ControlPlaneHost {
     public func stopAll() async {
         for controlPlane in running.values { await controlPlane.stop() }
         running.removeAll()
+        await oidcKeys?.shutdown()
     }
 }

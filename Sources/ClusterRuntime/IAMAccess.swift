@@ -266,3 +266,4 @@ public struct AccessPolicyAuthorizer: Authorizer {
         AuthorizationRules(grants(for: user, namespace: namespace).flatMap { AccessPolicyRules.rules(ofPolicy: $0.policyName) })
     }
 }
+

@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 import PKI
 
 /// What a cluster's control plane is started with.
@@ -21,11 +22,15 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public var access: ClusterAccess
     /// The control-plane log types shipped to CloudWatch Logs; changes without a restart too.
     public var enabledLogTypes: Set<LogType>
+    /// `bootstrapSelfManagedAddons`: a new cluster gets vpc-cni, kube-proxy and coredns, self-managed.
+    public var bootstrapsAddons: Bool
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
                 serviceIpv4Cidr: String, region: String = "us-east-1", oidcIssuer: String = "", nodes: [NodeSpec] = [],
-                access: ClusterAccess = ClusterAccess(), enabledLogTypes: Set<LogType> = [], secretsKeyArn: String? = nil) {
+                access: ClusterAccess = ClusterAccess(), enabledLogTypes: Set<LogType> = [], secretsKeyArn: String? = nil,
+                bootstrapsAddons: Bool = true) {
         self.secretsKeyArn = secretsKeyArn
+        self.bootstrapsAddons = bootstrapsAddons
         self.clusterName = clusterName
         self.kubernetesVersion = kubernetesVersion
         self.endpoint = endpoint
@@ -125,14 +130,17 @@ public struct ClusterAccess: Sendable, Equatable {
     public var podIdentities: [String: String]
     /// The node roles of the cluster's managed node groups, which EKS maps in aws-auth on `CONFIG_MAP` clusters.
     public var nodeRoles: [String]
+    /// The associated OIDC identity providers whose ID tokens the API server accepts.
+    public var oidcProviders: [OIDCIssuer]
 
     public init(authenticationMode: String = "CONFIG_MAP", entries: [String: Entry] = [:], implicitAdminArn: String? = nil,
-                podIdentities: [String: String] = [:], nodeRoles: [String] = []) {
+                podIdentities: [String: String] = [:], nodeRoles: [String] = [], oidcProviders: [OIDCIssuer] = []) {
         self.authenticationMode = authenticationMode
         self.entries = entries
         self.implicitAdminArn = implicitAdminArn
         self.podIdentities = podIdentities
         self.nodeRoles = nodeRoles
+        self.oidcProviders = oidcProviders
     }
 
     public var usesAccessEntries: Bool { authenticationMode.hasPrefix("API") }
@@ -152,6 +160,20 @@ public protocol ControlPlaneHost: Sendable {
     func keepOnly(clusterNames: Set<String>) async
     /// Who may now use the cluster's API (an access entry or the authentication mode changed); in effect on return.
     func updateAccess(clusterName: String, _ access: ClusterAccess) async
+    /// Applies the add-on's objects to the cluster (server-side apply, as EKS's field manager `eks`), resolving
+    /// conflicts with other managers' fields as `resolveConflicts` says; a refused apply changes nothing.
+    func applyAddon(clusterName: String, _ addon: AddonInstallation) async -> AddonApplyOutcome
+    /// Deletes the add-on's objects from the cluster, or with `preserve` leaves them running, unmanaged.
+    func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async
+    /// What is wrong with the add-on's workloads now (too few ready replicas, objects missing); empty when healthy.
+    func addonHealth(clusterName: String, _ addon: AddonInstallation) async -> [AddonIssue]
+}
+
+extension ControlPlaneHost {
+    /// Hosts whose clusters hold no objects (the EKS API's unit tests) install every add-on at once, healthy.
+    public func applyAddon(clusterName: String, _ addon: AddonInstallation) async -> AddonApplyOutcome { .applied }
+    public func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async {}
+    public func addonHealth(clusterName: String, _ addon: AddonInstallation) async -> [AddonIssue] { [] }
 }
 
 /// For running the EKS API alone (its unit tests): clusters have no control plane.
@@ -171,6 +193,7 @@ extension ClusterRecord {
                          serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr,
                          region: cluster.arn.split(separator: ":").dropFirst(3).first.map(String.init) ?? "us-east-1",
                          oidcIssuer: oidcIssuer, enabledLogTypes: cluster.logging.enabledTypes,
-                         secretsKeyArn: cluster.encryptionConfig?.first?.provider?.keyArn)
+                         secretsKeyArn: cluster.encryptionConfig?.first?.provider?.keyArn,
+                         bootstrapsAddons: bootstrapSelfManagedAddons ?? true)
     }
 }

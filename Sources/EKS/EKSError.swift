@@ -6,13 +6,23 @@ public struct EKSError: Error, Equatable, Sendable {
     public let message: String
     public var clusterName: String?
     public var nodegroupName: String?
+    public var addonName: String?
 
-    public init(_ code: String, status: Int, _ message: String, clusterName: String? = nil, nodegroupName: String? = nil) {
+    public init(_ code: String, status: Int, _ message: String, clusterName: String? = nil, nodegroupName: String? = nil,
+                addonName: String? = nil) {
         self.code = code
         self.status = status
         self.message = message
         self.clusterName = clusterName
         self.nodegroupName = nodegroupName
+        self.addonName = addonName
+    }
+
+    /// The same error, naming the add-on it concerns.
+    public func about(addon: String) -> EKSError {
+        var error = self
+        error.addonName = addon
+        return error
     }
 
     public static func invalidParameter(_ message: String, cluster: String? = nil, nodegroup: String? = nil) -> EKSError {

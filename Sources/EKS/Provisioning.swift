@@ -12,6 +12,7 @@ extension EKSService {
     /// next transition is due.
     @discardableResult
     public func advanceDueTransitions(now: Date = Date()) async throws -> Date? {
+        let addonsDue = try await advanceAddons(now: now)
         let starting = try await read { [self] reader in
             try reader.all(ClusterRecord.self).filter { $0.cluster.status == .CREATING && ($0.dueAt ?? .distantFuture) <= now }
                 .map { record in
@@ -31,7 +32,7 @@ extension EKSService {
         // Those stay CREATING and are tried again in a second.
         let notStarted = failed
         let (next, removed) = try await database.write { [self] tx -> (Date?, [String]) in
-            var next: Date? = notStarted.isEmpty ? nil : now.addingTimeInterval(1)
+            var next: Date? = notStarted.isEmpty ? addonsDue : min(addonsDue ?? .distantFuture, now.addingTimeInterval(1))
             var removed: [String] = []
             func isDue(_ due: Date?) -> Bool {
                 guard let due else { return false }
@@ -39,7 +40,9 @@ extension EKSService {
                 next = min(next ?? due, due)
                 return false
             }
-            for var record in try tx.all(UpdateRecord.self) where record.update.status == .InProgress && isDue(record.dueAt) {
+            // Add-on updates are carried out by advanceAddons.
+            for var record in try tx.all(UpdateRecord.self)
+            where record.addonName == nil && record.update.status == .InProgress && isDue(record.dueAt) {
                 try complete(tx, &record)
             }
             for var record in try tx.all(NodegroupRecord.self) {
@@ -105,6 +108,12 @@ extension EKSService {
             }
             for association in try tx.all(PodIdentityAssociationRecord.self, keyPrefix: cluster.name + "/") {
                 try tx.delete(PodIdentityAssociationRecord.self, association.storeKey)
+            }
+            for addon in try tx.all(AddonRecord.self, keyPrefix: cluster.name + "/") {
+                try tx.delete(AddonRecord.self, addon.storeKey)
+            }
+            for config in try tx.all(IdentityProviderConfigRecord.self, keyPrefix: cluster.name + "/") {
+                try tx.delete(IdentityProviderConfigRecord.self, config.storeKey)
             }
             try tx.delete(ClusterRecord.self, record.storeKey)
         case .refuse:
@@ -181,7 +190,16 @@ extension EKSService {
             cluster.encryptionConfig = configs
         case .zonalShift(let config):
             cluster.zonalShiftConfig = config
-        case .nodegroupConfig, .nodegroupVersion:
+        case .identityProvider(let name, let associate):
+            let key = IdentityProviderConfigRecord.key(cluster: cluster.name, name: name)
+            guard var record = try tx.get(IdentityProviderConfigRecord.self, key) else { break }
+            if associate {
+                record.config.status = .ACTIVE
+                try tx.save(record)
+            } else {
+                try tx.delete(IdentityProviderConfigRecord.self, key)
+            }
+        case .nodegroupConfig, .nodegroupVersion, .addon:
             break
         }
     }

@@ -16,6 +16,8 @@ public struct ClusterRecord: StoredRecord {
     public var dueAt: Date?
     /// The IAM principal that created the cluster: its admin when `bootstrapClusterCreatorAdminPermissions`.
     public var creatorArn: String?
+    /// false: the cluster was created without the self-managed vpc-cni, kube-proxy and coredns.
+    public var bootstrapSelfManagedAddons: Bool?
 
     /// The cluster as EKS shows it: no endpoint, CA or OIDC issuer until it is provisioned.
     public var view: Cluster {
@@ -67,6 +69,8 @@ public struct UpdateRecord: StoredRecord {
     public let clusterName: String
     /// Set for node group updates.
     public let nodegroupName: String?
+    /// Set for add-on updates.
+    public var addonName: String? = nil
     public var update: Update
     public let change: PendingChange
     public let dueAt: Date
@@ -86,6 +90,37 @@ public enum PendingChange: Codable, Sendable, Equatable {
     case encryption([EncryptionConfig])
     case nodegroupConfig(NodegroupConfigChange)
     case nodegroupVersion(version: String, releaseVersion: String, launchTemplate: LaunchTemplateSpecification?)
+    case addon(AddonChange)
+    /// An identity provider config turns ACTIVE (associate) or goes (disassociate).
+    case identityProvider(name: String, associate: Bool)
+}
+
+/// What an add-on update asks for; the add-on shows it once its objects are applied.
+public struct AddonChange: Codable, Sendable, Equatable {
+    public var addonVersion: String
+    public var serviceAccountRoleArn: String?
+    /// The whole configuration after the update (nil: none).
+    public var configurationValues: String?
+    public var resolveConflicts: ResolveConflicts
+    /// nil leaves the add-on's Pod Identity associations as they are; a list replaces them.
+    public var podIdentityAssociations: [AddonPodIdentityAssociation]?
+}
+
+/// An add-on of a cluster and how its pending create or delete is to run.
+public struct AddonRecord: StoredRecord {
+    public static let kind = "eks.addon"
+    public var storeKey: String { Self.key(cluster: addon.clusterName, addon: addon.addonName) }
+    public static func key(cluster: String, addon: String) -> String { "\(cluster)/\(addon)" }
+
+    /// Its health as recorded: why a create failed. The pods' health is read from the cluster when described.
+    public var addon: Addon
+    public let clientRequestToken: String?
+    /// When the current CREATING or DELETING is carried out.
+    public var dueAt: Date?
+    /// How the create treats fields someone else set.
+    public var resolveConflicts: ResolveConflicts
+    /// For a delete: leave the add-on's objects in the cluster.
+    public var preserve: Bool = false
 }
 
 public struct NodegroupConfigChange: Codable, Sendable, Equatable {
@@ -104,4 +139,14 @@ public struct ClusterPortRecord: StoredRecord {
 
     public let port: Int
     public let clusterName: String
+}
+
+/// An OIDC identity provider config of a cluster.
+public struct IdentityProviderConfigRecord: StoredRecord {
+    public static let kind = "eks.identityProviderConfig"
+    public var storeKey: String { Self.key(cluster: config.clusterName, name: config.identityProviderConfigName) }
+    public static func key(cluster: String, name: String) -> String { "\(cluster)/\(name)" }
+
+    public var config: OidcIdentityProviderConfig
+    public let clientRequestToken: String?
 }

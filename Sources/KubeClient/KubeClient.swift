@@ -65,10 +65,13 @@ public struct KubeClient: Sendable {
         try await send("PATCH", path(resource, key.namespace, key.name, subresource), body: patch, contentType: type.rawValue)
     }
 
-    /// Server-side apply of `configuration` as `manager`.
-    public func apply(_ resource: ResourceType, _ configuration: JSON, manager: String, force: Bool = true) async throws -> JSON {
-        try await send("PATCH", path(resource, configuration.namespace, configuration.name), query: ["fieldManager": manager, "force": String(force)],
-                       body: configuration, contentType: "application/apply-patch+yaml")
+    /// Server-side apply of `configuration` as `manager`; a dry run checks it (conflicts included) and stores nothing.
+    public func apply(_ resource: ResourceType, _ configuration: JSON, manager: String, force: Bool = true,
+                      dryRun: Bool = false) async throws -> JSON {
+        var query = ["fieldManager": manager, "force": String(force)]
+        if dryRun { query["dryRun"] = "All" }
+        return try await send("PATCH", path(resource, configuration.namespace, configuration.name), query: query,
+                              body: configuration, contentType: "application/apply-patch+yaml")
     }
 
     @discardableResult

@@ -30,6 +30,9 @@ public struct SkiffConfiguration: Sendable {
     public var kmsRootKey: Data?
     /// With `--store etcd://…`, the region's records too (nil: the data dir's `region.sqlite`).
     public var regionRecords: (any RecordEngine)?
+    /// PEM CA certificates trusted for outgoing HTTPS besides the system's (`--trusted-ca-file`): the discovery
+    /// documents and keys of OIDC identity providers with an in-house CA.
+    public var trustedCertificatesPEM: String?
 
     public init(host: String = "127.0.0.1", port: Int = 4566, dataDirectory: URL, region: String = "us-east-1",
                 provisioningDelay: TimeInterval = 0, historyRetention: TimeInterval = 300, acceptAnyAccessKey: Bool = false,

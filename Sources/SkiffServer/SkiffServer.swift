@@ -60,6 +60,7 @@ public struct SkiffServer: Sendable {
                                    storage: configuration.clusterStorage, bindHost: apiHost,
                                    historyRetention: configuration.historyRetention,
                                    identity: configuration.identity, tokenVerifier: tokenVerifier,
+                                   oidcKeys: try OIDCKeys(trustedCertificatesPEM: configuration.trustedCertificatesPEM),
                                    instanceDNSNames: { id in
                                        guard let instance = try? await network.describeInstances(ids: [id], filters: [], maxResults: nil,
                                                                                                  nextToken: nil).items.first,

@@ -59,6 +59,9 @@ struct Up: AsyncParsableCommand {
     var etcdCAFile: String?
     @Option(name: .customLong("etcd-certfile"), help: "The client certificate etcd asks for.") var etcdCertFile: String?
     @Option(name: .customLong("etcd-keyfile"), help: "The key of --etcd-certfile.") var etcdKeyFile: String?
+    @Option(name: .customLong("trusted-ca-file"),
+            help: "PEM CA certificates trusted, besides the system's, when fetching OIDC identity providers' discovery documents and keys.")
+    var trustedCAFile: String?
 
     func validate() throws {
         guard auditLogMaxSize > 0 else { throw ValidationError("--audit-log-maxsize must be positive.") }
@@ -70,7 +73,7 @@ struct Up: AsyncParsableCommand {
         if store == nil, etcdCAFile != nil || etcdCertFile != nil || etcdKeyFile != nil {
             throw ValidationError("--etcd-cafile, --etcd-certfile and --etcd-keyfile go with --store etcd://….")
         }
-        for file in [etcdCAFile, etcdCertFile, etcdKeyFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
+        for file in [etcdCAFile, etcdCertFile, etcdKeyFile, trustedCAFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
             throw ValidationError("cannot read \(file).")
         }
         if let store {
@@ -93,6 +96,7 @@ struct Up: AsyncParsableCommand {
                                                provisioningDelay: provisioningDelay, historyRetention: historyRetention,
                                                acceptAnyAccessKey: acceptAnyAccessKey, auditLogMaxSize: auditLogMaxSize,
                                                auditLogMaxBackup: auditLogMaxBackup, advertiseAddress: advertiseAddress)
+        configuration.trustedCertificatesPEM = try trustedCAFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
         // etcd is checked before anything is written: an unreachable or foreign store stops the start here.
         if let store {
             let endpoints = try EtcdEndpoints(url: store, caFile: etcdCAFile, certFile: etcdCertFile, keyFile: etcdKeyFile)

@@ -12,10 +12,10 @@ OLDEST_KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.27"
 class Cluster:
     """An ACTIVE cluster and an administrator kubeconfig for it, from `skiff kubeconfig`."""
 
-    def __init__(self, skiff: Skiff, name: str, workdir: Path):
+    def __init__(self, skiff: Skiff, name: str, workdir: Path, **create_args):
         eks = skiff.client("eks")
         subnets = [s["SubnetId"] for s in skiff.client("ec2").describe_subnets()["Subnets"]][:3]
-        eks.create_cluster(name=name, roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
+        eks.create_cluster(name=name, roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets}, **create_args)
         fast_waiter(eks, "cluster_active", name=name)
         self.skiff, self.name = skiff, name
         self.description = eks.describe_cluster(name=name)["cluster"]

@@ -24,6 +24,7 @@ public struct AWSError: Error, Equatable, Sendable {
         var fields: [String: String] = [:]
         fields["clusterName"] = error.clusterName
         fields["nodegroupName"] = error.nodegroupName
+        fields["addonName"] = error.addonName
         self.init(code: error.code, message: error.message, status: error.status, senderFault: error.status < 500, fields: fields)
     }
 

@@ -46,6 +46,17 @@ public struct EKSAPI: AWSService {
         RestRoute("GET", "/clusters/{name}/pod-identity-associations/{associationId}", "DescribePodIdentityAssociation"),
         RestRoute("POST", "/clusters/{name}/pod-identity-associations/{associationId}", "UpdatePodIdentityAssociation"),
         RestRoute("DELETE", "/clusters/{name}/pod-identity-associations/{associationId}", "DeletePodIdentityAssociation"),
+        RestRoute("GET", "/addons/supported-versions", "DescribeAddonVersions"),
+        RestRoute("GET", "/addons/configuration-schemas", "DescribeAddonConfiguration"),
+        RestRoute("POST", "/clusters/{name}/addons", "CreateAddon"),
+        RestRoute("GET", "/clusters/{name}/addons", "ListAddons"),
+        RestRoute("GET", "/clusters/{name}/addons/{addonName}", "DescribeAddon"),
+        RestRoute("POST", "/clusters/{name}/addons/{addonName}/update", "UpdateAddon"),
+        RestRoute("DELETE", "/clusters/{name}/addons/{addonName}", "DeleteAddon"),
+        RestRoute("POST", "/clusters/{name}/identity-provider-configs/associate", "AssociateIdentityProviderConfig"),
+        RestRoute("POST", "/clusters/{name}/identity-provider-configs/describe", "DescribeIdentityProviderConfig"),
+        RestRoute("POST", "/clusters/{name}/identity-provider-configs/disassociate", "DisassociateIdentityProviderConfig"),
+        RestRoute("GET", "/clusters/{name}/identity-provider-configs", "ListIdentityProviderConfigs"),
         RestRoute("POST", "/tags/{resourceArn}", "TagResource"),
         RestRoute("DELETE", "/tags/{resourceArn}", "UntagResource"),
         RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
@@ -98,12 +109,13 @@ public struct EKSAPI: AWSService {
         case "UpdateClusterVersion":
             return try .json(["update": try await eks.updateClusterVersion(name: name, try call.body(UpdateClusterVersionRequest.self))])
         case "ListUpdates":
-            let page = try await eks.listUpdates(name: name, nodegroupName: call.query("nodegroupName"),
+            let page = try await eks.listUpdates(name: name, nodegroupName: call.query("nodegroupName"), addonName: call.query("addonName"),
                                                  maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
             return try .json(NamedPage(key: "updateIds", page: page))
         case "DescribeUpdate":
             return try .json(["update": try await eks.describeUpdate(name: name, updateId: call.pathParameter("updateId"),
-                                                                      nodegroupName: call.query("nodegroupName"))])
+                                                                      nodegroupName: call.query("nodegroupName"),
+                                                                      addonName: call.query("addonName"))])
         case "DescribeClusterVersions":
             let page = try eks.describeClusterVersions(DescribeClusterVersionsRequest(
                 clusterType: call.query("clusterType"), maxResults: try call.queryInt("maxResults"),
@@ -176,6 +188,44 @@ public struct EKSAPI: AWSService {
         case "DeletePodIdentityAssociation":
             return try .json(["association": try await eks.deletePodIdentityAssociation(clusterName: name,
                                                                                        associationId: call.pathParameter("associationId"))])
+        case "DescribeAddonVersions":
+            let page = try eks.describeAddonVersions(kubernetesVersion: call.query("kubernetesVersion"), addonName: call.query("addonName"),
+                                                     types: call.queryList("types"), publishers: call.queryList("publishers"),
+                                                     owners: call.queryList("owners"), maxResults: try call.queryInt("maxResults"),
+                                                     nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "addons", page: page))
+        case "DescribeAddonConfiguration":
+            guard let addonName = call.query("addonName"), let addonVersion = call.query("addonVersion") else {
+                throw RestCall.invalid("addonName and addonVersion are required.")
+            }
+            return try .json(try eks.describeAddonConfiguration(addonName: addonName, addonVersion: addonVersion))
+        case "CreateAddon":
+            return try .json(["addon": try await eks.createAddon(clusterName: name, try call.body(CreateAddonRequest.self))])
+        case "ListAddons":
+            let page = try await eks.listAddons(clusterName: name, maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "addons", page: page))
+        case "DescribeAddon":
+            return try .json(["addon": try await eks.describeAddon(clusterName: name, addonName: call.pathParameter("addonName"))])
+        case "UpdateAddon":
+            return try .json(["update": try await eks.updateAddon(clusterName: name, addonName: call.pathParameter("addonName"),
+                                                                  try call.body(UpdateAddonRequest.self))])
+        case "DeleteAddon":
+            return try .json(["addon": try await eks.deleteAddon(clusterName: name, addonName: call.pathParameter("addonName"),
+                                                                  preserve: try call.queryBool("preserve") ?? false)])
+        case "AssociateIdentityProviderConfig":
+            let (update, tags) = try await eks.associateIdentityProviderConfig(clusterName: name,
+                                                                                try call.body(AssociateIdentityProviderConfigRequest.self))
+            return try .json(AssociatedIdentityProvider(update: update, tags: tags))
+        case "DescribeIdentityProviderConfig":
+            let config = try await eks.describeIdentityProviderConfig(clusterName: name, try call.body(IdentityProviderConfigInput.self).identityProviderConfig)
+            return try .json(["identityProviderConfig": ["oidc": config]])
+        case "DisassociateIdentityProviderConfig":
+            return try .json(["update": try await eks.disassociateIdentityProviderConfig(
+                clusterName: name, try call.body(IdentityProviderConfigInput.self).identityProviderConfig)])
+        case "ListIdentityProviderConfigs":
+            let page = try await eks.listIdentityProviderConfigs(clusterName: name, maxResults: try call.queryInt("maxResults"),
+                                                                 nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "identityProviderConfigs", page: page))
         case "TagResource":
             struct Input: Decodable { var tags: [String: String] }
             let input = try call.body(Input.self)
@@ -190,6 +240,16 @@ public struct EKSAPI: AWSService {
             throw AWSError(code: "UnknownOperationException", message: "Unknown operation \(operation).", status: 404)
         }
     }
+}
+
+struct AssociatedIdentityProvider: Encodable {
+    let update: Update
+    let tags: [String: String]?
+}
+
+struct IdentityProviderConfigInput: Decodable {
+    let identityProviderConfig: IdentityProviderConfig
+    let clientRequestToken: String?
 }
 
 struct AssociatedPolicyResponse: Encodable {

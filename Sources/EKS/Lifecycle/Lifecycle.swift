@@ -56,3 +56,19 @@ extension NodegroupStatus {
         }
     }
 }
+
+extension AddonStatus {
+    /// The add-on state machine: CREATING → ACTIVE (or CREATE_FAILED) ⇄ UPDATING, any settled status → DELETING → gone.
+    /// DEGRADED is ACTIVE with unhealthy pods, seen when the add-on is described.
+    public func step(_ event: LifecycleEvent) -> LifecycleStep<AddonStatus> {
+        switch (self, event) {
+        case (.CREATING, .provisioned): .moveTo(.ACTIVE)
+        case (.ACTIVE, .updateRequested), (.DEGRADED, .updateRequested), (.UPDATE_FAILED, .updateRequested): .moveTo(.UPDATING)
+        case (.UPDATING, .updateFinished): .moveTo(.ACTIVE)
+        case (.ACTIVE, .deleteRequested), (.DEGRADED, .deleteRequested), (.CREATE_FAILED, .deleteRequested),
+             (.UPDATE_FAILED, .deleteRequested), (.DELETE_FAILED, .deleteRequested): .moveTo(.DELETING)
+        case (.DELETING, .deprovisioned): .remove
+        default: .refuse("Addon status is \(rawValue)")
+        }
+    }
+}

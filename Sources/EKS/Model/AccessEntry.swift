@@ -100,6 +100,8 @@ public struct PodIdentityAssociation: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var modifiedAt: Date
     public var disableSessionTags: Bool?
+    /// The add-on that made the association (through its `podIdentityAssociations`) and alone changes it.
+    public var ownerArn: String? = nil
 }
 
 public struct PodIdentityAssociationSummary: Codable, Sendable, Equatable {

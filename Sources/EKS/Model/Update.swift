@@ -17,6 +17,7 @@ public enum UpdateStatus: String, Codable, Sendable {
 public enum UpdateType: String, Codable, Sendable {
     case VersionUpdate, EndpointAccessUpdate, LoggingUpdate, ConfigUpdate, AccessConfigUpdate
     case UpgradePolicyUpdate, ZonalShiftConfigUpdate, VpcConfigUpdate, DeletionProtectionUpdate, AssociateEncryptionConfig
+    case AddonUpdate, AssociateIdentityProviderConfig, DisassociateIdentityProviderConfig
 }
 
 public struct UpdateParam: Codable, Sendable, Equatable {

@@ -192,7 +192,7 @@ extension EKSService {
         let nodeRoles = Set(try reader.all(NodegroupRecord.self, keyPrefix: record.cluster.name + "/").map(\.nodegroup.nodeRole)).sorted()
         return ClusterAccess(authenticationMode: mode.rawValue, entries: entries,
                              implicitAdminArn: mode == .CONFIG_MAP && creatorIsAdmin ? record.creatorArn : nil, podIdentities: podIdentities,
-                             nodeRoles: nodeRoles)
+                             nodeRoles: nodeRoles, oidcProviders: try oidcProviders(reader, clusterName: record.cluster.name))
     }
 
     /// Tells the cluster's running control plane who may now use it.

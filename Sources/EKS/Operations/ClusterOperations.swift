@@ -36,6 +36,8 @@ public struct CreateClusterRequest: Codable, Sendable {
     public var upgradePolicy: UpgradePolicy?
     public var zonalShiftConfig: ZonalShiftConfig?
     public var deletionProtection: Bool?
+    /// false leaves vpc-cni, kube-proxy and coredns out of the new cluster (add them as add-ons).
+    public var bootstrapSelfManagedAddons: Bool?
 }
 
 extension EKSService {
@@ -104,7 +106,8 @@ extension EKSService {
                 endpoint: endpoint,
                 // EKS's issuer form, served by the cluster's own API server so that it can be fetched offline.
                 oidcIssuer: "\(endpoint)/id/\(Self.randomHex(32))",
-                dueAt: dueTime(from: now), creatorArn: creatorArn)
+                dueAt: dueTime(from: now), creatorArn: creatorArn,
+                bootstrapSelfManagedAddons: input.bootstrapSelfManagedAddons)
             try tx.insert(record)
             try insertCreatorEntry(tx, record)
             return record

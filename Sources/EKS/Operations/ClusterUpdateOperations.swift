@@ -165,7 +165,7 @@ extension EKSService {
         return record
     }
 
-    private func startClusterUpdate(_ tx: RecordTransaction, _ record: ClusterRecord, type: UpdateType,
+    func startClusterUpdate(_ tx: RecordTransaction, _ record: ClusterRecord, type: UpdateType,
                                     params: [UpdateParam], change: PendingChange) throws -> Update {
         var record = record
         let name = record.cluster.name
@@ -181,36 +181,39 @@ extension EKSService {
         return try insertUpdate(tx, cluster: name, nodegroup: nil, type: type, params: params, change: change)
     }
 
-    func insertUpdate(_ tx: RecordTransaction, cluster: String, nodegroup: String?, type: UpdateType,
+    func insertUpdate(_ tx: RecordTransaction, cluster: String, nodegroup: String?, addon: String? = nil, type: UpdateType,
                       params: [UpdateParam], change: PendingChange) throws -> Update {
         let now = Date()
         let update = Update(id: UUID().uuidString.lowercased(), status: .InProgress, type: type, params: params,
                             createdAt: now, errors: [])
-        try tx.insert(UpdateRecord(clusterName: cluster, nodegroupName: nodegroup, update: update, change: change,
+        try tx.insert(UpdateRecord(clusterName: cluster, nodegroupName: nodegroup, addonName: addon, update: update, change: change,
                                    dueAt: dueTime(from: now)))
         return update
     }
 
-    public func describeUpdate(name: String, updateId: String, nodegroupName: String?) async throws -> Update {
+    public func describeUpdate(name: String, updateId: String, nodegroupName: String?, addonName: String? = nil) async throws -> Update {
         try await read { reader in
             guard try reader.get(ClusterRecord.self, name) != nil else { throw EKSError.clusterNotFound(name) }
             guard let record = try reader.get(UpdateRecord.self, "\(name)/\(updateId)"),
-                  nodegroupName == nil || record.nodegroupName == nodegroupName else {
+                  nodegroupName == nil || record.nodegroupName == nodegroupName,
+                  addonName == nil || record.addonName == addonName else {
                 throw EKSError.notFound("No update found for ID: \(updateId)", cluster: name, nodegroup: nodegroupName)
             }
             return record.update
         }
     }
 
-    public func listUpdates(name: String, nodegroupName: String?, maxResults: Int?, nextToken: String?) async throws -> ListPage<String> {
-        let ids: [String] = try await read { reader in
+    public func listUpdates(name: String, nodegroupName: String?, addonName: String? = nil, maxResults: Int?,
+                            nextToken: String?) async throws -> ListPage<String> {
+        let ids: [String] = try await read { [self] reader in
             guard try reader.get(ClusterRecord.self, name) != nil else { throw EKSError.clusterNotFound(name) }
             if let nodegroupName,
                try reader.get(NodegroupRecord.self, NodegroupRecord.key(cluster: name, nodegroup: nodegroupName)) == nil {
                 throw EKSError.nodegroupNotFound(nodegroupName, cluster: name)
             }
+            if let addonName { _ = try addon(reader, name, addonName) }
             return try reader.all(UpdateRecord.self, keyPrefix: name + "/")
-                .filter { $0.nodegroupName == nodegroupName }
+                .filter { $0.nodegroupName == nodegroupName && $0.addonName == addonName }
                 .map(\.update.id).sorted()
         }
         return try Paging.page(ids, key: { $0 }, maxResults: maxResults, nextToken: nextToken)

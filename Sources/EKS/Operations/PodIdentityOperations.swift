@@ -21,14 +21,10 @@ extension EKSService {
                 if let token = input.clientRequestToken, same.clientRequestToken == token { return same.association }
                 throw EKSError.inUse("Association already exists: \(same.association.associationId)", cluster: clusterName)
             }
-            let id = "a-" + String((0..<17).map { _ in Array("abcdefghijklmnopqrstuvwxyz0123456789").randomElement()! })
-            let now = Date()
-            let association = PodIdentityAssociation(
-                clusterName: clusterName, namespace: input.namespace, serviceAccount: input.serviceAccount, roleArn: input.roleArn,
-                associationArn: "arn:aws:eks:\(region.name):\(region.account):podidentityassociation/\(clusterName)/\(id)",
-                associationId: id, tags: input.tags ?? [:], createdAt: now, modifiedAt: now, disableSessionTags: input.disableSessionTags ?? false)
-            try tx.insert(PodIdentityAssociationRecord(association: association, clientRequestToken: input.clientRequestToken))
-            return association
+            return try insertPodIdentityAssociation(tx, clusterName: clusterName, namespace: input.namespace,
+                                                    serviceAccount: input.serviceAccount, roleArn: input.roleArn, tags: input.tags ?? [:],
+                                                    disableSessionTags: input.disableSessionTags ?? false,
+                                                    clientRequestToken: input.clientRequestToken)
         }
         await publishAccess(clusterName: clusterName)
         return association
@@ -57,6 +53,7 @@ extension EKSService {
         if let roleArn = input.roleArn { try Validation.roleArn(roleArn, field: "roleArn") }
         let association: PodIdentityAssociation = try await write { [self] tx in
             var record = try podIdentityAssociation(tx.reader, clusterName, associationId)
+            try ensureNotOwned(record)
             if let roleArn = input.roleArn { record.association.roleArn = roleArn }
             if let disable = input.disableSessionTags { record.association.disableSessionTags = disable }
             record.association.modifiedAt = Date()
@@ -70,11 +67,33 @@ extension EKSService {
     public func deletePodIdentityAssociation(clusterName: String, associationId: String) async throws -> PodIdentityAssociation {
         let association: PodIdentityAssociation = try await write { [self] tx in
             let record = try podIdentityAssociation(tx.reader, clusterName, associationId)
+            try ensureNotOwned(record)
             try tx.delete(PodIdentityAssociationRecord.self, record.storeKey)
             return record.association
         }
         await publishAccess(clusterName: clusterName)
         return association
+    }
+
+    func insertPodIdentityAssociation(_ tx: RecordTransaction, clusterName: String, namespace: String, serviceAccount: String,
+                                      roleArn: String, tags: [String: String], disableSessionTags: Bool = false,
+                                      ownerArn: String? = nil, clientRequestToken: String? = nil) throws -> PodIdentityAssociation {
+        let id = "a-" + String((0..<17).map { _ in Array("abcdefghijklmnopqrstuvwxyz0123456789").randomElement()! })
+        let now = Date()
+        let association = PodIdentityAssociation(
+            clusterName: clusterName, namespace: namespace, serviceAccount: serviceAccount, roleArn: roleArn,
+            associationArn: "arn:aws:eks:\(region.name):\(region.account):podidentityassociation/\(clusterName)/\(id)",
+            associationId: id, tags: tags, createdAt: now, modifiedAt: now, disableSessionTags: disableSessionTags, ownerArn: ownerArn)
+        try tx.insert(PodIdentityAssociationRecord(association: association, clientRequestToken: clientRequestToken))
+        return association
+    }
+
+    /// An add-on's association changes only through the add-on.
+    private func ensureNotOwned(_ record: PodIdentityAssociationRecord) throws {
+        if let owner = record.association.ownerArn {
+            throw EKSError.invalidRequest("Pod Identity Association \(record.association.associationId) is owned by \(owner); change it through the add-on.",
+                                          cluster: record.association.clusterName)
+        }
     }
 
     /// The association of a service account, for `AssumeRoleForPodIdentity`.

@@ -1,10 +1,12 @@
 import RegionStore
 
 extension EKSService {
-    /// The record an EKS ARN names: a cluster (`…:cluster/NAME`) or a node group (`…:nodegroup/CLUSTER/NAME/ID`).
+    /// The record an EKS ARN names: a cluster (`…:cluster/NAME`), a node group (`…:nodegroup/CLUSTER/NAME/ID`) or an
+    /// add-on (`…:addon/CLUSTER/NAME/ID`).
     private enum TagTarget {
         case cluster(String)
         case nodegroup(cluster: String, name: String)
+        case addon(cluster: String, name: String)
     }
 
     private func tagTarget(_ arn: String) throws(EKSError) -> TagTarget {
@@ -17,6 +19,7 @@ extension EKSService {
         switch (path.first, path.count) {
         case ("cluster", 2): return .cluster(path[1])
         case ("nodegroup", 4): return .nodegroup(cluster: path[1], name: path[2])
+        case ("addon", 4): return .addon(cluster: path[1], name: path[2])
         default: throw EKSError.badRequest("\(arn) is not a taggable EKS resource ARN.")
         }
     }
@@ -39,6 +42,13 @@ extension EKSService {
                     throw EKSError.tagTargetNotFound(arn)
                 }
                 let result = try body(&record.nodegroup.tags)
+                try tx.save(record)
+                return result
+            case .addon(let cluster, let name):
+                guard var record = try tx.get(AddonRecord.self, AddonRecord.key(cluster: cluster, addon: name)), record.addon.addonArn == arn else {
+                    throw EKSError.tagTargetNotFound(arn)
+                }
+                let result = try body(&record.addon.tags)
                 try tx.save(record)
                 return result
             }

@@ -82,13 +82,14 @@ public final class ServiceAccountIssuer: Sendable {
 }
 
 /// The base64url of JOSE: no padding.
-enum JWT {
-    static func base64url(_ bytes: [UInt8]) -> String {
+/// JWTs' unpadded base64url.
+public enum JWT {
+    public static func base64url(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func decode(_ text: Substring) -> [UInt8]? {
+    public static func decode(_ text: Substring) -> [UInt8]? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64).map(Array.init)
