@@ -105,6 +105,13 @@ public actor ClusterRuntimes: ControlPlaneHost {
         return await controlPlane.addons.apply(addon)
     }
 
+    public func applyCapability(clusterName: String, type: CapabilityType, namespace: String?) async -> AddonApplyOutcome {
+        guard let controlPlane = running[clusterName] else {
+            return .failed(AddonIssue(code: .ClusterUnreachable, message: "The cluster's API server is not running."))
+        }
+        return await controlPlane.addons.apply(type, namespace: namespace)
+    }
+
     public func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async {
         await running[clusterName]?.addons.remove(addon, preserve: preserve)
     }

@@ -167,6 +167,8 @@ public protocol ControlPlaneHost: Sendable {
     func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async
     /// What is wrong with the add-on's workloads now (too few ready replicas, objects missing); empty when healthy.
     func addonHealth(clusterName: String, _ addon: AddonInstallation) async -> [AddonIssue]
+    /// Installs a capability's custom resource definitions (and Argo CD's namespace) in the cluster.
+    func applyCapability(clusterName: String, type: CapabilityType, namespace: String?) async -> AddonApplyOutcome
 }
 
 extension ControlPlaneHost {
@@ -174,6 +176,7 @@ extension ControlPlaneHost {
     public func applyAddon(clusterName: String, _ addon: AddonInstallation) async -> AddonApplyOutcome { .applied }
     public func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async {}
     public func addonHealth(clusterName: String, _ addon: AddonInstallation) async -> [AddonIssue] { [] }
+    public func applyCapability(clusterName: String, type: CapabilityType, namespace: String?) async -> AddonApplyOutcome { .applied }
 }
 
 /// For running the EKS API alone (its unit tests): clusters have no control plane.

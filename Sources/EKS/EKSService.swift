@@ -95,7 +95,10 @@ public final class EKSService: Sendable {
     }
 
     func cluster(_ tx: RecordTransaction, _ name: String) throws -> ClusterRecord {
-        guard let record = try tx.get(ClusterRecord.self, name) else { throw EKSError.clusterNotFound(name) }
+        guard let record = try tx.get(ClusterRecord.self, name) else {
+            try refuseRegistered(tx.reader, name)
+            throw EKSError.clusterNotFound(name)
+        }
         return record
     }
 

@@ -12,7 +12,7 @@ extension EKSService {
     /// next transition is due.
     @discardableResult
     public func advanceDueTransitions(now: Date = Date()) async throws -> Date? {
-        let addonsDue = try await advanceAddons(now: now)
+        let addonsDue = [try await advanceAddons(now: now), try await advanceCapabilities(now: now)].compactMap { $0 }.min()
         let starting = try await read { [self] reader in
             try reader.all(ClusterRecord.self).filter { $0.cluster.status == .CREATING && ($0.dueAt ?? .distantFuture) <= now }
                 .map { record in
@@ -40,9 +40,9 @@ extension EKSService {
                 next = min(next ?? due, due)
                 return false
             }
-            // Add-on updates are carried out by advanceAddons.
+            // Add-on and capability updates are carried out by advanceAddons and advanceCapabilities.
             for var record in try tx.all(UpdateRecord.self)
-            where record.addonName == nil && record.update.status == .InProgress && isDue(record.dueAt) {
+            where record.addonName == nil && record.capabilityName == nil && record.update.status == .InProgress && isDue(record.dueAt) {
                 try complete(tx, &record)
             }
             for var record in try tx.all(NodegroupRecord.self) {
@@ -52,6 +52,14 @@ extension EKSService {
                 record = current
                 try scaleInstances(tx, &record, cluster: try tx.get(ClusterRecord.self, record.nodegroup.clusterName))
                 next = min(next ?? now.addingTimeInterval(Self.instanceSweepInterval), now.addingTimeInterval(Self.instanceSweepInterval))
+            }
+            for var record in try tx.all(EksAnywhereSubscriptionRecord.self) where record.subscription.status == .CREATING && isDue(record.dueAt) {
+                record.subscription.status = .ACTIVE
+                record.dueAt = nil
+                try tx.save(record)
+            }
+            for record in try tx.all(RegisteredClusterRecord.self) where record.cluster.status == .DELETING && isDue(record.dueAt) {
+                try tx.delete(RegisteredClusterRecord.self, record.storeKey)
             }
             for var record in try tx.all(ClusterRecord.self) where isDue(record.dueAt) {
                 if notStarted.contains(record.cluster.name) { continue }
@@ -114,6 +122,9 @@ extension EKSService {
             }
             for config in try tx.all(IdentityProviderConfigRecord.self, keyPrefix: cluster.name + "/") {
                 try tx.delete(IdentityProviderConfigRecord.self, config.storeKey)
+            }
+            for capability in try tx.all(CapabilityRecord.self, keyPrefix: cluster.name + "/") {
+                try tx.delete(CapabilityRecord.self, capability.storeKey)
             }
             try tx.delete(ClusterRecord.self, record.storeKey)
         case .refuse:
@@ -199,7 +210,7 @@ extension EKSService {
             } else {
                 try tx.delete(IdentityProviderConfigRecord.self, key)
             }
-        case .nodegroupConfig, .nodegroupVersion, .addon:
+        case .nodegroupConfig, .nodegroupVersion, .addon, .capability:
             break
         }
     }

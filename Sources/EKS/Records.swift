@@ -71,6 +71,8 @@ public struct UpdateRecord: StoredRecord {
     public let nodegroupName: String?
     /// Set for add-on updates.
     public var addonName: String? = nil
+    /// Set for capability updates.
+    public var capabilityName: String? = nil
     public var update: Update
     public let change: PendingChange
     public let dueAt: Date
@@ -93,6 +95,8 @@ public enum PendingChange: Codable, Sendable, Equatable {
     case addon(AddonChange)
     /// An identity provider config turns ACTIVE (associate) or goes (disassociate).
     case identityProvider(name: String, associate: Bool)
+    /// A capability's role and configuration after the update.
+    case capability(roleArn: String, configuration: CapabilityConfigurationResponse?)
 }
 
 /// What an add-on update asks for; the add-on shows it once its objects are applied.
@@ -149,4 +153,36 @@ public struct IdentityProviderConfigRecord: StoredRecord {
 
     public var config: OidcIdentityProviderConfig
     public let clientRequestToken: String?
+}
+
+/// A cluster registered through EKS Connector: PENDING until its agent connects, which no agent does here.
+public struct RegisteredClusterRecord: StoredRecord {
+    public static let kind = "eks.registeredCluster"
+    public var storeKey: String { cluster.name }
+
+    public var cluster: ConnectedCluster
+    /// When a DELETING deregistration finishes.
+    public var dueAt: Date?
+}
+
+public struct EksAnywhereSubscriptionRecord: StoredRecord {
+    public static let kind = "eks.eksAnywhereSubscription"
+    public var storeKey: String { subscription.id }
+
+    public var subscription: EksAnywhereSubscription
+    public let name: String
+    public let clientRequestToken: String?
+    /// When a CREATING subscription turns ACTIVE.
+    public var dueAt: Date?
+}
+
+public struct CapabilityRecord: StoredRecord {
+    public static let kind = "eks.capability"
+    public var storeKey: String { Self.key(cluster: capability.clusterName, name: capability.capabilityName) }
+    public static func key(cluster: String, name: String) -> String { "\(cluster)/\(name)" }
+
+    public var capability: Capability
+    public let clientRequestToken: String?
+    /// When the current CREATING or DELETING is carried out.
+    public var dueAt: Date?
 }

@@ -57,6 +57,18 @@ public struct EKSAPI: AWSService {
         RestRoute("POST", "/clusters/{name}/identity-provider-configs/describe", "DescribeIdentityProviderConfig"),
         RestRoute("POST", "/clusters/{name}/identity-provider-configs/disassociate", "DisassociateIdentityProviderConfig"),
         RestRoute("GET", "/clusters/{name}/identity-provider-configs", "ListIdentityProviderConfigs"),
+        RestRoute("POST", "/cluster-registrations", "RegisterCluster"),
+        RestRoute("DELETE", "/cluster-registrations/{name}", "DeregisterCluster"),
+        RestRoute("POST", "/eks-anywhere-subscriptions", "CreateEksAnywhereSubscription"),
+        RestRoute("GET", "/eks-anywhere-subscriptions", "ListEksAnywhereSubscriptions"),
+        RestRoute("GET", "/eks-anywhere-subscriptions/{id}", "DescribeEksAnywhereSubscription"),
+        RestRoute("POST", "/eks-anywhere-subscriptions/{id}", "UpdateEksAnywhereSubscription"),
+        RestRoute("DELETE", "/eks-anywhere-subscriptions/{id}", "DeleteEksAnywhereSubscription"),
+        RestRoute("POST", "/clusters/{name}/capabilities", "CreateCapability"),
+        RestRoute("GET", "/clusters/{name}/capabilities", "ListCapabilities"),
+        RestRoute("GET", "/clusters/{name}/capabilities/{capabilityName}", "DescribeCapability"),
+        RestRoute("POST", "/clusters/{name}/capabilities/{capabilityName}", "UpdateCapability"),
+        RestRoute("DELETE", "/clusters/{name}/capabilities/{capabilityName}", "DeleteCapability"),
         RestRoute("POST", "/tags/{resourceArn}", "TagResource"),
         RestRoute("DELETE", "/tags/{resourceArn}", "UntagResource"),
         RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
@@ -94,10 +106,15 @@ public struct EKSAPI: AWSService {
             return try .json(["cluster": try await eks.createCluster(try call.body(CreateClusterRequest.self),
                                                                       creatorArn: call.request.caller.identity.arn)])
         case "ListClusters":
-            let page = try await eks.listClusters(maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            let include = call.queryList("include") ?? []
+            if let other = include.first(where: { $0 != "all" }) {
+                throw RestCall.invalid("include must be all, not \(other).")
+            }
+            let page = try await eks.listClusters(maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"),
+                                                  includeRegistered: !include.isEmpty)
             return try .json(NamedPage(key: "clusters", page: page))
         case "DescribeCluster":
-            return try .json(["cluster": try await eks.describeCluster(name: name)])
+            return try .json(["cluster": try await eks.describeAnyCluster(name: name)])
         case "DeleteCluster":
             return try .json(["cluster": try await eks.deleteCluster(name: name)])
         case "UpdateClusterConfig":
@@ -110,12 +127,13 @@ public struct EKSAPI: AWSService {
             return try .json(["update": try await eks.updateClusterVersion(name: name, try call.body(UpdateClusterVersionRequest.self))])
         case "ListUpdates":
             let page = try await eks.listUpdates(name: name, nodegroupName: call.query("nodegroupName"), addonName: call.query("addonName"),
-                                                 maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+                                                 capabilityName: call.query("capabilityName"), maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
             return try .json(NamedPage(key: "updateIds", page: page))
         case "DescribeUpdate":
             return try .json(["update": try await eks.describeUpdate(name: name, updateId: call.pathParameter("updateId"),
                                                                       nodegroupName: call.query("nodegroupName"),
-                                                                      addonName: call.query("addonName"))])
+                                                                      addonName: call.query("addonName"),
+                                                                      capabilityName: call.query("capabilityName"))])
         case "DescribeClusterVersions":
             let page = try eks.describeClusterVersions(DescribeClusterVersionsRequest(
                 clusterType: call.query("clusterType"), maxResults: try call.queryInt("maxResults"),
@@ -226,6 +244,36 @@ public struct EKSAPI: AWSService {
             let page = try await eks.listIdentityProviderConfigs(clusterName: name, maxResults: try call.queryInt("maxResults"),
                                                                  nextToken: call.query("nextToken"))
             return try .json(NamedPage(key: "identityProviderConfigs", page: page))
+        case "RegisterCluster":
+            return try .json(["cluster": try await eks.registerCluster(try call.body(RegisterClusterRequest.self))])
+        case "DeregisterCluster":
+            return try .json(["cluster": try await eks.deregisterCluster(name: name)])
+        case "CreateEksAnywhereSubscription":
+            return try .json(["subscription": try await eks.createEksAnywhereSubscription(try call.body(CreateEksAnywhereSubscriptionRequest.self))])
+        case "ListEksAnywhereSubscriptions":
+            let page = try await eks.listEksAnywhereSubscriptions(includeStatus: call.queryList("includeStatus"),
+                                                                  maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "subscriptions", page: page))
+        case "DescribeEksAnywhereSubscription":
+            return try .json(["subscription": try await eks.describeEksAnywhereSubscription(id: call.pathParameter("id"))])
+        case "UpdateEksAnywhereSubscription":
+            struct Input: Decodable { var autoRenew: Bool; var clientRequestToken: String? }
+            return try .json(["subscription": try await eks.updateEksAnywhereSubscription(id: call.pathParameter("id"),
+                                                                                         autoRenew: try call.body(Input.self).autoRenew)])
+        case "DeleteEksAnywhereSubscription":
+            return try .json(["subscription": try await eks.deleteEksAnywhereSubscription(id: call.pathParameter("id"))])
+        case "CreateCapability":
+            return try .json(["capability": try await eks.createCapability(clusterName: name, try call.body(CreateCapabilityRequest.self))])
+        case "ListCapabilities":
+            let page = try await eks.listCapabilities(clusterName: name, maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "capabilities", page: page))
+        case "DescribeCapability":
+            return try .json(["capability": try await eks.describeCapability(clusterName: name, capabilityName: call.pathParameter("capabilityName"))])
+        case "UpdateCapability":
+            return try .json(["update": try await eks.updateCapability(clusterName: name, capabilityName: call.pathParameter("capabilityName"),
+                                                                       try call.body(UpdateCapabilityRequest.self))])
+        case "DeleteCapability":
+            return try .json(["capability": try await eks.deleteCapability(clusterName: name, capabilityName: call.pathParameter("capabilityName"))])
         case "TagResource":
             struct Input: Decodable { var tags: [String: String] }
             let input = try call.body(Input.self)

@@ -19,9 +19,17 @@ struct AddonInstaller: Sendable {
     }
 
     func apply(_ addon: AddonInstallation) async -> AddonApplyOutcome {
-        let objects = AddonManifests.objects(addon, spec: spec)
+        await apply(AddonManifests.objects(addon, spec: spec), resolveConflicts: addon.resolveConflicts)
+    }
+
+    /// A capability's definitions, taken over from whoever else set them.
+    func apply(_ capability: CapabilityType, namespace: String?) async -> AddonApplyOutcome {
+        await apply(CapabilityManifests.objects(capability, namespace: namespace), resolveConflicts: .OVERWRITE)
+    }
+
+    func apply(_ objects: [JSON], resolveConflicts: ResolveConflicts) async -> AddonApplyOutcome {
         do {
-            switch addon.resolveConflicts {
+            switch resolveConflicts {
             case .OVERWRITE:
                 for object in objects { _ = try await client.apply(try resource(of: object), object, manager: Self.fieldManager, force: true) }
             case .NONE:

@@ -68,6 +68,9 @@ extension EKSService {
                 if let token = input.clientRequestToken, existing.cluster.clientRequestToken == token { return existing }
                 throw EKSError.inUse("Cluster already exists with name: \(name)", cluster: name)
             }
+            guard try tx.get(RegisteredClusterRecord.self, name) == nil else {
+                throw EKSError.inUse("Cluster already exists with name: \(name)", cluster: name)
+            }
             let vpc = try clusterVPC(tx, subnetIds: input.resourcesVpcConfig.subnetIds ?? [],
                                      securityGroupIds: input.resourcesVpcConfig.securityGroupIds ?? [], cluster: name)
             let serviceCIDR = try Self.serviceCIDR(input.kubernetesNetworkConfig?.serviceIpv4Cidr, vpc: vpc, cluster: name)
@@ -135,13 +138,18 @@ extension EKSService {
         }
     }
 
-    public func listClusters(maxResults: Int?, nextToken: String?) async throws -> ListPage<String> {
-        let names = try await read { try $0.all(ClusterRecord.self).map(\.cluster.name).sorted() }
+    /// - Parameter includeRegistered: `include=all`: registered clusters too.
+    public func listClusters(maxResults: Int?, nextToken: String?, includeRegistered: Bool = false) async throws -> ListPage<String> {
+        let names = try await read { reader in
+            try (reader.all(ClusterRecord.self).map(\.cluster.name)
+                 + (includeRegistered ? reader.all(RegisteredClusterRecord.self).map(\.cluster.name) : [])).sorted()
+        }
         return try Paging.page(names, key: { $0 }, maxResults: maxResults, nextToken: nextToken)
     }
 
     public func deleteCluster(name: String) async throws -> Cluster {
         let record: ClusterRecord = try await write { [self] tx in
+            try refuseRegistered(tx.reader, name)
             var record = try cluster(tx, name)
             if try tx.count(NodegroupRecord.self, keyPrefix: name + "/") > 0 {
                 throw EKSError.inUse("Cluster has nodegroups attached", cluster: name)

@@ -191,19 +191,21 @@ extension EKSService {
         return update
     }
 
-    public func describeUpdate(name: String, updateId: String, nodegroupName: String?, addonName: String? = nil) async throws -> Update {
+    public func describeUpdate(name: String, updateId: String, nodegroupName: String?, addonName: String? = nil,
+                               capabilityName: String? = nil) async throws -> Update {
         try await read { reader in
             guard try reader.get(ClusterRecord.self, name) != nil else { throw EKSError.clusterNotFound(name) }
             guard let record = try reader.get(UpdateRecord.self, "\(name)/\(updateId)"),
                   nodegroupName == nil || record.nodegroupName == nodegroupName,
-                  addonName == nil || record.addonName == addonName else {
+                  addonName == nil || record.addonName == addonName,
+                  capabilityName == nil || record.capabilityName == capabilityName else {
                 throw EKSError.notFound("No update found for ID: \(updateId)", cluster: name, nodegroup: nodegroupName)
             }
             return record.update
         }
     }
 
-    public func listUpdates(name: String, nodegroupName: String?, addonName: String? = nil, maxResults: Int?,
+    public func listUpdates(name: String, nodegroupName: String?, addonName: String? = nil, capabilityName: String? = nil, maxResults: Int?,
                             nextToken: String?) async throws -> ListPage<String> {
         let ids: [String] = try await read { [self] reader in
             guard try reader.get(ClusterRecord.self, name) != nil else { throw EKSError.clusterNotFound(name) }
@@ -212,8 +214,9 @@ extension EKSService {
                 throw EKSError.nodegroupNotFound(nodegroupName, cluster: name)
             }
             if let addonName { _ = try addon(reader, name, addonName) }
+            if let capabilityName { _ = try capability(reader, name, capabilityName) }
             return try reader.all(UpdateRecord.self, keyPrefix: name + "/")
-                .filter { $0.nodegroupName == nodegroupName && $0.addonName == addonName }
+                .filter { $0.nodegroupName == nodegroupName && $0.addonName == addonName && $0.capabilityName == capabilityName }
                 .map(\.update.id).sorted()
         }
         return try Paging.page(ids, key: { $0 }, maxResults: maxResults, nextToken: nextToken)

@@ -7,6 +7,8 @@ extension EKSService {
         case cluster(String)
         case nodegroup(cluster: String, name: String)
         case addon(cluster: String, name: String)
+        case identityProviderConfig(cluster: String, name: String)
+        case subscription(id: String)
     }
 
     private func tagTarget(_ arn: String) throws(EKSError) -> TagTarget {
@@ -20,6 +22,8 @@ extension EKSService {
         case ("cluster", 2): return .cluster(path[1])
         case ("nodegroup", 4): return .nodegroup(cluster: path[1], name: path[2])
         case ("addon", 4): return .addon(cluster: path[1], name: path[2])
+        case ("identityproviderconfig", 5): return .identityProviderConfig(cluster: path[1], name: path[3])
+        case ("eks-anywhere-subscription", 2): return .subscription(id: path[1])
         default: throw EKSError.badRequest("\(arn) is not a taggable EKS resource ARN.")
         }
     }
@@ -30,10 +34,32 @@ extension EKSService {
         return try await write { tx in
             switch target {
             case .cluster(let name):
+                if var registered = try tx.get(RegisteredClusterRecord.self, name), registered.cluster.arn == arn {
+                    let result = try body(&registered.cluster.tags)
+                    try tx.save(registered)
+                    return result
+                }
                 guard var record = try tx.get(ClusterRecord.self, name), record.cluster.arn == arn else {
                     throw EKSError.tagTargetNotFound(arn)
                 }
                 let result = try body(&record.cluster.tags)
+                try tx.save(record)
+                return result
+            case .identityProviderConfig(let cluster, let name):
+                guard var record = try tx.get(IdentityProviderConfigRecord.self, IdentityProviderConfigRecord.key(cluster: cluster, name: name)),
+                      record.config.identityProviderConfigArn == arn else {
+                    throw EKSError.tagTargetNotFound(arn)
+                }
+                var tags = record.config.tags ?? [:]
+                let result = try body(&tags)
+                record.config.tags = tags.isEmpty ? nil : tags
+                try tx.save(record)
+                return result
+            case .subscription(let id):
+                guard var record = try tx.get(EksAnywhereSubscriptionRecord.self, id), record.subscription.arn == arn else {
+                    throw EKSError.tagTargetNotFound(arn)
+                }
+                let result = try body(&record.subscription.tags)
                 try tx.save(record)
                 return result
             case .nodegroup(let cluster, let name):
