@@ -63,7 +63,8 @@ final class ClusterControlPlane: Sendable {
         }
         let metrics = ControlPlaneMetrics.make()
         apiStore = MeasuredKubeStore(base: apiStore, factory: metrics.factory)
-        let registry = Registry(store: apiStore, serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr),
+        let registry = Registry(store: apiStore, resources: .builtIn(kubernetesMinor: spec.minorVersion),
+                                serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr),
                                 admission: Admission.defaultPlugins + [EKSPodIdentityWebhook(region: spec.region, access: access)],
                                 serviceAccountIssuer: issuer)
         try await ClusterBootstrap.run(registry)

@@ -112,6 +112,11 @@ public actor ClusterRuntimes: ControlPlaneHost {
         return await controlPlane.addons.apply(type, namespace: namespace)
     }
 
+    public func deprecatedAPICalls(clusterName: String, since: Date) async -> [DeprecatedAPICalls] {
+        guard let controlPlane = running[clusterName] else { return [] }
+        return DeprecatedAPIUsage.calls(inAuditLines: controlPlane.logs.audit.lines(), since: since)
+    }
+
     public func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async {
         await running[clusterName]?.addons.remove(addon, preserve: preserve)
     }

@@ -169,6 +169,8 @@ public protocol ControlPlaneHost: Sendable {
     func addonHealth(clusterName: String, _ addon: AddonInstallation) async -> [AddonIssue]
     /// Installs a capability's custom resource definitions (and Argo CD's namespace) in the cluster.
     func applyCapability(clusterName: String, type: CapabilityType, namespace: String?) async -> AddonApplyOutcome
+    /// The calls to deprecated API versions since `since`, per version and client, from the cluster's audit log.
+    func deprecatedAPICalls(clusterName: String, since: Date) async -> [DeprecatedAPICalls]
 }
 
 extension ControlPlaneHost {
@@ -177,6 +179,7 @@ extension ControlPlaneHost {
     public func removeAddon(clusterName: String, _ addon: AddonInstallation, preserve: Bool) async {}
     public func addonHealth(clusterName: String, _ addon: AddonInstallation) async -> [AddonIssue] { [] }
     public func applyCapability(clusterName: String, type: CapabilityType, namespace: String?) async -> AddonApplyOutcome { .applied }
+    public func deprecatedAPICalls(clusterName: String, since: Date) async -> [DeprecatedAPICalls] { [] }
 }
 
 /// For running the EKS API alone (its unit tests): clusters have no control plane.

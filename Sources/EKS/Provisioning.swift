@@ -12,7 +12,8 @@ extension EKSService {
     /// next transition is due.
     @discardableResult
     public func advanceDueTransitions(now: Date = Date()) async throws -> Date? {
-        let addonsDue = [try await advanceAddons(now: now), try await advanceCapabilities(now: now)].compactMap { $0 }.min()
+        let addonsDue = [try await advanceAddons(now: now), try await advanceCapabilities(now: now),
+                         try await advanceInsights(now: now)].compactMap { $0 }.min()
         let starting = try await read { [self] reader in
             try reader.all(ClusterRecord.self).filter { $0.cluster.status == .CREATING && ($0.dueAt ?? .distantFuture) <= now }
                 .map { record in
@@ -126,6 +127,7 @@ extension EKSService {
             for capability in try tx.all(CapabilityRecord.self, keyPrefix: cluster.name + "/") {
                 try tx.delete(CapabilityRecord.self, capability.storeKey)
             }
+            try tx.delete(InsightsRecord.self, cluster.name)
             try tx.delete(ClusterRecord.self, record.storeKey)
         case .refuse:
             // Nothing is due in this status (a stray time); drop it.

@@ -186,3 +186,15 @@ public struct CapabilityRecord: StoredRecord {
     /// When the current CREATING or DELETING is carried out.
     public var dueAt: Date?
 }
+
+/// A cluster's insights as its last refresh computed them, and that refresh.
+public struct InsightsRecord: StoredRecord {
+    public static let kind = "eks.insights"
+    public var storeKey: String { clusterName }
+
+    public let clusterName: String
+    public var insights: [Insight]
+    public var refresh: InsightsRefresh
+    /// When an IN_PROGRESS refresh is carried out.
+    public var dueAt: Date?
+}

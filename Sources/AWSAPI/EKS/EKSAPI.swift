@@ -69,6 +69,10 @@ public struct EKSAPI: AWSService {
         RestRoute("GET", "/clusters/{name}/capabilities/{capabilityName}", "DescribeCapability"),
         RestRoute("POST", "/clusters/{name}/capabilities/{capabilityName}", "UpdateCapability"),
         RestRoute("DELETE", "/clusters/{name}/capabilities/{capabilityName}", "DeleteCapability"),
+        RestRoute("POST", "/clusters/{name}/insights", "ListInsights"),
+        RestRoute("GET", "/clusters/{name}/insights/{id}", "DescribeInsight"),
+        RestRoute("POST", "/clusters/{name}/insights-refresh", "StartInsightsRefresh"),
+        RestRoute("GET", "/clusters/{name}/insights-refresh", "DescribeInsightsRefresh"),
         RestRoute("POST", "/tags/{resourceArn}", "TagResource"),
         RestRoute("DELETE", "/tags/{resourceArn}", "UntagResource"),
         RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
@@ -274,6 +278,18 @@ public struct EKSAPI: AWSService {
                                                                        try call.body(UpdateCapabilityRequest.self))])
         case "DeleteCapability":
             return try .json(["capability": try await eks.deleteCapability(clusterName: name, capabilityName: call.pathParameter("capabilityName"))])
+        case "ListInsights":
+            struct Input: Decodable { var filter: InsightsFilter?; var maxResults: Int?; var nextToken: String? }
+            let input = try call.body(Input.self)
+            let page = try await eks.listInsights(clusterName: name, filter: input.filter, maxResults: input.maxResults, nextToken: input.nextToken)
+            return try .json(NamedPage(key: "insights", page: page))
+        case "DescribeInsight":
+            return try .json(["insight": try await eks.describeInsight(clusterName: name, id: call.pathParameter("id"))])
+        case "StartInsightsRefresh":
+            let refresh = try await eks.startInsightsRefresh(clusterName: name)
+            return try .json(["status": refresh.status, "message": refresh.message])
+        case "DescribeInsightsRefresh":
+            return try .json(try await eks.describeInsightsRefresh(clusterName: name))
         case "TagResource":
             struct Input: Decodable { var tags: [String: String] }
             let input = try call.body(Input.self)

@@ -112,10 +112,17 @@ enum AuditEvent {
             event["objectRef"] = objectRef
         }
         event["responseStatus"] = responseStatus(response)
+        var annotations: [String: JSON] = [:]
         if let decision = state.decision {
-            event["annotations"] = ["authorization.k8s.io/decision": .string(decision.allowed ? "allow" : "forbid"),
-                                    "authorization.k8s.io/reason": .string(decision.reason)]
+            annotations["authorization.k8s.io/decision"] = .string(decision.allowed ? "allow" : "forbid")
+            annotations["authorization.k8s.io/reason"] = .string(decision.reason)
         }
+        // As kube-apiserver marks a request to a deprecated version: what EKS's upgrade insights read.
+        if let ref = state.objectRef, let deprecation = APIDeprecation.of(group: ref.group, version: ref.version, resource: ref.resource) {
+            annotations["k8s.io/deprecated"] = "true"
+            annotations["k8s.io/removed-release"] = .string(deprecation.removedIn)
+        }
+        if !annotations.isEmpty { event["annotations"] = .object(annotations) }
         var bytes = JSONCoding.encode(event)
         // The objects go in as they came and went, unparsed: a JSON document inside the event's JSON.
         var objects: [(String, [UInt8])] = []

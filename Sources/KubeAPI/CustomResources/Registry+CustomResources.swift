@@ -6,15 +6,17 @@ extension ResourceType {
     var isCustom: Bool { strategy is CustomResourceStrategy }
 
     /// An object as this version serves it. A custom resource's versions share their stored objects and,
-    /// with conversion strategy None (the only one without a webhook), differ in their apiVersion alone.
+    /// with conversion strategy None (the only one without a webhook), differ in their apiVersion alone; so do
+    /// the built-in versions served beside their storage version (flowcontrol's v1beta3 and v1).
     func convert(_ object: inout JSON) {
-        guard isCustom, object["apiVersion"]?.string != groupVersion else { return }
+        guard isCustom || storageVersion != nil, object["apiVersion"]?.string != groupVersion else { return }
         object["apiVersion"] = .string(groupVersion)
     }
 
-    /// An object as it is stored: a custom resource in its definition's storage version.
+    /// An object as it is stored: a custom resource in its definition's storage version, a built-in one in its own.
     func convertForStorage(_ object: inout JSON) {
-        guard let storage = (strategy as? CustomResourceStrategy)?.storageVersion, object["apiVersion"]?.string != storage else { return }
+        let storage = (strategy as? CustomResourceStrategy)?.storageVersion ?? storageVersion.map { "\(group)/\($0)" }
+        guard let storage, object["apiVersion"]?.string != storage else { return }
         object["apiVersion"] = .string(storage)
     }
 }

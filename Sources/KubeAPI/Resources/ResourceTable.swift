@@ -1,3 +1,5 @@
+import KubeModel
+
 /// Every resource the API server serves, in one table that routing,
 /// discovery, OpenAPI and RBAC all read. Adding a kind adds a row here.
 public struct ResourceTable: Sendable {
@@ -40,6 +42,13 @@ public struct ResourceTable: Sendable {
     }
 
     /// The kinds a Kubernetes 1.3x API server serves, with the versions real clusters serve.
+    /// The built-in resources a cluster of Kubernetes `minor` (`1.31`) serves: without the versions removed by then.
+    public static func builtIn(kubernetesMinor minor: String) -> ResourceTable {
+        ResourceTable(builtIn.all.filter { resource in
+            resource.deprecation.map { APIDeprecation.minor(minor, isBefore: $0.removedIn) } ?? true
+        })
+    }
+
     public static let builtIn = ResourceTable([
         ResourceType(group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false, shortNames: ["ns"],
                      nameRule: .label, subresources: ["status", "finalize"], strategy: NamespaceStrategy()),
@@ -108,6 +117,17 @@ public struct ResourceTable: Sendable {
                      shortNames: ["sc"], strategy: PrintColumns.storageClass),
         ResourceType(group: "events.k8s.io", version: "v1", resource: "events", kind: "Event", namespaced: true, shortNames: ["ev"],
                      strategy: EventStrategy()),
+        // API Priority and Fairness: v1, and v1beta3 beside it (stored as v1) on the minors before 1.32.
+        ResourceType(group: "flowcontrol.apiserver.k8s.io", version: "v1", resource: "flowschemas", kind: "FlowSchema", namespaced: false,
+                     subresources: ["status"], strategy: PrintColumns.nameAndCreated(hasStatus: true)),
+        ResourceType(group: "flowcontrol.apiserver.k8s.io", version: "v1", resource: "prioritylevelconfigurations",
+                     kind: "PriorityLevelConfiguration", namespaced: false, subresources: ["status"],
+                     strategy: PrintColumns.nameAndCreated(hasStatus: true)),
+        ResourceType(group: "flowcontrol.apiserver.k8s.io", version: "v1beta3", resource: "flowschemas", kind: "FlowSchema", namespaced: false,
+                     subresources: ["status"], strategy: PrintColumns.nameAndCreated(hasStatus: true), storageVersion: "v1"),
+        ResourceType(group: "flowcontrol.apiserver.k8s.io", version: "v1beta3", resource: "prioritylevelconfigurations",
+                     kind: "PriorityLevelConfiguration", namespaced: false, subresources: ["status"],
+                     strategy: PrintColumns.nameAndCreated(hasStatus: true), storageVersion: "v1"),
         ResourceType(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition",
                      namespaced: false, shortNames: ["crd", "crds"], categories: ["api-extensions"], subresources: ["status"],
                      strategy: CustomResourceDefinitionStrategy()),

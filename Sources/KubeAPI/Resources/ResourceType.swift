@@ -28,10 +28,14 @@ public struct ResourceType: Sendable {
     /// What clients may do with it: every verb for stored kinds, `create` alone for reviews.
     public let verbs: [String]
     public let strategy: any ResourceStrategy
+    /// For a version served beside the one its objects are stored in (which differs in `apiVersion` alone): that one.
+    public let storageVersion: String?
 
     public init(group: String, version: String, resource: String, kind: String, namespaced: Bool,
                 shortNames: [String] = [], categories: [String] = [], nameRule: NameRule = .subdomain,
-                subresources: [String] = [], verbs: [String] = ResourceType.verbs, strategy: any ResourceStrategy = GenericStrategy()) {
+                subresources: [String] = [], verbs: [String] = ResourceType.verbs, strategy: any ResourceStrategy = GenericStrategy(),
+                storageVersion: String? = nil) {
+        self.storageVersion = storageVersion
         self.group = group
         self.version = version
         self.resource = resource
@@ -44,6 +48,9 @@ public struct ResourceType: Sendable {
         self.verbs = verbs
         self.strategy = strategy
     }
+
+    /// Set for a version a later Kubernetes minor removes.
+    public var deprecation: APIDeprecation? { APIDeprecation.of(group: group, version: version, resource: resource) }
 
     /// Kept in the store (not a review answered on the spot).
     public var isStored: Bool { verbs.contains("get") }

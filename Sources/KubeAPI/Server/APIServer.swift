@@ -169,7 +169,11 @@ public struct APIServer: Sendable {
         guard let info = RequestInfo.parse(path) else {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         }
-        return try await resourceRequest(info, request)
+        let response = try await resourceRequest(info, request)
+        if let deprecation = APIDeprecation.of(group: info.group, version: info.version, resource: info.resource) {
+            return response.warning([deprecation.warning])
+        }
+        return response
     }
 
     // MARK: Resources
