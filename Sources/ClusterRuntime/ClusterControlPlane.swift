@@ -34,16 +34,19 @@ final class ClusterControlPlane: Sendable {
     /// Its components' logs, audit and the authenticator's decisions included.
     let logs: ControlPlaneLogs
     private let access: ClusterAccessState
+    private let fargateProfiles: FargateProfiles
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
     /// - Parameter tokenVerifier: checks `aws eks get-token` tokens; nil leaves client certificates the only credentials.
     init(spec: ControlPlaneSpec, directory: URL, storage: ClusterStorage, bindHost: String, historyRetention: TimeInterval, identity: String,
-         tokenVerifier: EKSTokenVerifier?, oidcKeys: OIDCKeys? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
+         tokenVerifier: EKSTokenVerifier?, oidcKeys: OIDCKeys? = nil, fargateAddressing: FargateAddressing? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames?, logging: ControlPlaneLogging,
          envelopeKeys: EnvelopeKeys?, logger: Logger) async throws {
         currentSpec = Mutex(spec)
         let access = ClusterAccessState(spec.access)
         self.access = access
+        let fargateProfiles = FargateProfiles(spec.fargateProfiles)
+        self.fargateProfiles = fargateProfiles
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // A cluster whose Secrets are encrypted scrubs what it deletes: the plaintext of Secrets sealed later goes with it.
         let (store, isNew) = try await storage.open(clusterName: spec.clusterName, directory: directory,
@@ -65,7 +68,8 @@ final class ClusterControlPlane: Sendable {
         apiStore = MeasuredKubeStore(base: apiStore, factory: metrics.factory)
         let registry = Registry(store: apiStore, resources: .builtIn(kubernetesMinor: spec.minorVersion),
                                 serviceNetwork: ServiceNetwork(cidr: spec.serviceIpv4Cidr),
-                                admission: Admission.defaultPlugins + [EKSPodIdentityWebhook(region: spec.region, access: access)],
+                                admission: Admission.defaultPlugins + [EKSPodIdentityWebhook(region: spec.region, access: access),
+                                                                       EKSFargateWebhook(profiles: fargateProfiles)],
                                 serviceAccountIssuer: issuer)
         try await ClusterBootstrap.run(registry)
         if spec.access.usesConfigMap { try await AWSAuthConfigMap.ensureNodeRoles(spec.access.nodeRoles, registry: registry) }
@@ -130,19 +134,24 @@ final class ClusterControlPlane: Sendable {
                                     leaseTiming: leaseTiming)
         self.nodeAgents = nodeAgents
         // Stopped in reverse order: the controllers first, the API server last.
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: APIServerService(application: serving))]
-                + (storage.compactsPerCluster ? [.init(service: StoreCompactor(store: store, retention: historyRetention))] : [])
-                + [
-                       .init(service: ControllerManager(server: apiServer, identity: identity,
-                                                       logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.controllerManager),
-                                                       rootCertificate: Self.pem(spec.certificateAuthority), serviceAccountIssuer: issuer,
-                                                       leaseTiming: leaseTiming)),
-                       .init(service: Scheduler(server: apiServer, identity: identity,
-                                                logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.scheduler), leaseTiming: leaseTiming)),
-                       .init(service: nodeAgents)]
-                + (logging.ship.map { [.init(service: LogShipper(clusterName: spec.clusterName, logs: logs, ship: $0))] } ?? []),
-            gracefulShutdownSignals: [], cancellationSignals: [], logger: groupLogger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: APIServerService(application: serving))]
+        if storage.compactsPerCluster { services.append(.init(service: StoreCompactor(store: store, retention: historyRetention))) }
+        services.append(.init(service: ControllerManager(server: apiServer, identity: identity,
+                                                         logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.controllerManager),
+                                                         rootCertificate: Self.pem(spec.certificateAuthority), serviceAccountIssuer: issuer,
+                                                         leaseTiming: leaseTiming)))
+        services.append(.init(service: Scheduler(server: apiServer, identity: identity,
+                                                 logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.scheduler), leaseTiming: leaseTiming)))
+        services.append(.init(service: nodeAgents))
+        if let fargateAddressing {
+            services.append(.init(service: FargateScheduler(server: apiServer, nodeAgents: nodeAgents, profiles: fargateProfiles,
+                                                            addressing: fargateAddressing, spec: spec, identity: identity,
+                                                            leaseTiming: leaseTiming,
+                                                            logger: ControlPlaneLogs.logger(groupLogger, writingTo: logs.scheduler))))
+        }
+        if let ship = logging.ship { services.append(.init(service: LogShipper(clusterName: spec.clusterName, logs: logs, ship: ship))) }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [],
+                                                                          cancellationSignals: [], logger: groupLogger))
         self.group = group
         self.running = Task {
             defer { started.continuation.yield(false) }
@@ -167,6 +176,12 @@ final class ClusterControlPlane: Sendable {
     /// The cluster CA certificate as PEM (the record keeps it base64-encoded, as `certificateAuthority.data`).
     static func pem(_ ca: CertificateAuthority) -> String? {
         Data(base64Encoded: ca.certificateData).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    /// The ACTIVE Fargate profiles changed: new pods follow them.
+    func update(fargateProfiles profiles: [FargateProfileSpec]) {
+        currentSpec.withLock { $0.fargateProfiles = profiles }
+        fargateProfiles.profiles = profiles
     }
 
     /// The node groups' nodes changed: new ones register, gone ones are removed.

@@ -15,6 +15,8 @@ public actor ClusterRuntimes: ControlPlaneHost {
     private let tokenVerifier: EKSTokenVerifier?
     /// The keys of the clusters' OIDC identity providers.
     private let oidcKeys: OIDCKeys?
+    /// Where Fargate pods' addresses come from; nil runs no Fargate scheduler.
+    private let fargateAddressing: FargateAddressing?
     private let instanceDNSNames: IAMAuthenticator.InstanceDNSNames?
     private let logging: ControlPlaneLogging
     private let envelopeKeys: EnvelopeKeys?
@@ -28,7 +30,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
     ///   - tokenVerifier: checks the `aws eks get-token` tokens each cluster's API server accepts.
     ///   - instanceDNSNames: the region's EC2 instances' private DNS names, for node roles' `{{EC2PrivateDNSName}}`.
     public init(directory: URL, storage: ClusterStorage = .sqlite, bindHost: String? = nil, historyRetention: TimeInterval = 300, identity: String = ProcessInfo.processInfo.hostName,
-                tokenVerifier: EKSTokenVerifier? = nil, oidcKeys: OIDCKeys? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
+                tokenVerifier: EKSTokenVerifier? = nil, oidcKeys: OIDCKeys? = nil, fargateAddressing: FargateAddressing? = nil, instanceDNSNames: IAMAuthenticator.InstanceDNSNames? = nil,
                 logging: ControlPlaneLogging = ControlPlaneLogging(), envelopeKeys: EnvelopeKeys? = nil, logger: Logger) {
         self.directory = directory
         self.storage = storage
@@ -37,6 +39,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
         self.envelopeKeys = envelopeKeys
         self.tokenVerifier = tokenVerifier
         self.oidcKeys = oidcKeys
+        self.fargateAddressing = fargateAddressing
         self.instanceDNSNames = instanceDNSNames
         self.identity = identity
         self.historyRetention = historyRetention
@@ -55,6 +58,7 @@ public actor ClusterRuntimes: ControlPlaneHost {
                 if current.spec.nodes != spec.nodes { current.update(nodes: spec.nodes) }
                 if current.spec.access != spec.access { current.update(access: spec.access) }
                 if current.spec.enabledLogTypes != spec.enabledLogTypes { current.update(logTypes: spec.enabledLogTypes) }
+                if current.spec.fargateProfiles != spec.fargateProfiles { current.update(fargateProfiles: spec.fargateProfiles) }
                 return
             }
             running[spec.clusterName] = nil
@@ -65,7 +69,8 @@ public actor ClusterRuntimes: ControlPlaneHost {
             controlPlane = try await ClusterControlPlane(spec: spec, directory: clusterDirectory(spec.clusterName), storage: storage,
                                                          bindHost: bindHost ?? spec.host,
                                                          historyRetention: historyRetention, identity: identity,
-                                                         tokenVerifier: tokenVerifier, oidcKeys: oidcKeys, instanceDNSNames: instanceDNSNames,
+                                                         tokenVerifier: tokenVerifier, oidcKeys: oidcKeys, fargateAddressing: fargateAddressing,
+                                                         instanceDNSNames: instanceDNSNames,
                                                          logging: logging,
                                                          envelopeKeys: envelopeKeys, logger: logger)
         } catch {

@@ -56,6 +56,8 @@ public final class DaemonSetController: Controller {
 
     /// Whether a daemon pod of `template` belongs on `node`.
     static func shouldRun(_ template: JSON, on node: Node) -> Bool {
+        // An EKS Fargate node runs its one pod and no daemons, whatever they tolerate (its kubelet refuses them).
+        if node.labels["eks.amazonaws.com/compute-type"] == "fargate" { return false }
         var spec = template["spec"] ?? [:]
         spec["tolerations"] = .array((spec["tolerations"]?.array ?? []) + defaultTolerations)
         let pod = Pod(["metadata": template["metadata"] ?? [:], "spec": spec])

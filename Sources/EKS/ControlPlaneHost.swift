@@ -24,6 +24,8 @@ public struct ControlPlaneSpec: Sendable, Equatable {
     public var enabledLogTypes: Set<LogType>
     /// `bootstrapSelfManagedAddons`: a new cluster gets vpc-cni, kube-proxy and coredns, self-managed.
     public var bootstrapsAddons: Bool
+    /// The ACTIVE Fargate profiles; they change without a restart.
+    public var fargateProfiles: [FargateProfileSpec] = []
 
     public init(clusterName: String, kubernetesVersion: String, endpoint: String, certificateAuthority: CertificateAuthority,
                 serviceIpv4Cidr: String, region: String = "us-east-1", oidcIssuer: String = "", nodes: [NodeSpec] = [],
@@ -52,6 +54,8 @@ public struct ControlPlaneSpec: Sendable, Equatable {
         theirs.access = ClusterAccess()
         mine.enabledLogTypes = []
         theirs.enabledLogTypes = []
+        mine.fargateProfiles = []
+        theirs.fargateProfiles = []
         return mine == theirs
     }
 

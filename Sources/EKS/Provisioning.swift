@@ -54,6 +54,16 @@ extension EKSService {
                 try scaleInstances(tx, &record, cluster: try tx.get(ClusterRecord.self, record.nodegroup.clusterName))
                 next = min(next ?? now.addingTimeInterval(Self.instanceSweepInterval), now.addingTimeInterval(Self.instanceSweepInterval))
             }
+            for var record in try tx.all(FargateProfileRecord.self) where isDue(record.dueAt) {
+                if record.profile.status == .DELETING {
+                    try network.detach(tx, subnetIds: record.profile.subnets, from: record.profile.fargateProfileArn)
+                    try tx.delete(FargateProfileRecord.self, record.storeKey)
+                } else {
+                    record.profile.status = .ACTIVE
+                    record.dueAt = nil
+                    try tx.save(record)
+                }
+            }
             for var record in try tx.all(EksAnywhereSubscriptionRecord.self) where record.subscription.status == .CREATING && isDue(record.dueAt) {
                 record.subscription.status = .ACTIVE
                 record.dueAt = nil
@@ -64,9 +74,10 @@ extension EKSService {
             }
             for var record in try tx.all(ClusterRecord.self) where isDue(record.dueAt) {
                 if notStarted.contains(record.cluster.name) { continue }
-                // A cluster's node groups go first; a deleting cluster waits for them.
+                // A cluster's node groups and Fargate profiles go first; a deleting cluster waits for them.
                 if record.cluster.status == .DELETING,
-                   try tx.count(NodegroupRecord.self, keyPrefix: record.cluster.name + "/") > 0 {
+                   try tx.count(NodegroupRecord.self, keyPrefix: record.cluster.name + "/") > 0
+                    || tx.count(FargateProfileRecord.self, keyPrefix: record.cluster.name + "/") > 0 {
                     next = min(next ?? now, now.addingTimeInterval(max(settings.provisioningDelay, 0.1)))
                     continue
                 }
@@ -90,6 +101,7 @@ extension EKSService {
                 var spec = record.controlPlaneSpec
                 spec.nodes = try nodes(reader, cluster: record)
                 spec.access = try clusterAccess(reader, record)
+                spec.fargateProfiles = try fargateProfiles(reader, clusterName: record.cluster.name)
                 return spec
             }
             return (running, Set(clusters.map(\.cluster.name)))

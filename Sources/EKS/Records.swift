@@ -198,3 +198,14 @@ public struct InsightsRecord: StoredRecord {
     /// When an IN_PROGRESS refresh is carried out.
     public var dueAt: Date?
 }
+
+public struct FargateProfileRecord: StoredRecord {
+    public static let kind = "eks.fargateProfile"
+    public var storeKey: String { Self.key(cluster: profile.clusterName, name: profile.fargateProfileName) }
+    public static func key(cluster: String, name: String) -> String { "\(cluster)/\(name)" }
+
+    public var profile: FargateProfile
+    public let clientRequestToken: String?
+    /// When the current CREATING or DELETING finishes.
+    public var dueAt: Date?
+}

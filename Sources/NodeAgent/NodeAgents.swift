@@ -16,6 +16,8 @@ public final class NodeAgents: Service, Sendable {
     let server: APIServer
     let logger: Logger
     private let nodes = Mutex<[String: SimulatedNode]>([:])
+    /// Nodes added one at a time beside the node groups' (Fargate's, one per pod).
+    private let added = Mutex<[String: SimulatedNode]>([:])
     /// Each node's Lease as last written: renewed without reading it again, as the kubelet renews it.
     private let leases = Mutex<[String: JSON]>([:])
     /// The pod queue of the running agents, to requeue the pods of a node whose pool changed.
@@ -49,9 +51,21 @@ public final class NodeAgents: Service, Sendable {
         changes.signal()
     }
 
-    var current: [SimulatedNode] { nodes.withLock { Array($0.values) } }
+    /// Adds a node of its own (not a node group's); it registers like the others.
+    public func add(_ node: SimulatedNode) {
+        added.withLock { $0[node.name] = node }
+        changes.signal()
+    }
 
-    func node(_ name: String) -> SimulatedNode? { nodes.withLock { $0[name] } }
+    /// Removes a node `add` added; its Node goes.
+    public func remove(nodeNamed name: String) {
+        _ = added.withLock { $0.removeValue(forKey: name) }
+        changes.signal()
+    }
+
+    var current: [SimulatedNode] { nodes.withLock { Array($0.values) } + added.withLock { Array($0.values) } }
+
+    func node(_ name: String) -> SimulatedNode? { nodes.withLock { $0[name] } ?? added.withLock { $0[name] } }
 
     func client(for node: SimulatedNode) -> KubeClient {
         KubeClient(server: server, user: node.user, userAgent: "kubelet/\(node.kubeletVersion) (linux/amd64) kubernetes/eks")

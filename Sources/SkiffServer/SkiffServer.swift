@@ -61,6 +61,18 @@ public struct SkiffServer: Sendable {
                                    historyRetention: configuration.historyRetention,
                                    identity: configuration.identity, tokenVerifier: tokenVerifier,
                                    oidcKeys: try OIDCKeys(trustedCertificatesPEM: configuration.trustedCertificatesPEM),
+                                   fargateAddressing: FargateAddressing(
+                                       allocate: { [database, network] subnetId in
+                                           try await database.write { tx in
+                                               guard let address = try network.allocateAddresses(tx, subnetId: subnetId, count: 1).first else {
+                                                   throw EC2Error("InsufficientFreeAddressesInSubnet", "Subnet \(subnetId) has no free addresses.")
+                                               }
+                                               return address
+                                           }
+                                       },
+                                       release: { [database, network] subnetId, address in
+                                           _ = try? await database.write { tx in try network.releaseAddresses(tx, subnetId: subnetId, addresses: [address]) }
+                                       }),
                                    instanceDNSNames: { id in
                                        guard let instance = try? await network.describeInstances(ids: [id], filters: [], maxResults: nil,
                                                                                                  nextToken: nil).items.first,

@@ -76,3 +76,32 @@ struct AddonManifestTests {
         #expect(FieldPathText.steps("[a=\"x,]y\",b=1]") == [.item(["a": "x,]y", "b": 1])])
     }
 }
+
+/// Fargate's sizes and profile selectors.
+struct FargateTests {
+    static func pod(cpu: String?, memory: String?) -> Pod {
+        var requests: [String: JSON] = [:]
+        if let cpu { requests["cpu"] = .string(cpu) }
+        if let memory { requests["memory"] = .string(memory) }
+        return Pod(["metadata": ["name": "p", "namespace": "n"],
+                    "spec": ["containers": [["name": "c", "resources": ["requests": .object(requests)]]]]])
+    }
+
+    @Test func podsAreSizedUpToAFargateCombination() {
+        #expect(FargateScheduler.capacity(for: Self.pod(cpu: nil, memory: nil)).annotation == "0.25vCPU 0.5GB")
+        #expect(FargateScheduler.capacity(for: Self.pod(cpu: "250m", memory: "1Gi")).annotation == "0.25vCPU 2GB")
+        #expect(FargateScheduler.capacity(for: Self.pod(cpu: "500m", memory: "1Gi")).annotation == "0.5vCPU 2GB")
+        #expect(FargateScheduler.capacity(for: Self.pod(cpu: "1", memory: "9Gi")).annotation == "2vCPU 10GB")
+        #expect(FargateScheduler.capacity(for: Self.pod(cpu: "6", memory: "1Gi")).annotation == "8vCPU 16GB")
+    }
+
+    @Test func selectorsMatchNamespacesWithWildcardsAndLabels() {
+        let profile = FargateProfileSpec(name: "p", selectors: [FargateProfileSelector(namespace: "team-*", labels: ["tier": "web"]),
+                                                                FargateProfileSelector(namespace: "batch?", labels: nil)], subnets: [])
+        #expect(profile.matches(namespace: "team-a", labels: ["tier": "web", "x": "y"]))
+        #expect(!profile.matches(namespace: "team-a", labels: ["tier": "db"]))
+        #expect(profile.matches(namespace: "batch1", labels: [:]))
+        #expect(!profile.matches(namespace: "batch12", labels: [:]))
+        #expect(!profile.matches(namespace: "default", labels: ["tier": "web"]))
+    }
+}

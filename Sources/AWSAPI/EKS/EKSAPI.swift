@@ -73,6 +73,10 @@ public struct EKSAPI: AWSService {
         RestRoute("GET", "/clusters/{name}/insights/{id}", "DescribeInsight"),
         RestRoute("POST", "/clusters/{name}/insights-refresh", "StartInsightsRefresh"),
         RestRoute("GET", "/clusters/{name}/insights-refresh", "DescribeInsightsRefresh"),
+        RestRoute("POST", "/clusters/{name}/fargate-profiles", "CreateFargateProfile"),
+        RestRoute("GET", "/clusters/{name}/fargate-profiles", "ListFargateProfiles"),
+        RestRoute("GET", "/clusters/{name}/fargate-profiles/{fargateProfileName}", "DescribeFargateProfile"),
+        RestRoute("DELETE", "/clusters/{name}/fargate-profiles/{fargateProfileName}", "DeleteFargateProfile"),
         RestRoute("POST", "/tags/{resourceArn}", "TagResource"),
         RestRoute("DELETE", "/tags/{resourceArn}", "UntagResource"),
         RestRoute("GET", "/tags/{resourceArn}", "ListTagsForResource"),
@@ -290,6 +294,16 @@ public struct EKSAPI: AWSService {
             return try .json(["status": refresh.status, "message": refresh.message])
         case "DescribeInsightsRefresh":
             return try .json(try await eks.describeInsightsRefresh(clusterName: name))
+        case "CreateFargateProfile":
+            return try .json(["fargateProfile": try await eks.createFargateProfile(clusterName: name, try call.body(CreateFargateProfileRequest.self))])
+        case "ListFargateProfiles":
+            let page = try await eks.listFargateProfiles(clusterName: name, maxResults: try call.queryInt("maxResults"), nextToken: call.query("nextToken"))
+            return try .json(NamedPage(key: "fargateProfileNames", page: page))
+        case "DescribeFargateProfile":
+            return try .json(["fargateProfile": try await eks.describeFargateProfile(clusterName: name,
+                                                                                     name: call.pathParameter("fargateProfileName"))])
+        case "DeleteFargateProfile":
+            return try .json(["fargateProfile": try await eks.deleteFargateProfile(clusterName: name, name: call.pathParameter("fargateProfileName"))])
         case "TagResource":
             struct Input: Decodable { var tags: [String: String] }
             let input = try call.body(Input.self)

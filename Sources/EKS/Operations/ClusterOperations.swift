@@ -154,6 +154,9 @@ extension EKSService {
             if try tx.count(NodegroupRecord.self, keyPrefix: name + "/") > 0 {
                 throw EKSError.inUse("Cluster has nodegroups attached", cluster: name)
             }
+            if try tx.count(FargateProfileRecord.self, keyPrefix: name + "/") > 0 {
+                throw EKSError.inUse("Cluster has fargate profiles attached", cluster: name)
+            }
             if record.cluster.deletionProtection {
                 throw EKSError.invalidRequest(
                     "Cluster \(name) has deletion protection enabled; disable it with UpdateClusterConfig before deleting the cluster.",

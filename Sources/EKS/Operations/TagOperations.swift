@@ -9,6 +9,8 @@ extension EKSService {
         case addon(cluster: String, name: String)
         case identityProviderConfig(cluster: String, name: String)
         case subscription(id: String)
+        case fargateProfile(cluster: String, name: String)
+        case capability(cluster: String, name: String)
     }
 
     private func tagTarget(_ arn: String) throws(EKSError) -> TagTarget {
@@ -24,6 +26,8 @@ extension EKSService {
         case ("addon", 4): return .addon(cluster: path[1], name: path[2])
         case ("identityproviderconfig", 5): return .identityProviderConfig(cluster: path[1], name: path[3])
         case ("eks-anywhere-subscription", 2): return .subscription(id: path[1])
+        case ("fargateprofile", 4): return .fargateProfile(cluster: path[1], name: path[2])
+        case ("capability", 4): return .capability(cluster: path[1], name: path[2])
         default: throw EKSError.badRequest("\(arn) is not a taggable EKS resource ARN.")
         }
     }
@@ -53,6 +57,22 @@ extension EKSService {
                 var tags = record.config.tags ?? [:]
                 let result = try body(&tags)
                 record.config.tags = tags.isEmpty ? nil : tags
+                try tx.save(record)
+                return result
+            case .fargateProfile(let cluster, let name):
+                guard var record = try tx.get(FargateProfileRecord.self, FargateProfileRecord.key(cluster: cluster, name: name)),
+                      record.profile.fargateProfileArn == arn else {
+                    throw EKSError.tagTargetNotFound(arn)
+                }
+                let result = try body(&record.profile.tags)
+                try tx.save(record)
+                return result
+            case .capability(let cluster, let name):
+                guard var record = try tx.get(CapabilityRecord.self, CapabilityRecord.key(cluster: cluster, name: name)),
+                      record.capability.arn == arn else {
+                    throw EKSError.tagTargetNotFound(arn)
+                }
+                let result = try body(&record.capability.tags)
                 try tx.save(record)
                 return result
             case .subscription(let id):
