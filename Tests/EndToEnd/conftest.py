@@ -98,6 +98,27 @@ class Skiff:
         return json.loads(result.stdout) if result.stdout.strip() else None
 
 
+def wait_for(condition, timeout=30, interval=0.2):
+    """Polls `condition` until it returns something truthy (returned), or `timeout` seconds pass (then its last answer)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return condition()
+
+
+def module_server(name, provisioning_delay=0.1):
+    """A test module's own `skiff up` (data dir named `name`), started once for the module's tests."""
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory):
+        skiff = Skiff(tmp_path_factory.mktemp(name) / "data", provisioning_delay=provisioning_delay).start()
+        yield skiff
+        skiff.stop()
+    return server
+
+
 def kubectl_with(server, kubeconfig, *args, check=True):
     """The real kubectl with a kubeconfig that `aws eks update-kubeconfig` wrote, signing as the server's default key."""
     result = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), *args], env=server.env(), capture_output=True, text=True, timeout=60)

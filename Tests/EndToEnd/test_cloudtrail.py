@@ -3,16 +3,11 @@ management event with its caller, parameters, response and error; secrets are ne
 import json
 import subprocess
 
-import pytest
 
-from conftest import ROLE, Skiff
+from conftest import ROLE, module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("trail") / "data").start(provisioning_delay=0)
-    yield skiff
-    skiff.stop()
+server = module_server("trail", provisioning_delay=0)
 
 
 def lookup(server, key, value, *extra, **credentials):

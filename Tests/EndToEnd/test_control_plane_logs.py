@@ -4,16 +4,11 @@ Secrets at Metadata only; every cluster keeps its audit log on disk whatever it 
 import json
 import time
 
-import pytest
 
-from conftest import ROLE, Skiff, active_cluster_kubeconfig, kubectl_with as kubectl
+from conftest import ROLE, active_cluster_kubeconfig, kubectl_with as kubectl, module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("cplogs") / "data").start(provisioning_delay=0)
-    yield skiff
-    skiff.stop()
+server = module_server("cplogs", provisioning_delay=0)
 
 
 def events(server, cluster, stream_prefix, pattern=""):

@@ -2,29 +2,15 @@
 cluster. Created, configured, updated and deleted with the real `aws` CLI; their objects read and edited with
 kubectl, so that a user's edit meets `resolveConflicts` as on EKS."""
 import json
-import time
 
 import pytest
 
-from conftest import NODE_ROLE, Skiff
+from conftest import NODE_ROLE, module_server, wait_for
 from kube import Cluster
 
 
-def wait_for(condition, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("addons") / "data", provisioning_delay=0.1).start()
-    yield skiff
-    skiff.stop()
+server = module_server("addons", provisioning_delay=0.1)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 import base64
 import json
 import subprocess
-import time
 
 import botocore.exceptions
 import pytest

@@ -1,12 +1,9 @@
 """EKS upgrade insights from what the cluster really saw: a client calling an API version the next minor removes
 (kube-apiserver warns it, the audit log marks it, the insight names it and the client), add-ons the next minor
 does not run, and a refresh that recomputes them."""
-import json
-import time
 
-import pytest
 
-from conftest import Skiff
+from conftest import module_server, wait_for
 from kube import Cluster
 
 FLOWSCHEMA = """apiVersion: flowcontrol.apiserver.k8s.io/v1beta3
@@ -20,21 +17,8 @@ spec:
 """
 
 
-def wait_for(condition, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("insights") / "data", provisioning_delay=0.1).start()
-    yield skiff
-    skiff.stop()
+server = module_server("insights", provisioning_delay=0.1)
 
 
 def insight_named(server, cluster, name):

@@ -1,24 +1,18 @@
 """Every operation of the installed botocore's EKS model is answered: sent at its method and path (path parameters
 filled in, an empty JSON body), none may come back as UnknownOperationException."""
-import json
 import re
 
 import botocore.session
-import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 import urllib.request
 import urllib.error
 
-from conftest import Skiff
+from conftest import module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("operations") / "data").start()
-    yield skiff
-    skiff.stop()
+server = module_server("operations", provisioning_delay=0.2)
 
 
 def operations():

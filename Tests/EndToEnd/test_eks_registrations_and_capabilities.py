@@ -1,32 +1,17 @@
 """Registered clusters (EKS Connector), EKS Anywhere subscriptions and EKS capabilities, with the real `aws` CLI;
 a capability's kinds are in the cluster, as `kubectl api-resources` shows."""
 import json
-import time
 
-import pytest
 
-from conftest import Skiff
+from conftest import module_server, wait_for
 from kube import Cluster
 
 ROLE = "arn:aws:iam::000000000000:role/connector"
 IDC = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
 
 
-def wait_for(condition, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("resources") / "data", provisioning_delay=0.1).start()
-    yield skiff
-    skiff.stop()
+server = module_server("resources", provisioning_delay=0.1)
 
 
 def failure(result, code):

@@ -2,11 +2,9 @@
 and tainted as on EKS, its address from the profile's private subnet, sized up to a Fargate combination), which
 goes when the pod does."""
 import ipaddress
-import time
 
-import pytest
 
-from conftest import Skiff
+from conftest import module_server, wait_for
 from kube import Cluster
 
 ROLE = "arn:aws:iam::000000000000:role/fargate-pods"
@@ -36,21 +34,8 @@ spec:
 """
 
 
-def wait_for(condition, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("fargate") / "data", provisioning_delay=0.1).start()
-    yield skiff
-    skiff.stop()
+server = module_server("fargate", provisioning_delay=0.1)
 
 
 def test_fargate_profile_gives_a_pod_a_node_of_its_own(server, tmp_path_factory):

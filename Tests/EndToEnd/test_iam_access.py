@@ -12,17 +12,12 @@ from unittest import mock
 
 import botocore.auth
 import botocore.session
-import pytest
 from awscli.customizations.eks.get_token import STSClientFactory, TokenGenerator
 
-from conftest import BINARY, ROLE, Skiff
+from conftest import BINARY, ROLE, Skiff, module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("iam") / "data").start(provisioning_delay=0)
-    yield skiff
-    skiff.stop()
+server = module_server("iam", provisioning_delay=0)
 
 
 def subnet_ids(server):

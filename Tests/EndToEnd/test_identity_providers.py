@@ -16,19 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 
-from conftest import Skiff, free_port
+from conftest import Skiff, free_port, wait_for
 from kube import NEWEST_KUBECTL, Cluster
 import subprocess
 
-
-def wait_for(condition, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
 
 
 def certificate_authority(directory):

@@ -4,16 +4,11 @@ import base64
 import json
 import tempfile
 
-import pytest
 
-from conftest import Skiff
+from conftest import module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("kms") / "data").start()
-    yield skiff
-    skiff.stop()
+server = module_server("kms", provisioning_delay=0.2)
 
 
 def refused(result, code):

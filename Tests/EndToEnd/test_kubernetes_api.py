@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import Skiff
+from conftest import Skiff, module_server
 from kube import NEWEST_KUBECTL, OLDEST_KUBECTL, Cluster
 
 KUBECTLS = [pytest.param(NEWEST_KUBECTL, id="kubectl-newest"), pytest.param(OLDEST_KUBECTL, id="kubectl-1.27")]
@@ -27,11 +27,7 @@ spec:
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("kube") / "data", provisioning_delay=0.1).start()
-    yield skiff
-    skiff.stop()
+server = module_server("kube", provisioning_delay=0.1)
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,11 @@ retention, the service's errors, and events that survive `kill -9`."""
 import json
 import time
 
-import pytest
 
-from conftest import Skiff
+from conftest import Skiff, module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("logs") / "data").start()
-    yield skiff
-    skiff.stop()
+server = module_server("logs", provisioning_delay=0.2)
 
 
 def now_ms():

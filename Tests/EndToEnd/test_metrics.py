@@ -2,17 +2,12 @@
 kube-apiserver's families and labels, and on the regional endpoint per operation."""
 import urllib.request
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Skiff, active_cluster_kubeconfig, kubectl_with as kubectl
+from conftest import active_cluster_kubeconfig, kubectl_with as kubectl, module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("metrics") / "data").start(provisioning_delay=0)
-    yield skiff
-    skiff.stop()
+server = module_server("metrics", provisioning_delay=0)
 
 
 def families(text):

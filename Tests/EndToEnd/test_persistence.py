@@ -1,7 +1,6 @@
 """Restarting `skiff up` on the same data dir brings everything back; acknowledged writes survive `kill -9`."""
 import json
 import subprocess
-import time
 
 from conftest import BINARY, NODE_ROLE, ROLE, Skiff, create_active_cluster, fast_waiter
 

@@ -5,16 +5,11 @@ import base64
 import json
 import time
 
-import pytest
 
-from conftest import ROLE, Skiff, active_cluster_kubeconfig, kubectl_with as kubectl
+from conftest import ROLE, active_cluster_kubeconfig, kubectl_with as kubectl, module_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("sealed") / "data").start(provisioning_delay=0)
-    yield skiff
-    skiff.stop()
+server = module_server("sealed", provisioning_delay=0)
 
 
 def on_disk(server, text):

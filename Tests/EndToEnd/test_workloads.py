@@ -3,29 +3,15 @@ pods, controllers roll Deployments out, pods get addresses from the nodes' subne
 real `aws` CLI and kubectl only."""
 import ipaddress
 import json
-import time
 
 import pytest
 
-from conftest import NODE_ROLE, Skiff
+from conftest import NODE_ROLE, Skiff, module_server, wait_for
 from kube import Cluster
 
 
-def wait_for(condition, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    skiff = Skiff(tmp_path_factory.mktemp("workloads") / "data", provisioning_delay=0.1).start()
-    yield skiff
-    skiff.stop()
+server = module_server("workloads", provisioning_delay=0.1)
 
 
 @pytest.fixture(scope="module")

@@ -39,8 +39,8 @@ struct SchemaCheck {
             schema = root[path: reference.dropFirst(2).split(separator: "/").map(String.init)] ?? [:]
         }
         if let types = schema["type"].map({ $0.array?.compactMap(\.string) ?? [$0.string ?? ""] }),
-           !types.contains(where: { Self.matches(value, type: $0) }) {
-            return ["\(path): \(Self.typeName(value)) found, \(types.joined(separator: ", ")) expected"]
+           !types.contains(where: { value.isOfSchemaType($0) }) {
+            return ["\(path): \(value.schemaType) found, \(types.joined(separator: ", ")) expected"]
         }
         if let allowed = schema["enum"]?.array, !allowed.contains(value) {
             let listed = allowed.map { $0.string ?? String(decoding: JSONCoding.encode($0), as: UTF8.self) }
@@ -53,12 +53,12 @@ struct SchemaCheck {
                 found.append("\(path): does not match the regex pattern \(pattern)")
             }
         case .int, .double:
-            let number = value.int.map(Double.init) ?? { if case .double(let d) = value { d } else { 0 } }()
-            if let minimum = schema["minimum"].flatMap(Self.number), number < minimum {
-                found.append("\(path): must have a minimum value of \(Self.format(minimum))")
+            let number = value.numericValue ?? 0
+            if let minimum = schema["minimum"]?.numericValue, number < minimum {
+                found.append("\(path): must have a minimum value of \(JSON.formatNumber(minimum))")
             }
-            if let maximum = schema["maximum"].flatMap(Self.number), number > maximum {
-                found.append("\(path): must have a maximum value of \(Self.format(maximum))")
+            if let maximum = schema["maximum"]?.numericValue, number > maximum {
+                found.append("\(path): must have a maximum value of \(JSON.formatNumber(maximum))")
             }
         case .array(let items):
             if let itemSchema = schema["items"] {
@@ -84,38 +84,5 @@ struct SchemaCheck {
             break
         }
         return found
-    }
-
-    static func matches(_ value: JSON, type: String) -> Bool {
-        switch (type, value) {
-        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null),
-             ("integer", .int), ("number", .int), ("number", .double): true
-        case ("integer", .double(let number)): number.rounded() == number
-        default: false
-        }
-    }
-
-    static func typeName(_ value: JSON) -> String {
-        switch value {
-        case .null: "null"
-        case .bool: "boolean"
-        case .int: "integer"
-        case .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
-        }
-    }
-
-    static func number(_ json: JSON) -> Double? {
-        switch json {
-        case .int(let value): Double(value)
-        case .double(let value): value
-        default: nil
-        }
-    }
-
-    static func format(_ number: Double) -> String {
-        number.rounded() == number ? String(Int64(number)) : String(number)
     }
 }

@@ -23,6 +23,42 @@ public struct Cluster: Codable, Sendable, Equatable {
     public var upgradePolicy: UpgradePolicy
     public var zonalShiftConfig: ZonalShiftConfig?
     public var deletionProtection: Bool
+    /// EKS Auto Mode's settings, as given (Skiff records them; it runs no Auto Mode node pools).
+    public var computeConfig: ComputeConfig? = nil
+    public var storageConfig: StorageConfig? = nil
+    /// The networks of hybrid nodes and their pods.
+    public var remoteNetworkConfig: RemoteNetworkConfig? = nil
+    public var controlPlaneScalingConfig: ControlPlaneScalingConfig? = nil
+}
+
+public struct ComputeConfig: Codable, Sendable, Equatable {
+    public var enabled: Bool?
+    public var nodePools: [String]?
+    public var nodeRoleArn: String?
+}
+
+public struct StorageConfig: Codable, Sendable, Equatable {
+    public struct BlockStorage: Codable, Sendable, Equatable {
+        public var enabled: Bool?
+    }
+    public var blockStorage: BlockStorage?
+}
+
+public struct RemoteNetworkConfig: Codable, Sendable, Equatable {
+    public struct Network: Codable, Sendable, Equatable {
+        public var cidrs: [String]?
+    }
+    public var remoteNodeNetworks: [Network]?
+    public var remotePodNetworks: [Network]?
+}
+
+public struct ControlPlaneScalingConfig: Codable, Sendable, Equatable {
+    public var tier: String?
+}
+
+public struct OutpostConfigRequest: Codable, Sendable {
+    public var outpostArns: [String]
+    public var controlPlaneInstanceType: String
 }
 
 public enum ClusterStatus: String, Codable, Sendable {

@@ -25,6 +25,25 @@ public struct Nodegroup: Codable, Sendable, Equatable {
     public var updateConfig: NodegroupUpdateConfig
     public var launchTemplate: LaunchTemplateSpecification?
     public var tags: [String: String]
+    /// As given (Skiff's simulated nodes do not fail, so nothing is repaired; a warm pool holds no instances).
+    public var nodeRepairConfig: NodeRepairConfig? = nil
+    public var warmPoolConfig: WarmPoolConfig? = nil
+}
+
+public struct NodeRepairConfig: Codable, Sendable, Equatable {
+    public var enabled: Bool?
+    public var maxUnhealthyNodeThresholdCount: Int?
+    public var maxUnhealthyNodeThresholdPercentage: Int?
+    public var maxParallelNodesRepairedCount: Int?
+    public var maxParallelNodesRepairedPercentage: Int?
+}
+
+public struct WarmPoolConfig: Codable, Sendable, Equatable {
+    public var enabled: Bool?
+    public var minSize: Int?
+    public var maxGroupPreparedCapacity: Int?
+    public var poolState: String?
+    public var reuseOnScaleIn: Bool?
 }
 
 public enum NodegroupStatus: String, Codable, Sendable {

@@ -38,6 +38,11 @@ public struct CreateClusterRequest: Codable, Sendable {
     public var deletionProtection: Bool?
     /// false leaves vpc-cni, kube-proxy and coredns out of the new cluster (add them as add-ons).
     public var bootstrapSelfManagedAddons: Bool?
+    public var computeConfig: ComputeConfig?
+    public var storageConfig: StorageConfig?
+    public var remoteNetworkConfig: RemoteNetworkConfig?
+    public var controlPlaneScalingConfig: ControlPlaneScalingConfig?
+    public var outpostConfig: OutpostConfigRequest?
 }
 
 extension EKSService {
@@ -57,6 +62,16 @@ extension EKSService {
         try await checkEncryptionKey(input.encryptionConfig, cluster: name)
         if let ipFamily = input.kubernetesNetworkConfig?.ipFamily, ipFamily != "ipv4" {
             throw EKSError.invalidParameter("ipFamily '\(ipFamily)' is not supported: Skiff clusters are ipv4.", cluster: name)
+        }
+        try Self.checkAutoMode(input, cluster: name)
+        if let tier = input.controlPlaneScalingConfig?.tier,
+           !["standard", "tier-xl", "tier-2xl", "tier-4xl", "tier-8xl"].contains(tier) {
+            throw EKSError.invalidParameter("controlPlaneScalingConfig.tier \(tier) is not one of standard, tier-xl, tier-2xl, tier-4xl, tier-8xl.",
+                                            cluster: name)
+        }
+        if let outposts = input.outpostConfig {
+            // Local clusters run on an Outpost of the account; this region has none.
+            throw EKSError.invalidParameter("Outpost \(outposts.outpostArns.first ?? "") does not exist in this account and Region.", cluster: name)
         }
         // Key generation is the slow part; keep it out of the write transaction.
         let certificateAuthority = try CertificateAuthority.create()
@@ -102,7 +117,10 @@ extension EKSService {
                     bootstrapClusterCreatorAdminPermissions: input.accessConfig?.bootstrapClusterCreatorAdminPermissions ?? true,
                     authenticationMode: input.accessConfig?.authenticationMode ?? .CONFIG_MAP),
                 upgradePolicy: input.upgradePolicy ?? UpgradePolicy(supportType: .EXTENDED),
-                zonalShiftConfig: input.zonalShiftConfig, deletionProtection: input.deletionProtection ?? false)
+                zonalShiftConfig: input.zonalShiftConfig, deletionProtection: input.deletionProtection ?? false,
+                computeConfig: input.computeConfig, storageConfig: input.storageConfig,
+                remoteNetworkConfig: try Self.remoteNetworks(input.remoteNetworkConfig, vpc: vpc.cidrBlock, cluster: name),
+                controlPlaneScalingConfig: input.controlPlaneScalingConfig)
             let endpoint = "https://\(settings.clusterEndpoints.host):\(try reservePort(tx, cluster: name))"
             let record = ClusterRecord(
                 cluster: cluster, certificateAuthority: certificateAuthority,
@@ -117,6 +135,52 @@ extension EKSService {
         }
         transitionScheduled()
         return record.view
+    }
+
+    /// EKS Auto Mode is all or nothing: compute, block storage and load balancing enabled together (or none),
+    /// with access entries, and node pools need a node role.
+    static func checkAutoMode(_ input: CreateClusterRequest, cluster: String) throws {
+        let settings = [input.computeConfig?.enabled, input.storageConfig?.blockStorage?.enabled,
+                        input.kubernetesNetworkConfig?.elasticLoadBalancing?.enabled]
+        guard settings.contains(true) else { return }
+        guard settings.allSatisfy({ $0 == true }) else {
+            throw EKSError.invalidParameter(
+                "For EKS Auto Mode, please ensure that all required configs, including computeConfig, kubernetesNetworkConfig, and blockStorage are all either fully enabled or fully disabled.",
+                cluster: cluster)
+        }
+        guard (input.accessConfig?.authenticationMode ?? .CONFIG_MAP) != .CONFIG_MAP else {
+            throw EKSError.invalidParameter("EKS Auto Mode requires the authentication mode API or API_AND_CONFIG_MAP.", cluster: cluster)
+        }
+        let pools = input.computeConfig?.nodePools ?? []
+        for pool in pools where !["general-purpose", "system"].contains(pool) {
+            throw EKSError.invalidParameter("Node pool \(pool) is not one of general-purpose, system.", cluster: cluster)
+        }
+        if !pools.isEmpty {
+            guard let role = input.computeConfig?.nodeRoleArn else {
+                throw EKSError.invalidParameter("computeConfig.nodeRoleArn is required when nodePools are given.", cluster: cluster)
+            }
+            try Validation.roleArn(role, field: "computeConfig.nodeRoleArn")
+        }
+    }
+
+    /// Hybrid nodes' networks: RFC 1918 IPv4 CIDRs, none overlapping another or the VPC.
+    static func remoteNetworks(_ config: RemoteNetworkConfig?, vpc: IPv4CIDR, cluster: String) throws -> RemoteNetworkConfig? {
+        guard let config else { return nil }
+        let private10 = IPv4CIDR("10.0.0.0/8")!, private172 = IPv4CIDR("172.16.0.0/12")!, private192 = IPv4CIDR("192.168.0.0/16")!
+        var seen: [IPv4CIDR] = [vpc]
+        for text in (config.remoteNodeNetworks ?? []).flatMap({ $0.cidrs ?? [] }) + (config.remotePodNetworks ?? []).flatMap({ $0.cidrs ?? [] }) {
+            guard let cidr = IPv4CIDR(text) else {
+                throw EKSError.invalidParameter("Remote network CIDR \(text) is not a valid IPv4 CIDR block.", cluster: cluster)
+            }
+            guard [private10, private172, private192].contains(where: { $0.contains(cidr) }) else {
+                throw EKSError.invalidParameter("Remote network CIDR \(text) must be within an RFC 1918 range.", cluster: cluster)
+            }
+            if let clash = seen.first(where: { $0.overlaps(cidr) }) {
+                throw EKSError.invalidParameter("Remote network CIDR \(text) overlaps \(clash).", cluster: cluster)
+            }
+            seen.append(cidr)
+        }
+        return config
     }
 
     /// A port no other cluster holds and nothing here listens on, recorded as this cluster's.

@@ -52,6 +52,11 @@ extension EKSService {
             return (.LoggingUpdate, [UpdateParam("ClusterLogging", try Self.json(wanted.clusterLogging))], .logging(wanted))
         }
         if let vpc = input.resourcesVpcConfig {
+            // Subnets or security groups are a VpcConfigUpdate, endpoint access an EndpointAccessUpdate: not both at once.
+            if vpc.subnetIds != nil || vpc.securityGroupIds != nil,
+               vpc.endpointPublicAccess != nil || vpc.endpointPrivateAccess != nil || vpc.publicAccessCidrs != nil {
+                throw EKSError.invalidParameter("Only one type of update can be allowed.", cluster: name)
+            }
             if vpc.subnetIds != nil || vpc.securityGroupIds != nil {
                 let subnets = vpc.subnetIds ?? current.resourcesVpcConfig.subnetIds
                 let groups = vpc.securityGroupIds ?? current.resourcesVpcConfig.securityGroupIds
@@ -101,6 +106,9 @@ extension EKSService {
             guard let support = policy.supportType else {
                 throw EKSError.invalidParameter("upgradePolicy needs a supportType.", cluster: name)
             }
+            guard support != current.upgradePolicy.supportType else {
+                throw EKSError.invalidParameter("No changes needed for the upgrade policy provided", cluster: name)
+            }
             return (.UpgradePolicyUpdate, [UpdateParam("UpgradePolicy", support.rawValue)], .upgradePolicy(policy))
         }
         if let zonalShift = input.zonalShiftConfig {
@@ -116,7 +124,7 @@ extension EKSService {
 
     public func updateClusterVersion(name: String, _ input: UpdateClusterVersionRequest) async throws -> Update {
         let update: Update = try await write { [self] tx in
-            let record = try updatableCluster(tx, name)
+            let record = try updatableCluster(tx, name, action: Self.action(.VersionUpdate))
             guard let target = KubernetesVersions.named(input.version),
                   let current = KubernetesVersions.named(record.cluster.version) else {
                 throw EKSError.invalidParameter("Unsupported Kubernetes minor version update from \(record.cluster.version) to \(input.version)",
@@ -144,7 +152,7 @@ extension EKSService {
         try Self.validateEncryption(encryptionConfig, cluster: name)
         try await checkEncryptionKey(encryptionConfig, cluster: name)
         let update: Update = try await write { [self] tx in
-            let record = try updatableCluster(tx, name)
+            let record = try updatableCluster(tx, name, action: Self.action(.AssociateEncryptionConfig))
             guard record.cluster.encryptionConfig?.isEmpty ?? true else {
                 throw EKSError.invalidParameter("Encryption is already enabled on the cluster", cluster: name)
             }
@@ -157,12 +165,39 @@ extension EKSService {
     }
 
     /// The cluster, if it can take an update now; one in progress refuses a second.
-    private func updatableCluster(_ tx: RecordTransaction, _ name: String) throws -> ClusterRecord {
+    private func updatableCluster(_ tx: RecordTransaction, _ name: String, action: String = "update cluster") throws -> ClusterRecord {
         let record = try cluster(tx, name)
         if case .refuse(let reason) = record.cluster.status.step(.updateRequested) {
-            throw EKSError.inUse("Cluster \(name) cannot be updated now. \(reason)", cluster: name)
+            throw try updateRefusal(tx, record, action: action, reason: reason)
         }
         return record
+    }
+
+    /// EKS's words for an update a cluster cannot take: naming the update in progress, when that is why.
+    private func updateRefusal(_ tx: RecordTransaction, _ record: ClusterRecord, action: String, reason: String) throws -> EKSError {
+        let name = record.cluster.name
+        if record.cluster.status == .UPDATING,
+           let running = try tx.all(UpdateRecord.self, keyPrefix: name + "/").first(where: {
+               $0.update.status == .InProgress && $0.nodegroupName == nil && $0.addonName == nil && $0.capabilityName == nil
+           }) {
+            return EKSError.inUse("Cannot \(action) because cluster \(name) currently has update \(running.update.id) in progress", cluster: name)
+        }
+        return EKSError.inUse("Cluster \(name) cannot be updated now. \(reason)", cluster: name)
+    }
+
+    /// What EKS says an update of `type` would do, in its refusals.
+    static func action(_ type: UpdateType) -> String {
+        switch type {
+        case .VersionUpdate: "upgrade the Kubernetes version"
+        case .LoggingUpdate: "update cluster logging"
+        case .EndpointAccessUpdate: "update endpoint access"
+        case .VpcConfigUpdate: "update the VPC configuration"
+        case .AccessConfigUpdate: "update the authentication mode"
+        case .AssociateEncryptionConfig: "associate an encryption config"
+        case .AssociateIdentityProviderConfig: "associate an identity provider config"
+        case .DisassociateIdentityProviderConfig: "disassociate an identity provider config"
+        default: "update cluster"
+        }
     }
 
     func startClusterUpdate(_ tx: RecordTransaction, _ record: ClusterRecord, type: UpdateType,
@@ -173,7 +208,7 @@ extension EKSService {
         case .moveTo(let status):
             record.cluster.status = status
         case .refuse(let reason):
-            throw EKSError.inUse("Cluster \(name) cannot be updated now. \(reason)", cluster: name)
+            throw try updateRefusal(tx, record, action: Self.action(type), reason: reason)
         case .remove:
             throw EKSError.clusterNotFound(name)
         }

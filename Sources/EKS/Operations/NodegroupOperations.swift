@@ -19,6 +19,8 @@ public struct CreateNodegroupRequest: Codable, Sendable {
     public var capacityType: CapacityType?
     public var version: String?
     public var releaseVersion: String?
+    public var nodeRepairConfig: NodeRepairConfig?
+    public var warmPoolConfig: WarmPoolConfig?
 }
 
 public struct UpdateLabelsPayload: Codable, Sendable {
@@ -67,7 +69,41 @@ enum AMITypes {
 }
 
 extension EKSService {
+    /// Node repair's thresholds are a count or a percentage, not both; a warm pool's state is one EC2 knows and its
+    /// prepared capacity no smaller than its minimum.
+    static func checkRepairAndWarmPool(_ input: CreateNodegroupRequest, nodegroup: String) throws {
+        if let repair = input.nodeRepairConfig {
+            if repair.maxUnhealthyNodeThresholdCount != nil && repair.maxUnhealthyNodeThresholdPercentage != nil {
+                throw EKSError.invalidParameter("Specify either maxUnhealthyNodeThresholdCount or maxUnhealthyNodeThresholdPercentage, not both.",
+                                                nodegroup: nodegroup)
+            }
+            if repair.maxParallelNodesRepairedCount != nil && repair.maxParallelNodesRepairedPercentage != nil {
+                throw EKSError.invalidParameter("Specify either maxParallelNodesRepairedCount or maxParallelNodesRepairedPercentage, not both.",
+                                                nodegroup: nodegroup)
+            }
+            for percentage in [repair.maxUnhealthyNodeThresholdPercentage, repair.maxParallelNodesRepairedPercentage].compactMap({ $0 })
+            where !(1...100).contains(percentage) {
+                throw EKSError.invalidParameter("Node repair percentages must be between 1 and 100.", nodegroup: nodegroup)
+            }
+            for count in [repair.maxUnhealthyNodeThresholdCount, repair.maxParallelNodesRepairedCount].compactMap({ $0 }) where count < 1 {
+                throw EKSError.invalidParameter("Node repair counts must be at least 1.", nodegroup: nodegroup)
+            }
+        }
+        if let pool = input.warmPoolConfig {
+            if let state = pool.poolState, !["STOPPED", "RUNNING", "HIBERNATED"].contains(state) {
+                throw EKSError.invalidParameter("warmPoolConfig.poolState \(state) is not one of STOPPED, RUNNING, HIBERNATED.", nodegroup: nodegroup)
+            }
+            if let minimum = pool.minSize, minimum < 0 {
+                throw EKSError.invalidParameter("warmPoolConfig.minSize cannot be negative.", nodegroup: nodegroup)
+            }
+            if let minimum = pool.minSize, let prepared = pool.maxGroupPreparedCapacity, prepared != -1, prepared < minimum {
+                throw EKSError.invalidParameter("warmPoolConfig.maxGroupPreparedCapacity must be at least minSize.", nodegroup: nodegroup)
+            }
+        }
+    }
+
     public func createNodegroup(clusterName: String, _ input: CreateNodegroupRequest) async throws -> Nodegroup {
+        try Self.checkRepairAndWarmPool(input, nodegroup: input.nodegroupName)
         let name = input.nodegroupName
         try Validation.name(name, field: "Nodegroup name", maxLength: 63)
         try Validation.roleArn(input.nodeRole, field: "nodeRole")
@@ -76,6 +112,7 @@ extension EKSService {
         try Validation.tags(input.tags ?? [:]) { EKSError.invalidParameter($0, cluster: clusterName, nodegroup: name) }
         let scaling = try Self.scaling(input.scalingConfig ?? NodegroupScalingConfig(), over: nil, nodegroup: name)
         let updateConfig = try Self.updateConfig(input.updateConfig, nodegroup: name) ?? NodegroupUpdateConfig(maxUnavailable: 1)
+        try Self.checkMaxUnavailable(updateConfig, maxSize: scaling.maxSize, nodegroup: name)
         let instanceTypes = input.instanceTypes ?? ["t3.medium"]
         for type in instanceTypes where !Self.isInstanceTypeName(type) {
             throw EKSError.invalidParameter("Instance type \(type) is not a valid EC2 instance type.", nodegroup: name)
@@ -119,9 +156,11 @@ extension EKSService {
                 nodeRole: input.nodeRole, labels: input.labels ?? [:], taints: input.taints,
                 resources: NodegroupResources(autoScalingGroups: [.init(name: "eks-\(name)-\(uuid)")],
                                               remoteAccessSecurityGroup: nil),
-                diskSize: input.launchTemplate == nil ? (input.diskSize ?? 20) : nil,
+                // Windows AMIs need the larger disk EKS gives them by default.
+                diskSize: input.launchTemplate == nil ? (input.diskSize ?? (amiType.hasPrefix("WINDOWS_") ? 50 : 20)) : nil,
                 health: NodegroupHealth(issues: []), updateConfig: updateConfig,
-                launchTemplate: input.launchTemplate, tags: input.tags ?? [:])
+                launchTemplate: input.launchTemplate, tags: input.tags ?? [:],
+                nodeRepairConfig: input.nodeRepairConfig, warmPoolConfig: input.warmPoolConfig)
             let record = NodegroupRecord(nodegroup: nodegroup, clientRequestToken: input.clientRequestToken,
                                          dueAt: dueTime(from: now))
             try tx.insert(record)
@@ -194,6 +233,8 @@ extension EKSService {
             _ = try cluster(tx, clusterName)
             var record = try nodegroup(tx, cluster: clusterName, name)
             let scaling = try input.scalingConfig.map { try Self.scaling($0, over: record.nodegroup.scalingConfig, nodegroup: name) }
+            try Self.checkMaxUnavailable(updateConfig ?? record.nodegroup.updateConfig,
+                                         maxSize: scaling?.maxSize ?? record.nodegroup.scalingConfig.maxSize, nodegroup: name)
             var params: [UpdateParam] = []
             if !add.isEmpty { params.append(UpdateParam("LabelsToAdd", try Self.json(add))) }
             if !remove.isEmpty { params.append(UpdateParam("LabelsToRemove", try Self.json(remove))) }
@@ -319,6 +360,14 @@ extension EKSService {
             throw EKSError.invalidParameter("maxUnavailable must be from 1 to 100.", nodegroup: nodegroup)
         default:
             return config
+        }
+    }
+
+    /// A node group cannot take more nodes out at once than it may have.
+    static func checkMaxUnavailable(_ config: NodegroupUpdateConfig, maxSize: Int?, nodegroup: String) throws(EKSError) {
+        if let value = config.maxUnavailable, let maxSize, value > maxSize {
+            throw EKSError.invalidParameter("maxUnavailable (\(value)) cannot be greater than the node group's maxSize (\(maxSize)).",
+                                            nodegroup: nodegroup)
         }
     }
 

@@ -21,14 +21,14 @@ struct StructuralSchema: Sendable {
         if schema["x-kubernetes-int-or-string"]?.bool == true {
             switch value {
             case .int, .string: break
-            default: findings.errors.append(.invalid(path, value, "\(path) in body must be of type int-or-string: \"\(typeName(value))\""))
+            default: findings.errors.append(.invalid(path, value, "\(path) in body must be of type int-or-string: \"\(value.schemaType)\""))
             }
             return
         }
         let type = schema["type"]?.string
-        if let type, !matches(value, type: type) {
+        if let type, !value.isOfSchemaType(type) {
             if value == .null && schema["nullable"]?.bool == true { return }
-            findings.errors.append(.invalid(path, value, "\(path) in body must be of type \(type): \"\(typeName(value))\""))
+            findings.errors.append(.invalid(path, value, "\(path) in body must be of type \(type): \"\(value.schemaType)\""))
             return
         }
         if let allowed = schema["enum"]?.array, !allowed.contains(value) {
@@ -73,16 +73,12 @@ struct StructuralSchema: Sendable {
     }
 
     static func checkBounds(_ schema: JSON, value: JSON, path: String, findings: inout Findings) {
-        let number: Double? = switch value {
-        case .int(let int): Double(int)
-        case .double(let double): double
-        default: nil
+        let number = value.numericValue
+        if let number, let minimum = schema["minimum"]?.numericValue, number < minimum {
+            findings.errors.append(.invalid(path, value, "\(path) in body should be greater than or equal to \(JSON.formatNumber(minimum))"))
         }
-        if let number, let minimum = schema["minimum"].flatMap(numeric), number < minimum {
-            findings.errors.append(.invalid(path, value, "\(path) in body should be greater than or equal to \(format(minimum))"))
-        }
-        if let number, let maximum = schema["maximum"].flatMap(numeric), number > maximum {
-            findings.errors.append(.invalid(path, value, "\(path) in body should be less than or equal to \(format(maximum))"))
+        if let number, let maximum = schema["maximum"]?.numericValue, number > maximum {
+            findings.errors.append(.invalid(path, value, "\(path) in body should be less than or equal to \(JSON.formatNumber(maximum))"))
         }
         if case .string(let text) = value {
             if let minLength = schema["minLength"]?.int, text.count < minLength {
@@ -102,42 +98,6 @@ struct StructuralSchema: Sendable {
             if let maxItems = schema["maxItems"]?.int, items.count > maxItems {
                 findings.errors.append(FieldError(kind: .tooLong, field: path, value: nil, detail: "must have at most \(maxItems) items"))
             }
-        }
-    }
-
-    static func numeric(_ value: JSON) -> Double? {
-        switch value {
-        case .int(let int): Double(int)
-        case .double(let double): double
-        default: nil
-        }
-    }
-
-    static func format(_ number: Double) -> String {
-        number == number.rounded() ? String(Int64(number)) : String(number)
-    }
-
-    static func matches(_ value: JSON, type: String) -> Bool {
-        switch (type, value) {
-        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("integer", .int),
-             ("number", .int), ("number", .double):
-            true
-        case ("integer", .double(let number)):
-            number == number.rounded()
-        default:
-            false
-        }
-    }
-
-    static func typeName(_ value: JSON) -> String {
-        switch value {
-        case .null: "null"
-        case .bool: "boolean"
-        case .int: "integer"
-        case .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
         }
     }
 
