@@ -41,7 +41,7 @@ extension EKSService {
             return
         }
         guard running.count < desired, let cluster else { return }
-        let typeName = nodegroup.instanceTypes.first ?? "t3.medium"
+        let typeName = nodegroup.instanceTypes?.first ?? record.templateInstanceType ?? "t3.medium"
         let type = InstanceType.named(typeName)
         let subnets = try network.subnets(tx, ids: nodegroup.subnets)
         var launched = 0

@@ -59,6 +59,8 @@ public struct NodegroupRecord: StoredRecord {
     public let clientRequestToken: String?
     /// When the current CREATING or DELETING finishes.
     public var dueAt: Date?
+    /// The instance type its launch template names, when it does.
+    public var templateInstanceType: String? = nil
 }
 
 /// An update and the change it applies when it succeeds.

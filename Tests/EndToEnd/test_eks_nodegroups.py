@@ -131,3 +131,39 @@ def test_list_nodegroups_paginates(eks, cluster, default_subnets):
         create_nodegroup(eks, default_subnets, name=f"ng{index}")
     pages = list(eks.get_paginator("list_nodegroups").paginate(clusterName="prod", PaginationConfig={"PageSize": 2}))
     assert [p["nodegroups"] for p in pages] == [["ng0", "ng1"], ["ng2", "ng3"], ["ng4"]]
+
+
+def test_launch_templates(skiff, eks, cluster, default_subnets):
+    ec2 = skiff.client("ec2")
+    template = ec2.create_launch_template(LaunchTemplateName="workers", VersionDescription="first",
+                                          LaunchTemplateData={"InstanceType": "m5.large", "UserData": "IyEvYmluL2Jhc2g="})["LaunchTemplate"]
+    assert template["LaunchTemplateId"].startswith("lt-") and template["LatestVersionNumber"] == 1
+    assert ec2.describe_launch_templates(LaunchTemplateNames=["workers"])["LaunchTemplates"][0]["LaunchTemplateId"] == template["LaunchTemplateId"]
+    version = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"],
+                                                    Versions=["$Latest"])["LaunchTemplateVersions"][0]
+    assert version["LaunchTemplateData"]["InstanceType"] == "m5.large" and version["DefaultVersion"] is True
+    with pytest.raises(botocore.exceptions.ClientError) as duplicate:
+        ec2.create_launch_template(LaunchTemplateName="workers", LaunchTemplateData={})
+    assert duplicate.value.response["Error"]["Code"] == "InvalidLaunchTemplateName.AlreadyExistsException"
+
+    created = create_nodegroup(eks, default_subnets, name="lt", launchTemplate={"name": "workers"})
+    assert created["launchTemplate"] == {"name": "workers", "version": "1", "id": template["LaunchTemplateId"]}
+    assert created.get("instanceTypes") is None and "diskSize" not in created
+    fast_waiter(eks, "nodegroup_active", clusterName="prod", nodegroupName="lt")
+    instances = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:eks:nodegroup-name", "Values": ["lt"]}])["Reservations"]
+                 for i in r["Instances"]]
+    assert instances and all(i["InstanceType"] == "m5.large" for i in instances)
+
+    both = eks_error(create_nodegroup, eks, default_subnets, name="both",
+                     launchTemplate={"name": "workers", "id": template["LaunchTemplateId"]})
+    assert both["Code"] == "InvalidParameterException"
+    missing = eks_error(create_nodegroup, eks, default_subnets, name="missing", launchTemplate={"name": "nope"})
+    assert missing["Code"] == "InvalidParameterException" and "does not exist" in missing["Message"]
+    no_version = eks_error(create_nodegroup, eks, default_subnets, name="v9", launchTemplate={"name": "workers", "version": "9"})
+    assert no_version["Code"] == "InvalidParameterException"
+    twice = eks_error(create_nodegroup, eks, default_subnets, name="twice", launchTemplate={"name": "workers"}, instanceTypes=["t3.small"])
+    assert twice["Code"] == "InvalidParameterException"
+    create_nodegroup(eks, default_subnets, name="plain")
+    fast_waiter(eks, "nodegroup_active", clusterName="prod", nodegroupName="plain")
+    without = eks_error(eks.update_nodegroup_version, clusterName="prod", nodegroupName="plain", launchTemplate={"name": "workers"})
+    assert without["Code"] == "InvalidParameterException"

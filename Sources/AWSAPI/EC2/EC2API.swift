@@ -76,6 +76,21 @@ public struct EC2API: AWSService {
             let before = try await network.describeInstances(ids: ids, filters: [], maxResults: nil, nextToken: nil).items
             let after = try await network.terminateInstances(ids: ids)
             members = [XMLElement.list("instancesSet", Array(zip(after, before))) { EC2XML.stateChange($0.0, previous: $0.1.state) }]
+        case "CreateLaunchTemplate":
+            let data = LaunchTemplateData(imageId: p["LaunchTemplateData.ImageId"], instanceType: p["LaunchTemplateData.InstanceType"],
+                                          keyName: p["LaunchTemplateData.KeyName"], userData: p["LaunchTemplateData.UserData"],
+                                          securityGroupIds: p.list("LaunchTemplateData.SecurityGroupId"))
+            let template = try await network.createLaunchTemplate(name: p["LaunchTemplateName"], description: p["VersionDescription"], data: data,
+                                                                  tags: try Self.tags(p, resourceType: "launch-template"),
+                                                                  createdBy: request.caller.identity.arn)
+            members = [XMLElement("launchTemplate", EC2XML.launchTemplate(template))]
+        case "DescribeLaunchTemplates":
+            let templates = try await network.describeLaunchTemplates(ids: p.list("LaunchTemplateId"), names: p.list("LaunchTemplateName"))
+            members = [XMLElement.list("launchTemplates", templates, EC2XML.launchTemplate)]
+        case "DescribeLaunchTemplateVersions":
+            let versions = try await network.describeLaunchTemplateVersions(id: p["LaunchTemplateId"], name: p["LaunchTemplateName"],
+                                                                            versions: p.list("LaunchTemplateVersion"))
+            members = [XMLElement.list("launchTemplateVersionSet", versions) { EC2XML.launchTemplateVersion($0.0, $0.1) }]
         default: // DescribeAvailabilityZones
             let zones = try network.describeAvailabilityZones(names: p.list("ZoneName"), ids: p.list("ZoneId"), filters: Self.filters(p))
             members = [XMLElement.list("availabilityZoneInfo", zones) { EC2XML.zone($0, region: network.region.name) }]
@@ -87,6 +102,7 @@ public struct EC2API: AWSService {
     private static let actions: Set<String> = [
         "DescribeVpcs", "CreateVpc", "DeleteVpc", "DescribeSubnets", "CreateSubnet", "DeleteSubnet",
         "DescribeSecurityGroups", "DescribeAvailabilityZones", "DescribeInstances", "TerminateInstances",
+        "CreateLaunchTemplate", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions",
     ]
 
     /// `Filter.N.Name` with `Filter.N.Value.M`.

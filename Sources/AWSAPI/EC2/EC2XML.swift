@@ -25,6 +25,34 @@ enum EC2XML {
         ] + tagSet(vpc.tags)
     }
 
+    static func launchTemplate(_ template: LaunchTemplateRecord) -> [XMLElement] {
+        [
+            XMLElement("launchTemplateId", template.launchTemplateId),
+            XMLElement("launchTemplateName", template.launchTemplateName),
+            XMLElement("createTime", ISO8601DateFormatter().string(from: template.createTime)),
+            XMLElement("createdBy", template.createdBy),
+            XMLElement("defaultVersionNumber", String(template.defaultVersionNumber)),
+            XMLElement("latestVersionNumber", String(template.latestVersionNumber)),
+        ] + tagSet(template.tags)
+    }
+
+    static func launchTemplateVersion(_ template: LaunchTemplateRecord, _ version: LaunchTemplateVersion) -> [XMLElement] {
+        let data = version.data
+        return [
+            XMLElement("launchTemplateId", template.launchTemplateId),
+            XMLElement("launchTemplateName", template.launchTemplateName),
+            XMLElement("versionNumber", String(version.versionNumber)),
+        ] + XMLElement.optional("versionDescription", version.versionDescription) + [
+            XMLElement("createTime", ISO8601DateFormatter().string(from: version.createTime)),
+            XMLElement("createdBy", template.createdBy),
+            XMLElement("defaultVersion", String(version.versionNumber == template.defaultVersionNumber)),
+            XMLElement("launchTemplateData",
+                       XMLElement.optional("imageId", data.imageId) + XMLElement.optional("instanceType", data.instanceType)
+                        + XMLElement.optional("keyName", data.keyName) + XMLElement.optional("userData", data.userData)
+                        + (data.securityGroupIds.isEmpty ? [] : [XMLElement("securityGroupIdSet", data.securityGroupIds.map { XMLElement("item", $0) })])),
+        ]
+    }
+
     static func subnet(_ subnet: SubnetRecord) -> [XMLElement] {
         [
             XMLElement("subnetId", subnet.subnetId),

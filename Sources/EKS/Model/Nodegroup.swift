@@ -12,7 +12,8 @@ public struct Nodegroup: Codable, Sendable, Equatable {
     public var status: NodegroupStatus
     public var capacityType: CapacityType
     public var scalingConfig: NodegroupScalingConfig
-    public var instanceTypes: [String]
+    /// null when the node group's launch template names the instance type.
+    public var instanceTypes: [String]?
     public var subnets: [String]
     public var remoteAccess: RemoteAccessConfig?
     public var amiType: String

@@ -1,5 +1,6 @@
 import Foundation
 import RegionStore
+import VPC
 
 public struct CreateNodegroupRequest: Codable, Sendable {
     public var nodegroupName: String
@@ -113,12 +114,17 @@ extension EKSService {
         let scaling = try Self.scaling(input.scalingConfig ?? NodegroupScalingConfig(), over: nil, nodegroup: name)
         let updateConfig = try Self.updateConfig(input.updateConfig, nodegroup: name) ?? NodegroupUpdateConfig(maxUnavailable: 1)
         try Self.checkMaxUnavailable(updateConfig, maxSize: scaling.maxSize, nodegroup: name)
-        let instanceTypes = input.instanceTypes ?? ["t3.medium"]
-        for type in instanceTypes where !Self.isInstanceTypeName(type) {
+        for type in input.instanceTypes ?? [] where !Self.isInstanceTypeName(type) {
             throw EKSError.invalidParameter("Instance type \(type) is not a valid EC2 instance type.", nodegroup: name)
         }
-        if input.launchTemplate != nil, input.diskSize != nil {
-            throw EKSError.invalidParameter("Disk size must be specified within the launch template.", nodegroup: name)
+        if let template = input.launchTemplate {
+            if input.diskSize != nil {
+                throw EKSError.invalidParameter("Disk size must be specified within the launch template.", nodegroup: name)
+            }
+            if input.remoteAccess != nil {
+                throw EKSError.invalidParameter("Remote access configuration cannot be specified with a launch template.", nodegroup: name)
+            }
+            try Self.checkTemplateReference(template, nodegroup: name)
         }
         let now = Date()
 
@@ -135,7 +141,15 @@ extension EKSService {
                                      cluster: clusterName, nodegroup: name)
             }
             let version = try nodegroupVersion(input.version, cluster: cluster.cluster, current: nil, nodegroup: name)
-            let amiType = try Self.amiType(input.amiType, version: version, instanceTypes: instanceTypes,
+            // A launch template that names an instance type leaves the node group's instanceTypes null, as on EKS.
+            let template = try input.launchTemplate.map { try resolvedTemplate(tx.reader, $0, nodegroup: name) }
+            if template?.data.instanceType != nil, input.instanceTypes != nil {
+                throw EKSError.invalidParameter("Instance type specified in both the launch template and the node group request.",
+                                                cluster: clusterName, nodegroup: name)
+            }
+            let instanceTypes: [String]? = template?.data.instanceType != nil ? nil : input.instanceTypes ?? ["t3.medium"]
+            let amiType = try Self.amiType(input.amiType, version: version,
+                                           instanceTypes: instanceTypes ?? template?.data.instanceType.map { [$0] } ?? [],
                                            hasLaunchTemplate: input.launchTemplate != nil, nodegroup: name)
             for subnet in try network.subnets(tx, ids: input.subnets) where subnet.vpcId != cluster.cluster.resourcesVpcConfig.vpcId {
                 throw EKSError.invalidParameter(
@@ -159,10 +173,10 @@ extension EKSService {
                 // Windows AMIs need the larger disk EKS gives them by default.
                 diskSize: input.launchTemplate == nil ? (input.diskSize ?? (amiType.hasPrefix("WINDOWS_") ? 50 : 20)) : nil,
                 health: NodegroupHealth(issues: []), updateConfig: updateConfig,
-                launchTemplate: input.launchTemplate, tags: input.tags ?? [:],
+                launchTemplate: template?.specification, tags: input.tags ?? [:],
                 nodeRepairConfig: input.nodeRepairConfig, warmPoolConfig: input.warmPoolConfig)
             let record = NodegroupRecord(nodegroup: nodegroup, clientRequestToken: input.clientRequestToken,
-                                         dueAt: dueTime(from: now))
+                                         dueAt: dueTime(from: now), templateInstanceType: template?.data.instanceType)
             try tx.insert(record)
             try insertNodeRoleEntry(tx, cluster, role: input.nodeRole)
             return record
@@ -265,12 +279,26 @@ extension EKSService {
             let version = try nodegroupVersion(input.version, cluster: cluster.cluster, current: record.nodegroup,
                                                nodegroup: nodegroupName)
             let releaseVersion = input.releaseVersion ?? version.releaseVersion
+            var template: LaunchTemplateSpecification?
+            if let requested = input.launchTemplate {
+                guard let current = record.nodegroup.launchTemplate else {
+                    throw EKSError.invalidParameter("A launch template can be given only for a node group created with one.",
+                                                    cluster: clusterName, nodegroup: nodegroupName)
+                }
+                try Self.checkTemplateReference(requested, nodegroup: nodegroupName)
+                let resolved = try resolvedTemplate(tx.reader, requested, nodegroup: nodegroupName)
+                guard resolved.specification.id == current.id else {
+                    throw EKSError.invalidParameter("The launch template must be the one the node group was created with (\(current.id ?? "")).",
+                                                    cluster: clusterName, nodegroup: nodegroupName)
+                }
+                template = resolved.specification
+            }
             try moveToUpdating(&record)
             try tx.save(record)
             return try insertUpdate(tx, cluster: clusterName, nodegroup: nodegroupName, type: .VersionUpdate,
                                     params: [UpdateParam("Version", version.version), UpdateParam("ReleaseVersion", releaseVersion)],
                                     change: .nodegroupVersion(version: version.version, releaseVersion: releaseVersion,
-                                                              launchTemplate: input.launchTemplate))
+                                                              launchTemplate: template))
         }
         transitionScheduled()
         return update
@@ -361,6 +389,32 @@ extension EKSService {
         default:
             return config
         }
+    }
+
+    /// A node group names its launch template by id or by name, not both.
+    static func checkTemplateReference(_ template: LaunchTemplateSpecification, nodegroup: String) throws(EKSError) {
+        switch (template.id, template.name) {
+        case (.some, .some):
+            throw EKSError.invalidParameter("Either provide launch template ID or launch template name in the request.", nodegroup: nodegroup)
+        case (nil, nil):
+            throw EKSError.invalidParameter("Launch template ID or name is required.", nodegroup: nodegroup)
+        default:
+            return
+        }
+    }
+
+    /// The launch template version a node group uses: the template must exist, and so must the version (its default when none is given).
+    func resolvedTemplate(_ reader: RecordReader, _ template: LaunchTemplateSpecification, nodegroup: String) throws
+        -> (specification: LaunchTemplateSpecification, data: LaunchTemplateData) {
+        guard let record = try network.launchTemplate(reader, id: template.id, name: template.name) else {
+            throw EKSError.invalidParameter("Launch template \(template.id ?? template.name ?? "") does not exist.", nodegroup: nodegroup)
+        }
+        guard let version = record.version(template.version) else {
+            throw EKSError.invalidParameter("Launch template version \(template.version ?? "") does not exist for \(record.launchTemplateId).",
+                                            nodegroup: nodegroup)
+        }
+        return (LaunchTemplateSpecification(name: record.launchTemplateName, version: String(version.versionNumber), id: record.launchTemplateId),
+                version.data)
     }
 
     /// A node group cannot take more nodes out at once than it may have.
