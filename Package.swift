@@ -116,7 +116,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // VPCs, subnets, security groups, availability zones.
-        .target(name: "VPC", dependencies: ["RegionStore"]),
+        .target(name: "VPC", dependencies: [
+            "RegionStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         // EKS clusters, node groups, updates: resources with lifecycles.
         .target(name: "EKS", dependencies: [
             "RegionStore", "VPC", "PKI", "Wakeup", "KubeModel",

@@ -117,3 +117,31 @@ def test_describe_subnets_paginates(ec2):
     pages = list(ec2.get_paginator("describe_subnets").paginate(PaginationConfig={"PageSize": 5}))
     assert [len(p["Subnets"]) for p in pages] == [5, 5, 2]
     assert len({s["SubnetId"] for p in pages for s in p["Subnets"]}) == 12
+
+
+def test_key_pairs(skiff, ec2):
+    import base64
+    import hashlib
+    from cryptography.hazmat.primitives import serialization
+
+    rsa = skiff.aws("ec2", "create-key-pair", "--key-name", "ops", "--tag-specifications",
+                    "ResourceType=key-pair,Tags=[{Key=team,Value=ops}]")
+    assert rsa["KeyPairId"].startswith("key-") and rsa["KeyMaterial"].startswith("-----BEGIN RSA PRIVATE KEY-----")
+    private = serialization.load_pem_private_key(rsa["KeyMaterial"].encode(), password=None)
+    pkcs8 = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    assert rsa["KeyFingerprint"] == ":".join(f"{b:02x}" for b in hashlib.sha1(pkcs8).digest())
+
+    ed = ec2.create_key_pair(KeyName="ed", KeyType="ed25519")
+    assert ed["KeyMaterial"].startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    ed_key = serialization.load_ssh_private_key(ed["KeyMaterial"].encode(), password=None)
+    public = ed_key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    described = {k["KeyName"]: k for k in ec2.describe_key_pairs(IncludePublicKey=True)["KeyPairs"]}
+    assert described["ed"]["PublicKey"] == public and described["ed"]["KeyType"] == "ed25519"
+    assert described["ed"]["KeyFingerprint"] == base64.b64encode(hashlib.sha256(base64.b64decode(public.split()[1])).digest()).decode()
+    assert described["ops"]["KeyType"] == "rsa" and described["ops"]["Tags"] == [{"Key": "team", "Value": "ops"}]
+    assert "KeyMaterial" not in described["ops"]
+
+    assert error_code(ec2.create_key_pair, KeyName="ops")[0] == "InvalidKeyPair.Duplicate"
+    assert error_code(ec2.describe_key_pairs, KeyNames=["nope"])[0] == "InvalidKeyPair.NotFound"
+    ec2.delete_key_pair(KeyName="ed")
+    assert [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]] == ["ops"]

@@ -167,3 +167,11 @@ def test_launch_templates(skiff, eks, cluster, default_subnets):
     fast_waiter(eks, "nodegroup_active", clusterName="prod", nodegroupName="plain")
     without = eks_error(eks.update_nodegroup_version, clusterName="prod", nodegroupName="plain", launchTemplate={"name": "workers"})
     assert without["Code"] == "InvalidParameterException"
+
+
+def test_remote_access_needs_an_existing_key(skiff, eks, cluster, default_subnets):
+    missing = eks_error(create_nodegroup, eks, default_subnets, name="ssh", remoteAccess={"ec2SshKey": "nope"})
+    assert missing["Code"] == "InvalidParameterException" and "nope" in missing["Message"]
+    skiff.client("ec2").create_key_pair(KeyName="admins")
+    created = create_nodegroup(eks, default_subnets, name="ssh", remoteAccess={"ec2SshKey": "admins"})
+    assert created["remoteAccess"]["ec2SshKey"] == "admins"

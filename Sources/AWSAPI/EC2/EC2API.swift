@@ -91,6 +91,18 @@ public struct EC2API: AWSService {
             let versions = try await network.describeLaunchTemplateVersions(id: p["LaunchTemplateId"], name: p["LaunchTemplateName"],
                                                                             versions: p.list("LaunchTemplateVersion"))
             members = [XMLElement.list("launchTemplateVersionSet", versions) { EC2XML.launchTemplateVersion($0.0, $0.1) }]
+        case "CreateKeyPair":
+            let (pair, material) = try await network.createKeyPair(name: p["KeyName"], type: p["KeyType"], format: p["KeyFormat"],
+                                                                   tags: try Self.tags(p, resourceType: "key-pair"))
+            members = [XMLElement("keyName", pair.keyName), XMLElement("keyFingerprint", pair.keyFingerprint),
+                       XMLElement("keyMaterial", material), XMLElement("keyPairId", pair.keyPairId)] + EC2XML.tagSet(pair.tags)
+        case "DescribeKeyPairs":
+            let pairs = try await network.describeKeyPairs(names: p.list("KeyName"), ids: p.list("KeyPairId"))
+            let withPublicKey = p.bool("IncludePublicKey")
+            members = [XMLElement.list("keySet", pairs) { EC2XML.keyPair($0, includePublicKey: withPublicKey) }]
+        case "DeleteKeyPair":
+            try await network.deleteKeyPair(name: p["KeyName"], id: p["KeyPairId"])
+            members = [XMLElement("return", "true")]
         default: // DescribeAvailabilityZones
             let zones = try network.describeAvailabilityZones(names: p.list("ZoneName"), ids: p.list("ZoneId"), filters: Self.filters(p))
             members = [XMLElement.list("availabilityZoneInfo", zones) { EC2XML.zone($0, region: network.region.name) }]
@@ -102,7 +114,8 @@ public struct EC2API: AWSService {
     private static let actions: Set<String> = [
         "DescribeVpcs", "CreateVpc", "DeleteVpc", "DescribeSubnets", "CreateSubnet", "DeleteSubnet",
         "DescribeSecurityGroups", "DescribeAvailabilityZones", "DescribeInstances", "TerminateInstances",
-        "CreateLaunchTemplate", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions",
+        "CreateLaunchTemplate", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions", "CreateKeyPair", "DescribeKeyPairs",
+        "DeleteKeyPair",
     ]
 
     /// `Filter.N.Name` with `Filter.N.Value.M`.

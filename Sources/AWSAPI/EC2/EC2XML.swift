@@ -25,6 +25,18 @@ enum EC2XML {
         ] + tagSet(vpc.tags)
     }
 
+    static func keyPair(_ pair: KeyPairRecord, includePublicKey: Bool) -> [XMLElement] {
+        [
+            XMLElement("keyPairId", pair.keyPairId),
+            XMLElement("keyType", pair.keyType),
+        ] + tagSet(pair.tags) + [
+            XMLElement("keyName", pair.keyName),
+            XMLElement("keyFingerprint", pair.keyFingerprint),
+        ] + XMLElement.optional("publicKey", includePublicKey ? pair.publicKey : nil) + [
+            XMLElement("createTime", ISO8601DateFormatter().string(from: pair.createTime)),
+        ]
+    }
+
     static func launchTemplate(_ template: LaunchTemplateRecord) -> [XMLElement] {
         [
             XMLElement("launchTemplateId", template.launchTemplateId),

@@ -141,6 +141,9 @@ extension EKSService {
                                      cluster: clusterName, nodegroup: name)
             }
             let version = try nodegroupVersion(input.version, cluster: cluster.cluster, current: nil, nodegroup: name)
+            if let key = input.remoteAccess?.ec2SshKey, try network.keyPair(tx.reader, name: key) == nil {
+                throw EKSError.invalidParameter("The specified EC2 SSH key \(key) does not exist.", cluster: clusterName, nodegroup: name)
+            }
             // A launch template that names an instance type leaves the node group's instanceTypes null, as on EKS.
             let template = try input.launchTemplate.map { try resolvedTemplate(tx.reader, $0, nodegroup: name) }
             if template?.data.instanceType != nil, input.instanceTypes != nil {
