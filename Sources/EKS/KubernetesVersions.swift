@@ -26,8 +26,21 @@ public struct KubernetesVersion: Sendable, Equatable {
     /// The minor number, for ordering and for one-minor-at-a-time upgrades.
     public var minor: Int { Int(version.split(separator: ".")[1])! }
 
-    /// The AMI release a new node group of this version gets (`1.34.1-20251120`).
-    public var releaseVersion: String { "\(patchVersion)-20251120" }
+    /// The AMI release a new node group of this version gets (`1.34.1-20251120`): the newest.
+    public var releaseVersion: String { releaseVersions[0] }
+
+    /// The EKS-optimized Amazon Linux AMI releases of this version, newest first: one a release date, from the
+    /// version's own release on (the dates of EKS's AMI releases since October 2025).
+    public var releaseVersions: [String] {
+        let dates = ["20251120", "20251103", "20251017", "20251002"]
+        let released = String(Self.compactDate(releaseDate))
+        return dates.filter { $0 >= released }.map { "\(patchVersion)-\($0)" }
+    }
+
+    static func compactDate(_ date: Date) -> Int {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        return (parts.year ?? 0) * 10_000 + (parts.month ?? 0) * 100 + (parts.day ?? 0)
+    }
 }
 
 /// The versions EKS supports, in one place: newest first; the newest is the default.

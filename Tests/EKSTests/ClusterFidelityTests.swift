@@ -92,4 +92,20 @@ struct ClusterFidelityTests {
         #expect(nodegroup.nodeRepairConfig?.maxUnhealthyNodeThresholdPercentage == 20)
         #expect(nodegroup.warmPoolConfig?.poolState == "STOPPED")
     }
+
+    @Test func releaseVersionsComeFromTheVersionsTable() async throws {
+        _ = try await eks.createCluster(request("amis"))
+        try await eks.advanceDueTransitions(now: Date().addingTimeInterval(1))
+        var made = CreateNodegroupRequest(nodegroupName: "bogus", subnets: subnets, nodeRole: "arn:aws:iam::000000000000:role/node")
+        made.releaseVersion = "1.34.1-20200101"
+        await #expect(throws: EKSError.invalidParameter("Requested release version 1.34.1-20200101 is not valid for kubernetes version 1.34.",
+                                                        nodegroup: "bogus")) {
+            try await eks.createNodegroup(clusterName: "amis", made)
+        }
+        let releases = KubernetesVersions.default.releaseVersions
+        #expect(releases.count >= 2 && releases[0] == KubernetesVersions.default.releaseVersion)
+        made.nodegroupName = "older"
+        made.releaseVersion = releases[1]
+        #expect(try await eks.createNodegroup(clusterName: "amis", made).releaseVersion == releases[1])
+    }
 }

@@ -175,3 +175,12 @@ def test_remote_access_needs_an_existing_key(skiff, eks, cluster, default_subnet
     skiff.client("ec2").create_key_pair(KeyName="admins")
     created = create_nodegroup(eks, default_subnets, name="ssh", remoteAccess={"ec2SshKey": "admins"})
     assert created["remoteAccess"]["ec2SshKey"] == "admins"
+
+
+def test_errors_name_the_cluster_and_node_group(eks, cluster, default_subnets):
+    with pytest.raises(botocore.exceptions.ClientError) as error:
+        create_nodegroup(eks, default_subnets, name="odd", releaseVersion="1.33.0-20200101")
+    response = error.value.response
+    assert response["Error"]["Code"] == "InvalidParameterException"
+    assert "is not valid for kubernetes version 1.33" in response["Error"]["Message"]
+    assert response["clusterName"] == "prod" and response["nodegroupName"] == "odd"

@@ -93,7 +93,15 @@ public struct EKSAPI: AWSService {
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         for route in Self.routes {
             guard let path = route.match(method: request.method, rawPath: request.rawPath) else { continue }
-            return try await perform(route.operation, RestCall(request: request, path: path))
+            do {
+                return try await perform(route.operation, RestCall(request: request, path: path))
+            } catch var error as EKSError {
+                // EKS names the cluster (and node group, add-on) a request was about beside every error of it.
+                if error.clusterName == nil, let name = path["name"] { error.clusterName = name }
+                if error.nodegroupName == nil, let name = path["nodegroupName"] { error.nodegroupName = name }
+                if error.addonName == nil, let name = path["addonName"] { error.addonName = name }
+                throw error
+            }
         }
         throw AWSError(code: "UnknownOperationException", message: "No EKS operation at \(request.method) \(request.rawPath).",
                        status: 404)

@@ -167,7 +167,8 @@ extension EKSService {
             try network.attach(tx, subnetIds: input.subnets, to: arn)
             let nodegroup = Nodegroup(
                 nodegroupName: name, nodegroupArn: arn, clusterName: clusterName, version: version.version,
-                releaseVersion: input.releaseVersion ?? version.releaseVersion, createdAt: now, modifiedAt: now,
+                releaseVersion: try Self.releaseVersion(input.releaseVersion, of: version, amiType: amiType, nodegroup: name),
+                createdAt: now, modifiedAt: now,
                 status: .CREATING, capacityType: input.capacityType ?? .ON_DEMAND, scalingConfig: scaling,
                 instanceTypes: instanceTypes, subnets: input.subnets, remoteAccess: input.remoteAccess, amiType: amiType,
                 nodeRole: input.nodeRole, labels: input.labels ?? [:], taints: input.taints,
@@ -281,7 +282,8 @@ extension EKSService {
             var record = try nodegroup(tx, cluster: clusterName, nodegroupName)
             let version = try nodegroupVersion(input.version, cluster: cluster.cluster, current: record.nodegroup,
                                                nodegroup: nodegroupName)
-            let releaseVersion = input.releaseVersion ?? version.releaseVersion
+            let releaseVersion = try Self.releaseVersion(input.releaseVersion, of: version, amiType: record.nodegroup.amiType,
+                                                         nodegroup: nodegroupName)
             var template: LaunchTemplateSpecification?
             if let requested = input.launchTemplate {
                 guard let current = record.nodegroup.launchTemplate else {
@@ -392,6 +394,19 @@ extension EKSService {
         default:
             return config
         }
+    }
+
+    /// The AMI release asked for, which must be one of the version's Amazon Linux releases; the newest when none is.
+    /// Bottlerocket, Windows and custom AMIs have release numbers of their own, taken as given.
+    static func releaseVersion(_ requested: String?, of version: KubernetesVersion, amiType: String,
+                               nodegroup: String) throws(EKSError) -> String {
+        guard let requested else { return version.releaseVersion }
+        guard amiType.hasPrefix("AL2") else { return requested }
+        guard version.releaseVersions.contains(requested) else {
+            throw EKSError.invalidParameter("Requested release version \(requested) is not valid for kubernetes version \(version.version).",
+                                            nodegroup: nodegroup)
+        }
+        return requested
     }
 
     /// A node group names its launch template by id or by name, not both.
