@@ -198,6 +198,7 @@ def test_addon_service_account_role_and_pod_identity(server, cluster):
                          "--pod-identity-associations", "serviceAccount=ebs-csi-controller-sa,roleArn=" + role)["addon"]
     assert len(created["podIdentityAssociations"]) == 1
     assert wait_status(server, "aws-ebs-csi-driver", "ACTIVE", "DEGRADED")
+    assert cluster.json("get", "csidriver", "ebs.csi.aws.com")["spec"]["attachRequired"] is True
     account = cluster.json("get", "serviceaccount", "ebs-csi-controller-sa", "-n", "kube-system")
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     associations = server.aws("eks", "list-pod-identity-associations", "--cluster-name", "addons",

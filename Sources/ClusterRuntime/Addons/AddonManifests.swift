@@ -292,6 +292,9 @@ enum AddonManifests {
             deployment(context, name: "ebs-csi-controller", labels: controllerSelector, selector: controllerSelector,
                        replicas: context.config("controller", "replicaCount")?.int ?? 2, podSpec: controller, scope: ["controller"]),
             disruptionBudget(context, name: "ebs-csi-controller", selector: controllerSelector, maxUnavailable: 1),
+            ["apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver",
+             "metadata": ["name": "ebs.csi.aws.com", "labels": ["app.kubernetes.io/name": "aws-ebs-csi-driver"]],
+             "spec": ["attachRequired": true, "podInfoOnMount": false, "fsGroupPolicy": "File"]],
             daemonSet(context, name: "ebs-csi-node", labels: nodeSelector, selector: nodeSelector, podSpec: node, scope: ["node"]),
         ]
         if context.config("defaultStorageClass", "enabled")?.bool == true {

@@ -115,6 +115,8 @@ public struct ResourceTable: Sendable {
                      shortNames: ["pdb"], subresources: ["status"], strategy: PrintColumns.podDisruptionBudget),
         ResourceType(group: "storage.k8s.io", version: "v1", resource: "storageclasses", kind: "StorageClass", namespaced: false,
                      shortNames: ["sc"], strategy: PrintColumns.storageClass),
+        ResourceType(group: "storage.k8s.io", version: "v1", resource: "csidrivers", kind: "CSIDriver", namespaced: false,
+                     strategy: PrintColumns.nameAndCreated()),
         ResourceType(group: "events.k8s.io", version: "v1", resource: "events", kind: "Event", namespaced: true, shortNames: ["ev"],
                      strategy: EventStrategy()),
         // API Priority and Fairness: v1, and v1beta3 beside it (stored as v1) on the minors before 1.32.
