@@ -103,5 +103,8 @@ struct FargateTests {
         #expect(profile.matches(namespace: "batch1", labels: [:]))
         #expect(!profile.matches(namespace: "batch12", labels: [:]))
         #expect(!profile.matches(namespace: "default", labels: ["tier": "web"]))
+        let subnet = FargateProfileSpec.Subnet(subnetId: "subnet-1", zone: "us-east-1a", cidr: "172.31.128.0/24")
+        #expect(subnet.contains(address: "172.31.128.200"))
+        #expect(!subnet.contains(address: "172.31.129.1"))
     }
 }

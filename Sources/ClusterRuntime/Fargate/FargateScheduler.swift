@@ -240,22 +240,11 @@ struct FargateScheduler: Service {
     private func recovered(_ node: Node, pod: ObjectKey) -> Placement? {
         guard let address = node.object[path: ["status", "addresses"]]?.array?.first(where: { $0["type"]?.string == "InternalIP" })?["address"]?.string
         else { return nil }
-        let subnet = profiles.profiles.flatMap(\.subnets).first { Self.address(address, isIn: $0.cidr) }
+        let subnet = profiles.profiles.flatMap(\.subnets).first { $0.contains(address: address) }
         let capacity = ResourceList(node.object[path: ["status", "capacity"]])
         let size = Size(milliCPU: capacity["cpu"], memoryMiB: capacity["memory"] / 1000 / (1024 * 1024))
         return Placement(node: fargateNode(size: size, address: address, zone: node.labels["topology.kubernetes.io/zone"] ?? subnet?.zone ?? ""),
                          subnetId: subnet?.subnetId ?? "", pod: pod)
-    }
-
-    static func address(_ address: String, isIn cidr: String) -> Bool {
-        let parse = { (text: Substring) -> UInt32? in
-            let octets = text.split(separator: ".").compactMap { UInt32($0) }
-            return octets.count == 4 ? octets.reduce(0) { $0 << 8 | $1 } : nil
-        }
-        let parts = cidr.split(separator: "/")
-        guard parts.count == 2, let network = parse(parts[0]), let bits = UInt32(parts[1]), let value = parse(Substring(address)) else { return false }
-        let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
-        return value & mask == network & mask
     }
 
     /// A Fargate size: vCPU in millicores and memory in MiB.

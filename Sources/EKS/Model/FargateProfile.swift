@@ -1,4 +1,5 @@
 import Foundation
+import VPC
 
 /// A Fargate profile as `DescribeFargateProfile` returns it.
 public struct FargateProfile: Codable, Sendable, Equatable {
@@ -58,6 +59,12 @@ public struct FargateProfileSpec: Sendable, Equatable {
             self.subnetId = subnetId
             self.zone = zone
             self.cidr = cidr
+        }
+
+        /// Whether `address` (`10.0.1.23`) lies in the subnet.
+        public func contains(address: String) -> Bool {
+            guard let block = IPv4CIDR(cidr), let single = IPv4CIDR(address + "/32") else { return false }
+            return block.contains(single)
         }
     }
 
